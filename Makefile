@@ -1,0 +1,35 @@
+# The project's interface: README and CI call these targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: dev tools test lint demo bench clean
+
+dev: $(STAMP) tools
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+tools:
+	./scripts/install-tools.sh
+
+test: dev
+	$(BIN)/pytest -q
+
+lint: dev
+	$(BIN)/ruff check layers sandbox tests benchmarks
+	$(BIN)/ruff format --check layers sandbox tests benchmarks
+	$(BIN)/mypy
+
+demo: dev
+	$(BIN)/python -m studio_image_sandbox.demo
+
+bench: dev
+	$(BIN)/python benchmarks/scan_throughput.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""ECR adapter: the calls we make, with `ClientError` codes turned into our exceptions."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..errors import (
+    BlobNotFound,
+    ImageNotFound,
+    ImageReadError,
+    RegistryAuthFailed,
+    RegistryUnavailable,
+    RepositoryNotFound,
+)
+
+_ERRORS: dict[str, type[ImageReadError] | type[RegistryUnavailable]] = {
+    "RepositoryNotFoundException": RepositoryNotFound,
+    "ImageNotFoundException": ImageNotFound,
+    "LayersNotFoundException": BlobNotFound,
+    "LayerInaccessibleException": BlobNotFound,
+    "AccessDeniedException": RegistryAuthFailed,
+    "UnrecognizedClientException": RegistryAuthFailed,
+    "ThrottlingException": RegistryUnavailable,
+    "ServerException": RegistryUnavailable,
+    "ServiceUnavailableException": RegistryUnavailable,
+}
+
+
+def _translate(err: ClientError, what: str) -> Exception:
+    code = err.response.get("Error", {}).get("Code", "")
+    message = err.response.get("Error", {}).get("Message", str(err))
+    return _ERRORS.get(code, ImageReadError)(f"{what}: {code}: {message}")
+
+
+class Ecr:
+    def __init__(self, client: Any = None, region: str | None = None) -> None:
+        self._client = client or boto3.client("ecr", region_name=region)
+
+    def _call(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return getattr(self._client, operation)(**kwargs)  # type: ignore[no-any-return]
+        except ClientError as err:
+            raise _translate(err, what) from err
+        except BotoCoreError as err:
+            raise RegistryUnavailable(f"{what}: {err}") from err
+
+    def get_manifest(
+        self, repository: str, registry_id: str | None, image_id: dict[str, str], accepted: list[str]
+    ) -> tuple[bytes, str | None]:
+        what = f"ECR {repository} {image_id}"
+        kwargs: dict[str, Any] = {
+            "repositoryName": repository,
+            "imageIds": [image_id],
+            "acceptedMediaTypes": accepted,
+        }
+        if registry_id:
+            kwargs["registryId"] = registry_id
+        found = self._call(what, "batch_get_image", **kwargs)
+        for failure in found.get("failures", []):
+            code = failure.get("failureCode", "")
+            kind = RepositoryNotFound if code == "RepositoryNotFound" else ImageNotFound
+            raise kind(f"{what}: {code}: {failure.get('failureReason', '')}")
+        images = found.get("images") or []
+        if not images:
+            raise ImageNotFound(f"{what}: no such image")
+        image = images[0]
+        return image["imageManifest"].encode(), image.get("imageManifestMediaType")
+
+    def layer_url(self, repository: str, registry_id: str | None, digest: str) -> str:
+        kwargs: dict[str, Any] = {"repositoryName": repository, "layerDigest": digest}
+        if registry_id:
+            kwargs["registryId"] = registry_id
+        found = self._call(f"ECR {repository} blob {digest}", "get_download_url_for_layer", **kwargs)
+        return str(found["downloadUrl"])
+
+    def credentials(self, registry_id: str | None) -> tuple[str, str]:
+        """Basic credentials for the registry API, from GetAuthorizationToken."""
+        kwargs = {"registryIds": [registry_id]} if registry_id else {}
+        found = self._call("ECR authorization", "get_authorization_token", **kwargs)
+        token = base64.b64decode(found["authorizationData"][0]["authorizationToken"]).decode()
+        user, _, password = token.partition(":")
+        return user, password

@@ -1,0 +1,62 @@
+"""Layer scan caches, keyed by layer digest: a layer already scanned is never downloaded again."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+import zstandard
+from pydantic import ValidationError
+
+from .scan.layer import SCAN_FORMAT
+from .scan.models import LayerScan
+
+
+def cache_key(digest: str) -> str:
+    return f"v{SCAN_FORMAT}-{digest.replace(':', '-')}"
+
+
+class LayerCache(Protocol):
+    def get(self, digest: str) -> LayerScan | None: ...
+
+    def put(self, scan: LayerScan) -> None: ...
+
+
+class NullCache:
+    def get(self, digest: str) -> LayerScan | None:
+        return None
+
+    def put(self, scan: LayerScan) -> None:
+        return None
+
+
+class DirectoryCache:
+    """One zstd-compressed JSON file per layer scan. A damaged file reads as a miss."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, digest: str) -> Path:
+        return self.root / f"{cache_key(digest)}.json.zst"
+
+    def get(self, digest: str) -> LayerScan | None:
+        try:
+            data = zstandard.ZstdDecompressor().decompress(self._path(digest).read_bytes())
+            return LayerScan.model_validate_json(data)
+        except (OSError, zstandard.ZstdError, ValidationError):
+            return None
+
+    def put(self, scan: LayerScan) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        data = zstandard.ZstdCompressor(level=3).compress(scan.model_dump_json().encode())
+        fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, self._path(scan.digest))
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "studio-image" / "layers"

@@ -1,0 +1,121 @@
+"""Inspect an image: resolve it, scan its layers (cached, concurrently) and build the inventory."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
+from typing import Protocol
+
+from .cache import LayerCache, NullCache
+from .inventory import Inventory, LayerAnomaly, LayerInfo, Sizes, merge_layers
+from .oci import FOREIGN_LAYER_TYPES, Descriptor, Platform
+from .scan.layer import scan_layer
+from .scan.models import LayerScan
+from .scan.tar import ScanLimits
+from .sources import ImageSource
+
+
+class Progress(Protocol):
+    """What a display learns while an image is read. Called from worker threads."""
+
+    def start(self, layers: list[Descriptor]) -> None: ...
+
+    def advance(self, index: int, nbytes: int) -> None: ...
+
+    def done(self, index: int, cached: bool) -> None: ...
+
+
+class NoProgress:
+    def start(self, layers: list[Descriptor]) -> None:
+        return None
+
+    def advance(self, index: int, nbytes: int) -> None:
+        return None
+
+    def done(self, index: int, cached: bool) -> None:
+        return None
+
+
+def layer_label(index: int, count: int, descriptor: Descriptor) -> str:
+    return f"layer {index + 1}/{count} ({descriptor.digest[:19]})"
+
+
+def inspect_image(
+    source: ImageSource,
+    *,
+    platform: Platform | None = None,
+    cache: LayerCache | None = None,
+    limits: ScanLimits | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Inventory:
+    platform = platform or Platform()
+    cache = cache or NullCache()
+    limits = limits or ScanLimits()
+    progress = progress or NoProgress()
+    resolved = source.resolve(platform)
+    layers = resolved.manifest.layers
+    progress.start(layers)
+
+    def scan(index: int) -> tuple[LayerScan, bool]:
+        descriptor = layers[index]
+        found = cache.get(descriptor.digest)
+        if found is not None:
+            progress.done(index, True)
+            return found, True
+        result = scan_layer(
+            source.open_blob(descriptor),
+            descriptor,
+            label=layer_label(index, len(layers), descriptor),
+            limits=limits,
+            on_bytes=partial(progress.advance, index),
+        )
+        cache.put(result)
+        progress.done(index, False)
+        return result, False
+
+    readable = [i for i, d in enumerate(layers) if d.media_type not in FOREIGN_LAYER_TYPES]
+    workers = workers or max(1, min(len(readable), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
+        futures: dict[int, Future[tuple[LayerScan, bool]]] = {i: pool.submit(scan, i) for i in readable}
+        try:
+            results = {i: future.result() for i, future in futures.items()}
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+    scans: list[LayerScan | None] = [results[i][0] if i in results else None for i in range(len(layers))]
+    files, contents = merge_layers(scans)
+    infos = []
+    anomalies = []
+    for index, descriptor in enumerate(layers):
+        info = LayerInfo(index=index, digest=descriptor.digest, media_type=descriptor.media_type,
+                         compressed_size=descriptor.size, foreign=index not in results)
+        if index in results:
+            layer_scan, cached = results[index]
+            info = info.model_copy(update={
+                "compression": layer_scan.compression,
+                "uncompressed_size": layer_scan.uncompressed_size,
+                "entries": len(layer_scan.entries),
+                "cached": cached,
+            })
+            anomalies += [LayerAnomaly(layer=index, **a.model_dump()) for a in layer_scan.anomalies]
+        infos.append(info)
+    return Inventory(
+        reference=source.reference,
+        digest=resolved.digest,
+        manifest_digest=resolved.manifest_digest,
+        requested_platform=platform,
+        platforms_offered=resolved.platforms_offered,
+        config=resolved.config,
+        layers=infos,
+        layer_scans=scans,
+        files=files,
+        contents=contents,
+        anomalies=anomalies,
+        sizes=Sizes(
+            compressed=sum(d.size for d in layers),
+            uncompressed=sum(i.uncompressed_size for i in infos),
+        ),
+    )

@@ -1,0 +1,68 @@
+"""The library's exceptions.
+
+Class names are part of the interface: the state machine retries or catches errors by these names,
+and the CLI maps them to exit codes. Transient errors are worth retrying; everything else is a
+verdict on the input and is never retried.
+"""
+
+from __future__ import annotations
+
+
+class StudioImageError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class TransientError(StudioImageError):
+    """A failure that may pass on retry (throttling, a registry or service that is briefly down)."""
+
+
+class RegistryUnavailable(TransientError):
+    """The registry or blob store did not answer, or answered with a server error."""
+
+
+class ImageReadError(StudioImageError):
+    """The image could not be read. The CLI exits 2 on these."""
+
+
+class ReferenceInvalid(ImageReadError):
+    """The image reference string is not in any supported transport's form."""
+
+
+class ImageNotFound(ImageReadError):
+    """The reference names no image: a missing file, directory, repository, tag or digest."""
+
+
+class BlobNotFound(ImageReadError):
+    """A manifest names a blob (config or layer) that its source does not hold."""
+
+
+class RepositoryNotFound(ImageNotFound):
+    """The registry has no such repository."""
+
+
+class RegistryAuthFailed(ImageReadError):
+    """The registry refused our credentials, or asked for an authentication scheme we lack."""
+
+
+class ManifestInvalid(ImageReadError):
+    """A manifest, index or config that is not JSON or not of a supported schema."""
+
+
+class UnsupportedMediaType(ImageReadError):
+    """A manifest or layer media type this tool cannot read."""
+
+
+class DigestMismatch(ImageReadError):
+    """A blob's content does not hash to the digest that names it."""
+
+
+class CorruptLayer(ImageReadError):
+    """A layer whose compression or tar stream is malformed or truncated."""
+
+
+class LayerLimitExceeded(ImageReadError):
+    """A layer over a scan limit: a decompression bomb, too many entries, an oversized header."""
+
+
+class PolicyInvalid(StudioImageError):
+    """A policy file that does not validate."""

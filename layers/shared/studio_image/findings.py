@@ -1,0 +1,41 @@
+"""Profiles, severities and findings."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from pydantic import BaseModel
+
+
+class Profile(str, Enum):
+    KERNEL_GATEWAY = "kernel-gateway"
+    JUPYTERLAB = "jupyterlab"
+    CODE_EDITOR = "code-editor"
+    RSTUDIO = "rstudio"
+    GATEWAY_PROVISIONERS = "gateway-provisioners"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ALL_PROFILES = frozenset(Profile)
+STUDIO_PROFILES = frozenset(
+    {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB, Profile.CODE_EDITOR, Profile.RSTUDIO}
+)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Severity
+    message: str
+    remediation: str
+    path: str | None = None
+    layer: int | None = None  # index of the layer at fault, where one is

@@ -1,0 +1,84 @@
+"""The policy file: per-repository settings for the checks, as YAML or JSON."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import PolicyInvalid
+from .findings import Finding, Profile, Severity
+
+GB = 1000**3  # Studio's limits are decimal gigabytes, as `docker image ls` shows sizes
+
+
+class Suppression(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: str
+    path: str | None = None  # a glob; without one the whole rule is suppressed
+    reason: str = ""
+
+    def covers(self, finding: Finding) -> bool:
+        if finding.rule != self.rule:
+            return False
+        if self.path is None:
+            return True
+        return finding.path is not None and fnmatch.fnmatchcase(finding.path, self.path)
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile | None = None
+    max_image_bytes: dict[Profile, int] = Field(default_factory=dict)
+    min_rstudio_version: str = "2022.02.2-485.pro2"
+    mount_path: str = "/home/sagemaker-user"
+    reserved_paths: list[str] = Field(default_factory=list)  # in addition to the profile's
+    required_paths: list[str] = Field(default_factory=list)
+    severity: dict[str, Severity] = Field(default_factory=dict)  # rule id -> graded as
+    suppress: list[Suppression] = Field(default_factory=list)
+    kernels: list[str] = Field(default_factory=list)  # kernel names to register, in order
+
+    @field_validator("reserved_paths", "required_paths", "mount_path")
+    @classmethod
+    def _absolute(cls, value: str | list[str]) -> str | list[str]:
+        for path in [value] if isinstance(value, str) else value:
+            if not path.startswith("/"):
+                raise ValueError(f"{path!r} is not an absolute path")
+        return value
+
+    def check_rule_ids(self, known: set[str]) -> None:
+        named = set(self.severity) | {s.rule for s in self.suppress}
+        unknown = sorted(named - known)
+        if unknown:
+            raise PolicyInvalid(f"policy names unknown rules: {', '.join(unknown)}")
+
+    def apply(self, findings: list[Finding]) -> list[Finding]:
+        """Re-grade findings and drop the suppressed ones."""
+        graded = [
+            f.model_copy(update={"severity": self.severity[f.rule]}) if f.rule in self.severity else f
+            for f in findings
+        ]
+        return [f for f in graded if not any(s.covers(f) for s in self.suppress)]
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise PolicyInvalid(f"cannot read policy {path}: {err.strerror}") from err
+    try:
+        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise PolicyInvalid(f"policy {path} does not parse: {err}") from err
+    try:
+        return Policy.model_validate(doc or {})
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in err.errors()
+        )
+        raise PolicyInvalid(f"policy {path}: {problems}") from err

@@ -1,0 +1,172 @@
+"""The check report and its renderings: text, JSON, SARIF 2.1.0 and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from xml.etree import ElementTree as ET
+
+from pydantic import BaseModel
+
+from . import __version__
+from .facts import KernelSpec, UserInfo, kernel_specs, resolve_user
+from .inventory import Inventory, LayerInfo, Sizes
+from .policy import Policy
+from .rules import RULES, evaluate, rules_for
+from .rules.checks import human_bytes
+from .findings import Finding, Profile, Severity
+
+TOOL_URI = "https://github.com/studio-image-pipeline/studio-image-pipeline"
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class Report(BaseModel):
+    image: str
+    digest: str | None
+    profile: Profile
+    platform: str
+    verdict: Verdict
+    findings: list[Finding]
+    rules_checked: list[str]
+    sizes: Sizes
+    kernels: list[KernelSpec]
+    user: UserInfo
+    layers: list[LayerInfo]
+    files: int
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == Severity.ERROR]
+
+
+def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
+    findings = evaluate(inventory, profile, policy)
+    failed = any(f.severity == Severity.ERROR for f in findings)
+    return Report(
+        image=inventory.reference,
+        digest=inventory.digest,
+        profile=profile,
+        platform=str(inventory.platform),
+        verdict=Verdict.FAIL if failed else Verdict.PASS,
+        findings=findings,
+        rules_checked=[r.id for r in rules_for(profile)],
+        sizes=inventory.sizes,
+        kernels=kernel_specs(inventory)[0],
+        user=resolve_user(inventory),
+        layers=inventory.layers,
+        files=len(inventory.files),
+    )
+
+
+def render_json(report: Report) -> str:
+    return report.model_dump_json(indent=2)
+
+
+def render_text(report: Report) -> str:
+    user = report.user
+    who = f"{user.name or '?'} ({'?' if user.uid is None else user.uid}:{'?' if user.gid is None else user.gid})"
+    kernels = ", ".join(k.name for k in report.kernels) or "none found"
+    lines = [
+        f"{report.image}",
+        f"  digest    {report.digest or '-'}",
+        f"  profile   {report.profile}    platform {report.platform}",
+        f"  size      {human_bytes(report.sizes.uncompressed)} uncompressed, "
+        f"{human_bytes(report.sizes.compressed)} compressed, {len(report.layers)} layers, "
+        f"{report.files} files",
+        f"  user      {who}",
+        f"  kernels   {kernels}",
+        "",
+    ]
+    if report.findings:
+        width = max(len(f.rule) for f in report.findings)
+        lines.append(f"  {'SEVERITY':<8}  {'RULE':<{width}}  FINDING")
+        for f in report.findings:
+            lines.append(f"  {f.severity.value:<8}  {f.rule:<{width}}  {f.message}")
+            lines.append(f"  {'':<8}  {'':<{width}}  fix: {f.remediation}")
+        lines.append("")
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    lines.append(
+        f"{report.verdict.value.upper()}: {errors} error(s), {warnings} warning(s), "
+        f"{len(report.rules_checked)} rules checked"
+    )
+    return "\n".join(lines)
+
+
+def render_sarif(report: Report) -> str:
+    rule_ids = report.rules_checked
+    driver_rules = [
+        {
+            "id": rid,
+            "name": rid,
+            "shortDescription": {"text": RULES[rid].summary},
+            "helpUri": f"{TOOL_URI}#rule-{rid}",
+        }
+        for rid in rule_ids
+    ]
+    results = []
+    for f in report.findings:
+        result: dict[str, object] = {
+            "ruleId": f.rule,
+            "ruleIndex": rule_ids.index(f.rule),
+            "level": f.severity.value,
+            "message": {"text": f"{f.message}. Fix: {f.remediation}"},
+            "properties": {"remediation": f.remediation},
+        }
+        if f.path:
+            result["locations"] = [
+                {"physicalLocation": {"artifactLocation": {"uri": f.path.lstrip("/"), "uriBaseId": "ROOTFS"}}}
+            ]
+        results.append(result)
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "studio-image",
+                        "version": __version__,
+                        "informationUri": TOOL_URI,
+                        "rules": driver_rules,
+                    }
+                },
+                "originalUriBaseIds": {"ROOTFS": {"uri": "file:///"}},
+                "properties": {"image": report.image, "profile": report.profile.value,
+                               "verdict": report.verdict.value},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2)
+
+
+def render_junit(report: Report) -> str:
+    """One test case per rule checked: failed on an error, passed (with warnings as output) else."""
+    failures = sum(1 for rid in report.rules_checked if any(f.rule == rid for f in report.errors))
+    suites = ET.Element("testsuites", name="studio-image", tests=str(len(report.rules_checked)),
+                        failures=str(failures))
+    suite = ET.SubElement(suites, "testsuite", name=f"{report.image} [{report.profile}]",
+                          tests=str(len(report.rules_checked)), failures=str(failures), errors="0",
+                          skipped="0")
+    for rid in report.rules_checked:
+        case = ET.SubElement(suite, "testcase", classname=f"studio-image.{report.profile}", name=rid)
+        mine = [f for f in report.findings if f.rule == rid]
+        errors = [f for f in mine if f.severity == Severity.ERROR]
+        if errors:
+            failure = ET.SubElement(case, "failure", message=errors[0].message, type=rid)
+            failure.text = "\n".join(f"{f.message}\nfix: {f.remediation}" for f in errors)
+        warnings = [f for f in mine if f.severity == Severity.WARNING]
+        if warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"warning: {f.message}\nfix: {f.remediation}" for f in warnings
+            )
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit}

@@ -1,0 +1,1 @@
+"""Streaming layer scanning: verify, decompress and parse a layer's tar headers without extracting."""

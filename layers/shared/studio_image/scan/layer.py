@@ -1,0 +1,53 @@
+"""Scan one layer blob: verify its digest, decompress by its magic bytes, parse its tar headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..oci import LAYER_COMPRESSION, Descriptor
+from .models import Anomaly, LayerScan
+from .streams import Readable, VerifyingReader, decompressed, sniff_compression
+from .tar import ScanLimits, scan_tar
+
+# Bump when what a LayerScan records changes, so cached scans of the old form are not reused.
+SCAN_FORMAT = 1
+
+
+def scan_layer(
+    raw: Readable,
+    descriptor: Descriptor,
+    *,
+    label: str,
+    limits: ScanLimits,
+    on_bytes: Callable[[int], None] | None = None,
+) -> LayerScan:
+    """Stream `raw` (the layer blob as stored) to its end and describe the tar inside it."""
+    reader = VerifyingReader(
+        raw, name=label, digest=descriptor.digest, size=descriptor.size, on_bytes=on_bytes
+    )
+    try:
+        compression = sniff_compression(reader.peek(4))
+        tar = scan_tar(decompressed(reader, compression), label, limits)
+        reader.drain()
+    finally:
+        reader.close()
+    declared = LAYER_COMPRESSION.get(descriptor.media_type)
+    if declared and declared != compression:
+        tar.anomalies.append(
+            Anomaly(
+                kind="compression-mismatch",
+                detail=f"{label}: media type says {declared}, content is {compression}",
+            )
+        )
+    return LayerScan.model_construct(
+        digest=descriptor.digest,
+        media_type=descriptor.media_type,
+        compression=compression,
+        compressed_size=reader.bytes_read,
+        uncompressed_size=tar.size,
+        entries=tar.entries,
+        whiteouts=tar.whiteouts,
+        opaque_dirs=tar.opaque_dirs,
+        contents=tar.contents,
+        anomalies=tar.anomalies,
+    )
