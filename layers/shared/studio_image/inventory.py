@@ -30,12 +30,11 @@ class Filesystem:
             self._remove_below(directory)
         for path in scan.whiteouts:
             self._remove(path)
-        nodes = self.nodes
+        nodes, children = self.nodes, self._children
         for entry in scan.entries:
-            old = nodes.get(entry.path)
-            if old is None:
+            if entry.path not in nodes:
                 self._link(entry.path)
-            elif old.entry.kind == DIR and entry.kind != DIR:
+            if entry.kind != DIR and entry.path in children:  # over a directory, listed or implied
                 self._remove_below(entry.path)
             nodes[entry.path] = Node(entry, layer)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..errors import CorruptLayer
 from ..oci import LAYER_COMPRESSION, Descriptor
 from .models import Anomaly, LayerScan
 from .streams import Readable, VerifyingReader, decompressed, sniff_compression
@@ -27,7 +28,11 @@ def scan_layer(
     )
     try:
         compression = sniff_compression(reader.peek(4))
-        tar = scan_tar(decompressed(reader, compression), label, limits)
+        try:
+            tar = scan_tar(decompressed(reader, compression), label, limits)
+        except CorruptLayer:
+            reader.drain()  # a blob that does not match its digest explains the corruption
+            raise
         reader.drain()
     finally:
         reader.close()

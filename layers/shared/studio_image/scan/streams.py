@@ -14,6 +14,7 @@ from typing import BinaryIO, Protocol
 
 import zstandard
 from isal import igzip
+from isal.igzip_lib import IsalError
 
 from ..errors import CorruptLayer, DigestMismatch, ImageReadError, TransientError
 
@@ -177,4 +178,9 @@ def decompressed(reader: VerifyingReader, compression: str) -> Readable:
 
 
 # What the decompressors raise on malformed input.
-DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zstandard.ZstdError)
+DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    IsalError,
+    zstandard.ZstdError,
+)

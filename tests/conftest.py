@@ -1,0 +1,42 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from studio_image.oci import Descriptor
+from studio_image.scan.layer import scan_layer
+from studio_image.scan.models import LayerScan
+from studio_image.scan.tar import ScanLimits
+from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_image, compress
+
+
+def descriptor_for(blob: bytes, compression: str = "gzip") -> Descriptor:
+    return Descriptor(mediaType=LAYER_TYPES[compression],
+                      digest=f"sha256:{hashlib.sha256(blob).hexdigest()}", size=len(blob))
+
+
+def scan_blob(blob: bytes, compression: str = "gzip", limits: ScanLimits | None = None,
+              descriptor: Descriptor | None = None) -> LayerScan:
+    return scan_layer(io.BytesIO(blob), descriptor or descriptor_for(blob, compression),
+                      label="layer 1/1", limits=limits or ScanLimits())
+
+
+def scan_tar_layer(layer: Layer | bytes, compression: str = "gzip", **kwargs: object) -> LayerScan:
+    tar = layer.tar_bytes() if isinstance(layer, Layer) else layer
+    return scan_blob(compress(tar, compression), compression, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def make_image(tmp_path: Path):
+    """Factory: write an OCI layout under the test's tmp_path and return its `oci:` reference."""
+    counter = iter(range(1000))
+
+    def make(*layers: Layer | bytes, **spec: object) -> str:
+        return build_image(tmp_path / f"image{next(counter)}", ImageSpec(layers=list(layers), **spec))  # type: ignore[arg-type]
+
+    return make

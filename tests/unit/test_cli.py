@@ -1,0 +1,111 @@
+"""`studio-image check`: formats and exit codes, on images built in the test."""
+
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from studio_image.cli import main
+from studio_image_sandbox.ocibuild import Layer
+from studio_image_sandbox.samples import GROUP, PASSWD
+
+
+def run(capsys, *argv):
+    code = main(["check", *argv, "--no-cache"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def compliant(make_image):
+    return make_image(Layer().file("etc/passwd", PASSWD).file("etc/group", GROUP), user="sagemaker-user")
+
+
+def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
+    code, out, _ = run(capsys, compliant(make_image), "--format", "json")
+    report = json.loads(out)
+    assert code == 0
+    assert report["verdict"] == "pass"
+    assert report["profile"] == "kernel-gateway"
+    assert report["platform"] == "linux/amd64"
+    assert report["user"] == {"name": "sagemaker-user", "uid": 1000, "gid": 100, "group": "users", "spec": "sagemaker-user"}
+    assert set(report["sizes"]) == {"compressed", "uncompressed"}
+    assert report["findings"] == [] and report["kernels"] == []
+
+
+def test_an_error_finding_exits_1(make_image, capsys):
+    code, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")))
+    assert code == 1
+    assert "FAIL: 1 error(s)" in out
+    assert "fix: move it out of /opt/ml" in out
+
+
+def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_image, capsys):
+    code, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")), "--format", "junit")
+    suite = ET.fromstring(out.encode()).find("testsuite")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert set(cases) == {"platform", "image-size", "reserved-path", "layer-anomaly"}
+    assert cases["reserved-path"].find("failure") is not None
+    assert cases["platform"].find("failure") is None
+    assert suite.get("failures") == "1"
+
+
+def test_sarif_points_results_at_rules_and_paths(make_image, capsys):
+    _, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")), "--format", "sarif")
+    run_ = json.loads(out)["runs"][0]
+    result = run_["results"][0]
+    assert run_["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"] == "reserved-path"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "opt/ml/x"
+
+
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        ("nonsense", "ReferenceInvalid"),
+        ("oci:/no/such/dir", "ImageNotFound"),
+        ("docker-archive:/no/such.tar", "ImageNotFound"),
+        ("docker://registry.example.com/UPPER/case:tag", "ReferenceInvalid"),
+        ("ftp://x", "ReferenceInvalid"),
+    ],
+)
+def test_unreadable_references_exit_2_with_one_line(capsys, reference, message):
+    code, out, err = run(capsys, reference)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"studio-image: {message}:") and err.count("\n") == 1
+
+
+def test_a_manifest_that_is_not_json_exits_2(make_image, capsys, tmp_path):
+    from studio_image_sandbox.ocibuild import Layout
+
+    layout = Layout(tmp_path / "bad")
+    layout.tag(layout.blob(b"this is not json", "application/vnd.oci.image.manifest.v1+json"), "t")
+    code, _, err = run(capsys, f"oci:{tmp_path / 'bad'}:t")
+    assert code == 2
+    assert "ManifestInvalid: manifest is not JSON" in err
+
+
+def test_a_corrupted_layer_blob_exits_2_naming_the_layer(make_image, capsys, tmp_path):
+    reference = make_image(Layer().file("a", b"a" * 1000), Layer().file("b", b"b" * 1000))
+    manifest_dir = reference.split(":")[1]
+    from pathlib import Path
+
+    blobs = sorted((Path(manifest_dir) / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    second_layer = blobs[1]
+    data = bytearray(second_layer.read_bytes())
+    data[20] ^= 0xFF
+    second_layer.write_bytes(bytes(data))
+    code, _, err = run(capsys, reference)
+    assert code == 2
+    assert "DigestMismatch: layer 2/2" in err
+
+
+def test_a_bad_policy_exits_2(make_image, capsys, tmp_path):
+    (tmp_path / "p.yaml").write_text("colour: blue\n")
+    code, _, err = run(capsys, compliant(make_image), "--policy", str(tmp_path / "p.yaml"))
+    assert code == 2 and "PolicyInvalid" in err
+
+
+def test_the_policy_profile_applies_when_no_profile_is_given(make_image, capsys, tmp_path):
+    (tmp_path / "p.yaml").write_text("profile: jupyterlab\n")
+    _, out, _ = run(capsys, compliant(make_image), "--policy", str(tmp_path / "p.yaml"), "--format", "json")
+    assert json.loads(out)["profile"] == "jupyterlab"

@@ -1,0 +1,53 @@
+import pytest
+
+from studio_image.facts import kernel_specs, resolve_user
+from studio_image.inventory import Filesystem, Inventory, Sizes
+from studio_image.oci import ContainerConfig, ImageConfig, Platform
+
+PASSWD = "root:x:0:0::/root:/bin/sh\nsagemaker-user:x:1000:100::/home/sagemaker-user:/bin/bash\njovyan:x:1001:100::/home/jovyan:/bin/bash\n"
+GROUP = "root:x:0:\nusers:x:100:\nstaff:x:50:\n"
+
+
+def inventory(user: str | None, contents: dict[str, str] | None = None) -> Inventory:
+    return Inventory(
+        reference="test", digest=None, manifest_digest=None, requested_platform=Platform(),
+        config=ImageConfig(architecture="amd64", os="linux", config=ContainerConfig(User=user)),
+        layers=[], layer_scans=[], files=Filesystem(),
+        contents={"/etc/passwd": PASSWD, "/etc/group": GROUP} if contents is None else contents,
+        sizes=Sizes(compressed=0, uncompressed=0),
+    )
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        (None, ("root", 0, 0, "root")),
+        ("", ("root", 0, 0, "root")),
+        ("sagemaker-user", ("sagemaker-user", 1000, 100, "users")),
+        ("1000", ("sagemaker-user", 1000, 100, "users")),
+        ("1000:100", ("sagemaker-user", 1000, 100, "users")),
+        ("jovyan:staff", ("jovyan", 1001, 50, "staff")),
+        ("4242", (None, 4242, 0, "root")),
+        ("ghost", ("ghost", None, None, None)),
+        ("sagemaker-user:nogroup", ("sagemaker-user", 1000, None, "nogroup")),
+    ],
+)
+def test_the_config_user_resolves_against_passwd_and_group(spec, expected):
+    user = resolve_user(inventory(spec))
+    assert (user.name, user.uid, user.gid, user.group) == expected
+
+
+def test_root_resolves_without_a_passwd_file():
+    user = resolve_user(inventory(None, contents={}))
+    assert (user.name, user.uid, user.gid) == ("root", 0, 0)
+
+
+def test_kernel_specs_are_named_by_their_directory_and_bad_ones_are_reported():
+    good = '{"argv": ["/opt/conda/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}'
+    specs, errors = kernel_specs(inventory(None, {
+        "/opt/conda/share/jupyter/kernels/python3/kernel.json": good,
+        "/usr/local/share/jupyter/kernels/broken/kernel.json": "{not json",
+        "/usr/share/jupyter/kernels/empty/kernel.json": '{"argv": []}',
+    }))
+    assert [(s.name, s.display_name, s.language) for s in specs] == [("python3", "Python 3", "python")]
+    assert sorted(e.path.split("/")[-2] for e in errors) == ["broken", "empty"]
