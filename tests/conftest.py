@@ -16,14 +16,25 @@ from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_i
 
 
 def descriptor_for(blob: bytes, compression: str = "gzip") -> Descriptor:
-    return Descriptor(mediaType=LAYER_TYPES[compression],
-                      digest=f"sha256:{hashlib.sha256(blob).hexdigest()}", size=len(blob))
+    return Descriptor(
+        mediaType=LAYER_TYPES[compression],
+        digest=f"sha256:{hashlib.sha256(blob).hexdigest()}",
+        size=len(blob),
+    )
 
 
-def scan_blob(blob: bytes, compression: str = "gzip", limits: ScanLimits | None = None,
-              descriptor: Descriptor | None = None) -> LayerScan:
-    return scan_layer(io.BytesIO(blob), descriptor or descriptor_for(blob, compression),
-                      label="layer 1/1", limits=limits or ScanLimits())
+def scan_blob(
+    blob: bytes,
+    compression: str = "gzip",
+    limits: ScanLimits | None = None,
+    descriptor: Descriptor | None = None,
+) -> LayerScan:
+    return scan_layer(
+        io.BytesIO(blob),
+        descriptor or descriptor_for(blob, compression),
+        label="layer 1/1",
+        limits=limits or ScanLimits(),
+    )
 
 
 def scan_tar_layer(layer: Layer | bytes, compression: str = "gzip", **kwargs: object) -> LayerScan:

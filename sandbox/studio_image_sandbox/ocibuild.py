@@ -30,7 +30,7 @@ class Layer:
 
     def __init__(self, tar_format: int = tarfile.PAX_FORMAT) -> None:
         self._buffer = io.BytesIO()
-        self._tar = tarfile.open(fileobj=self._buffer, mode="w", format=tar_format)
+        self._tar = tarfile.open(fileobj=self._buffer, mode="w", format=tar_format)  # noqa: SIM115 - closed in tar_bytes
 
     def _add(self, info: tarfile.TarInfo, data: bytes | None = None) -> Layer:
         info.mtime = 1_700_000_000
@@ -39,8 +39,9 @@ class Layer:
         self._tar.addfile(info, io.BytesIO(data) if data is not None else None)
         return self
 
-    def file(self, path: str, data: bytes | str = b"", *, mode: int = 0o644, uid: int = 0,
-             gid: int = 0) -> Layer:
+    def file(
+        self, path: str, data: bytes | str = b"", *, mode: int = 0o644, uid: int = 0, gid: int = 0
+    ) -> Layer:
         info = tarfile.TarInfo(path)
         info.mode, info.uid, info.gid = mode, uid, gid
         return self._add(info, data.encode() if isinstance(data, str) else data)
@@ -86,7 +87,9 @@ class ImageSpec:
     architecture: str = "amd64"
     os: str = "linux"
     user: str = ""
-    env: list[str] = field(default_factory=lambda: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+    env: list[str] = field(
+        default_factory=lambda: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+    )
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
     labels: dict[str, str] = field(default_factory=dict)
@@ -130,8 +133,10 @@ class Layout:
             "architecture": spec.architecture,
             "os": spec.os,
             "config": container,
-            "rootfs": {"type": "layers",
-                       "diff_ids": [f"sha256:{hashlib.sha256(t).hexdigest()}" for t in tars]},
+            "rootfs": {
+                "type": "layers",
+                "diff_ids": [f"sha256:{hashlib.sha256(t).hexdigest()}" for t in tars],
+            },
             "history": [{"created_by": "studio_image_sandbox.ocibuild"} for _ in tars],
         }
         config_blob = self.blob(json.dumps(config).encode(), OCI_CONFIG)

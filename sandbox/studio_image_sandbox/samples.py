@@ -26,7 +26,9 @@ bin:x:2:
 users:x:100:sagemaker-user
 nogroup:x:65534:
 """
-OS_RELEASE = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+OS_RELEASE = (
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+)
 PYTHON = "/opt/conda/bin/python3.11"
 
 
@@ -77,7 +79,9 @@ class Sample:
     build: Callable[[Path], str]  # writes the image under a directory, returns its reference
 
 
-def _image(name: str, extra: Callable[[], list[Layer]] | None = None, **spec: object) -> Callable[[Path], str]:
+def _image(
+    name: str, extra: Callable[[], list[Layer]] | None = None, **spec: object
+) -> Callable[[Path], str]:
     def build(root: Path) -> str:
         layers = [base_layer(), python_layer(), *(extra() if extra else [])]
         return build_image(root / name, ImageSpec(layers=layers, user="sagemaker-user", **spec))  # type: ignore[arg-type]
@@ -87,12 +91,33 @@ def _image(name: str, extra: Callable[[], list[Layer]] | None = None, **spec: ob
 
 SAMPLES = [
     Sample("datascience", "kernel-gateway", "pass", "a compliant KernelGateway image", _image("datascience")),
-    Sample("arm64-only", "kernel-gateway", "fail", "built on an arm64 laptop",
-           _image("arm64-only", architecture="arm64")),
-    Sample("opt-ml", "kernel-gateway", "fail", "writes a model under the reserved /opt/ml",
-           _image("opt-ml", lambda: [Layer().dir("opt/ml").dir("opt/ml/model")
-                                     .file("opt/ml/model/model.pkl", b"\x80\x04" * 500)])),
-    Sample("opt-ml-removed", "kernel-gateway", "pass", "/opt/ml written, then deleted by a later layer",
-           _image("opt-ml-removed", lambda: [Layer().dir("opt/ml").file("opt/ml/cache.bin", b"x" * 100),
-                                             Layer().whiteout("opt/ml")])),
+    Sample(
+        "arm64-only",
+        "kernel-gateway",
+        "fail",
+        "built on an arm64 laptop",
+        _image("arm64-only", architecture="arm64"),
+    ),
+    Sample(
+        "opt-ml",
+        "kernel-gateway",
+        "fail",
+        "writes a model under the reserved /opt/ml",
+        _image(
+            "opt-ml",
+            lambda: [
+                Layer().dir("opt/ml").dir("opt/ml/model").file("opt/ml/model/model.pkl", b"\x80\x04" * 500)
+            ],
+        ),
+    ),
+    Sample(
+        "opt-ml-removed",
+        "kernel-gateway",
+        "pass",
+        "/opt/ml written, then deleted by a later layer",
+        _image(
+            "opt-ml-removed",
+            lambda: [Layer().dir("opt/ml").file("opt/ml/cache.bin", b"x" * 100), Layer().whiteout("opt/ml")],
+        ),
+    ),
 ]

@@ -51,8 +51,15 @@ class Registry:
     def push(self, source: str, repository: str, *, all_platforms: bool = False) -> str:
         destination = f"docker://{self.host}/{repository}"
         creds = ["--dest-creds", f"{self.username}:{self.password}"] if self.username else []
-        run("skopeo", "copy", "--dest-tls-verify=false", *creds, *(["--all"] if all_platforms else []),
-            source, destination)
+        run(
+            "skopeo",
+            "copy",
+            "--dest-tls-verify=false",
+            *creds,
+            *(["--all"] if all_platforms else []),
+            source,
+            destination,
+        )
         return destination
 
 
@@ -65,8 +72,9 @@ def _serve(root: Path, htpasswd: Path | None) -> Iterator[Registry]:
         f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
         f"http: {{addr: 127.0.0.1:{port}}}\n" + auth
     )
-    process = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -169,14 +177,21 @@ def multi_platform(tmp_path_factory: pytest.TempPathFactory) -> UmociImage:
     # "multi-unknown" also lists an entry of a type we do not know: skipped, not an error.
     unknown = {"mediaType": "application/vnd.example.unknown+json", "size": 2, "digest": "sha256:" + "0" * 64}
     for tag, manifests in (("multi", images), ("multi-unknown", [unknown, *images])):
-        image_index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                       "manifests": manifests}
+        image_index = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": manifests,
+        }
         data = json.dumps(image_index).encode()
         digest = hashlib.sha256(data).hexdigest()
         (layout / "blobs" / "sha256" / digest).write_bytes(data)
-        index["manifests"].append({
-            "mediaType": image_index["mediaType"], "digest": f"sha256:{digest}", "size": len(data),
-            "annotations": {"org.opencontainers.image.ref.name": tag},
-        })
+        index["manifests"].append(
+            {
+                "mediaType": image_index["mediaType"],
+                "digest": f"sha256:{digest}",
+                "size": len(data),
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }
+        )
     index_path.write_text(json.dumps(index))
     return UmociImage(layout, "multi")

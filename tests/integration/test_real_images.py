@@ -43,7 +43,9 @@ def test_umoci_image_is_read_in_full(umoci_image):
     assert "hardlink" in (tool.kind, hardlink.kind)  # whichever umoci met second links to the first
     owner = files.get("/srv/data/owned-by-70000").entry
     assert (owner.uid, owner.gid) == (70000, 70000)
-    assert '"ipykernel_launcher"' in inventory.contents["/opt/conda/share/jupyter/kernels/python3/kernel.json"]
+    assert (
+        '"ipykernel_launcher"' in inventory.contents["/opt/conda/share/jupyter/kernels/python3/kernel.json"]
+    )
 
 
 def test_every_transport_reads_the_same_image(umoci_image, registry, tmp_path):
@@ -94,9 +96,11 @@ def test_basic_auth_registry(umoci_image, basic_auth_registry, capsys):
 
 
 def test_an_index_resolves_to_the_requested_platform(multi_platform, registry):
-    for reference in (multi_platform.reference,
-                      f"oci:{multi_platform.layout}:multi-unknown",
-                      registry.push(multi_platform.reference, "team/multi:1", all_platforms=True)):
+    for reference in (
+        multi_platform.reference,
+        f"oci:{multi_platform.layout}:multi-unknown",
+        registry.push(multi_platform.reference, "team/multi:1", all_platforms=True),
+    ):
         amd64 = inspect(reference)
         arm64 = inspect(reference, platform=Platform(architecture="arm64"))
         assert [str(p) for p in amd64.platforms_offered] == ["linux/arm64", "linux/amd64"]

@@ -27,7 +27,13 @@ def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
     assert report["verdict"] == "pass"
     assert report["profile"] == "kernel-gateway"
     assert report["platform"] == "linux/amd64"
-    assert report["user"] == {"name": "sagemaker-user", "uid": 1000, "gid": 100, "group": "users", "spec": "sagemaker-user"}
+    assert report["user"] == {
+        "name": "sagemaker-user",
+        "uid": 1000,
+        "gid": 100,
+        "group": "users",
+        "spec": "sagemaker-user",
+    }
     assert set(report["sizes"]) == {"compressed", "uncompressed"}
     assert report["findings"] == [] and report["kernels"] == []
 
@@ -43,6 +49,7 @@ def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_image, capsys
     code, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")), "--format", "junit")
     suite = ET.fromstring(out.encode()).find("testsuite")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert code == 1
     assert set(cases) == {"platform", "image-size", "reserved-path", "layer-anomaly"}
     assert cases["reserved-path"].find("failure") is not None
     assert cases["platform"].find("failure") is None

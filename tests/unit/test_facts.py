@@ -1,18 +1,29 @@
+import json
+
 import pytest
 
 from studio_image.facts import kernel_specs, resolve_user
 from studio_image.inventory import Filesystem, Inventory, Sizes
 from studio_image.oci import ContainerConfig, ImageConfig, Platform
 
-PASSWD = "root:x:0:0::/root:/bin/sh\nsagemaker-user:x:1000:100::/home/sagemaker-user:/bin/bash\njovyan:x:1001:100::/home/jovyan:/bin/bash\n"
+PASSWD = (
+    "root:x:0:0::/root:/bin/sh\n"
+    "sagemaker-user:x:1000:100::/home/sagemaker-user:/bin/bash\n"
+    "jovyan:x:1001:100::/home/jovyan:/bin/bash\n"
+)
 GROUP = "root:x:0:\nusers:x:100:\nstaff:x:50:\n"
 
 
 def inventory(user: str | None, contents: dict[str, str] | None = None) -> Inventory:
     return Inventory(
-        reference="test", digest=None, manifest_digest=None, requested_platform=Platform(),
+        reference="test",
+        digest=None,
+        manifest_digest=None,
+        requested_platform=Platform(),
         config=ImageConfig(architecture="amd64", os="linux", config=ContainerConfig(User=user)),
-        layers=[], layer_scans=[], files=Filesystem(),
+        layers=[],
+        layer_scans=[],
+        files=Filesystem(),
         contents={"/etc/passwd": PASSWD, "/etc/group": GROUP} if contents is None else contents,
         sizes=Sizes(compressed=0, uncompressed=0),
     )
@@ -43,11 +54,22 @@ def test_root_resolves_without_a_passwd_file():
 
 
 def test_kernel_specs_are_named_by_their_directory_and_bad_ones_are_reported():
-    good = '{"argv": ["/opt/conda/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3", "language": "python"}'
-    specs, errors = kernel_specs(inventory(None, {
-        "/opt/conda/share/jupyter/kernels/python3/kernel.json": good,
-        "/usr/local/share/jupyter/kernels/broken/kernel.json": "{not json",
-        "/usr/share/jupyter/kernels/empty/kernel.json": '{"argv": []}',
-    }))
+    good = json.dumps(
+        {
+            "argv": ["/opt/conda/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "Python 3",
+            "language": "python",
+        }
+    )
+    specs, errors = kernel_specs(
+        inventory(
+            None,
+            {
+                "/opt/conda/share/jupyter/kernels/python3/kernel.json": good,
+                "/usr/local/share/jupyter/kernels/broken/kernel.json": "{not json",
+                "/usr/share/jupyter/kernels/empty/kernel.json": '{"argv": []}',
+            },
+        )
+    )
     assert [(s.name, s.display_name, s.language) for s in specs] == [("python3", "Python 3", "python")]
     assert sorted(e.path.split("/")[-2] for e in errors) == ["broken", "empty"]

@@ -34,7 +34,9 @@ def test_an_opaque_directory_hides_lower_contents_but_keeps_its_own_layer():
 
 
 def test_a_whiteout_does_not_touch_what_its_own_layer_writes():
-    files, _ = merged(Layer().file("etc/app.conf", b"old"), Layer().whiteout("etc/app.conf").file("etc/app.conf", b"new!"))
+    files, _ = merged(
+        Layer().file("etc/app.conf", b"old"), Layer().whiteout("etc/app.conf").file("etc/app.conf", b"new!")
+    )
     node = files.get("/etc/app.conf")
     assert (node.layer, node.entry.size) == (1, 4)
 
@@ -46,7 +48,7 @@ def test_a_later_entry_replaces_an_earlier_one_and_a_file_over_a_directory_drops
 
 
 def test_captured_contents_follow_the_file_that_survives():
-    files, contents = merged(
+    _, contents = merged(
         Layer().file("etc/passwd", "root:x:0:0::/root:/bin/sh\n").file("etc/group", "root:x:0:\n"),
         Layer().file("etc/passwd", "root:x:0:0::/root:/bin/bash\n").whiteout("etc/group"),
     )
@@ -54,5 +56,7 @@ def test_captured_contents_follow_the_file_that_survives():
 
 
 def test_under_lists_a_subtree_without_its_lookalike_neighbours():
-    files, _ = merged(Layer().file("opt/ml/a", b"a").file("opt/mlflow/b", b"b").file("opt/ml", b"").file("opt/x", b""))
+    files, _ = merged(
+        Layer().file("opt/ml/a", b"a").file("opt/mlflow/b", b"b").file("opt/ml", b"").file("opt/x", b"")
+    )
     assert sorted(n.entry.path for n in files.under("/opt/ml")) == ["/opt/ml"]

@@ -40,7 +40,11 @@ def test_entries_are_recorded_with_type_size_mode_and_owner(compression):
         Entry("/usr/bin/alias", SYMLINK, 0, 0o777, 0, 0, "tool"),
         Entry("/usr/bin/copy", HARDLINK, 0, 0o644, 0, 0, "/usr/bin/tool"),
     ]
-    assert scan.uncompressed_size == len(layer.tar_bytes()) if compression == "none" else scan.uncompressed_size > 0
+    assert (
+        scan.uncompressed_size == len(layer.tar_bytes())
+        if compression == "none"
+        else scan.uncompressed_size > 0
+    )
 
 
 @pytest.mark.parametrize("name", ["./opt/ml/x", "opt//ml/x", "opt/./ml/x", "a/../opt/ml/x", "/opt/ml/x"])
@@ -77,8 +81,12 @@ def test_ids_beyond_octal_fields_are_read(tar_format):
 
 
 def test_whiteouts_and_opaque_markers_are_recorded_not_listed_as_entries():
-    layer = Layer().whiteout("etc/old.conf").opaque("var/cache").file("var/cache/new", b"n").file(
-        "tmp/.wh..wh.plnk", b"aufs metadata"
+    layer = (
+        Layer()
+        .whiteout("etc/old.conf")
+        .opaque("var/cache")
+        .file("var/cache/new", b"n")
+        .file("tmp/.wh..wh.plnk", b"aufs metadata")
     )
     scan = scan_tar_layer(layer)
     assert scan.whiteouts == ["/etc/old.conf"]

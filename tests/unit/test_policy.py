@@ -43,11 +43,12 @@ def test_unparseable_and_missing_files_are_policy_errors(tmp_path):
 def test_suppressions_by_glob_and_regrading(tmp_path):
     path = tmp_path / "policy.yaml"
     path.write_text(
-        "severity: {platform: warning}\n"
-        "suppress:\n  - {rule: reserved-path, path: /opt/ml/metadata/*}\n"
+        "severity: {platform: warning}\nsuppress:\n  - {rule: reserved-path, path: /opt/ml/metadata/*}\n"
     )
     policy = load_policy(path)
-    kept = policy.apply([finding(path="/opt/ml/metadata/x"), finding(path="/opt/ml/model"), finding("platform", None)])
+    kept = policy.apply(
+        [finding(path="/opt/ml/metadata/x"), finding(path="/opt/ml/model"), finding("platform", None)]
+    )
     assert [(f.rule, f.path, f.severity) for f in kept] == [
         ("reserved-path", "/opt/ml/model", Severity.ERROR),
         ("platform", None, Severity.WARNING),

@@ -53,7 +53,9 @@ def test_anything_under_a_reserved_path_is_an_error(make_image, layer, path):
 
 
 def test_an_empty_reserved_directory_is_a_warning(make_image):
-    assert rules_hit(make_image(Layer().dir("opt/ml").dir("opt/ml/empty"))) == {("reserved-path", "warning", "/opt/ml")}
+    assert rules_hit(make_image(Layer().dir("opt/ml").dir("opt/ml/empty"))) == {
+        ("reserved-path", "warning", "/opt/ml")
+    }
 
 
 def test_near_misses_are_not_reserved(make_image):
@@ -67,7 +69,9 @@ def test_near_misses_are_not_reserved(make_image):
 
 def test_var_log_studio_is_reserved_for_jupyterlab_only(make_image):
     reference = make_image(Layer().file("var/log/studio/app.log", b"l"))
-    assert rules_hit(reference, profile=Profile.JUPYTERLAB) == {("reserved-path", "error", "/var/log/studio/app.log")}
+    assert rules_hit(reference, profile=Profile.JUPYTERLAB) == {
+        ("reserved-path", "error", "/var/log/studio/app.log")
+    }
     assert findings(reference, profile=Profile.KERNEL_GATEWAY) == []
 
 
@@ -83,8 +87,12 @@ def test_many_offenders_are_listed_then_counted(make_image):
 
 def test_a_policy_adds_reserved_paths(make_image):
     reference = make_image(Layer().file("srv/cache/x"))
-    assert rules_hit(reference, policy=Policy(reserved_paths=["/srv/cache"])) == {("reserved-path", "error", "/srv/cache/x")}
+    assert rules_hit(reference, policy=Policy(reserved_paths=["/srv/cache"])) == {
+        ("reserved-path", "error", "/srv/cache/x")
+    }
 
 
 def test_a_path_escaping_the_root_is_an_error_finding(make_image):
-    assert rules_hit(make_image(Layer().file("../../etc/evil", b"x"))) == {("layer-anomaly", "error", "../../etc/evil")}
+    assert rules_hit(make_image(Layer().file("../../etc/evil", b"x"))) == {
+        ("layer-anomaly", "error", "../../etc/evil")
+    }

@@ -16,11 +16,11 @@ from . import __version__
 from .cache import DirectoryCache, LayerCache, NullCache, default_cache_dir
 from .engine import inspect_image
 from .errors import StudioImageError
+from .findings import Profile
 from .oci import Descriptor, Platform
 from .policy import Policy, load_policy
 from .report import RENDERERS, Verdict, build_report
 from .rules.checks import human_bytes
-from .findings import Profile
 from .sources import SourceOptions, open_source
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
@@ -84,16 +84,20 @@ def _parser() -> argparse.ArgumentParser:
         help="docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH[:TAG], "
         "docker://HOST/REPO[:TAG|@DIGEST] or ecr://REPO[:TAG|@DIGEST]",
     )
-    check.add_argument("--profile", choices=[p.value for p in Profile],
-                       help="default: the policy's profile, else kernel-gateway")
+    check.add_argument(
+        "--profile",
+        choices=[p.value for p in Profile],
+        help="default: the policy's profile, else kernel-gateway",
+    )
     check.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     check.add_argument("--format", choices=sorted(RENDERERS), default="text")
     check.add_argument("--policy", type=Path, help="policy file (YAML or JSON)")
     check.add_argument("--no-cache", action="store_true", help="read every layer, cache nothing")
     check.add_argument("--cache-dir", type=Path, default=None, help="layer scan cache directory")
     check.add_argument("--creds", metavar="USER:PASSWORD", help="registry credentials")
-    check.add_argument("--allow-http", action="store_true",
-                       help="allow plain HTTP to registries that are not on loopback")
+    check.add_argument(
+        "--allow-http", action="store_true", help="allow plain HTTP to registries that are not on loopback"
+    )
     return parser
 
 
@@ -105,10 +109,9 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError as error:
         raise StudioImageError(str(error)) from error
     username, _, password = (args.creds or "").partition(":")
-    options = SourceOptions(allow_http=args.allow_http, username=username or None,
-                            password=password or None)
-    cache: LayerCache = NullCache() if args.no_cache else DirectoryCache(
-        args.cache_dir or default_cache_dir()
+    options = SourceOptions(allow_http=args.allow_http, username=username or None, password=password or None)
+    cache: LayerCache = (
+        NullCache() if args.no_cache else DirectoryCache(args.cache_dir or default_cache_dir())
     )
     progress = TerminalProgress(err) if err.isatty() else None
     try:

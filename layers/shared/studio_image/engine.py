@@ -90,16 +90,23 @@ def inspect_image(
     infos = []
     anomalies = []
     for index, descriptor in enumerate(layers):
-        info = LayerInfo(index=index, digest=descriptor.digest, media_type=descriptor.media_type,
-                         compressed_size=descriptor.size, foreign=index not in results)
+        info = LayerInfo(
+            index=index,
+            digest=descriptor.digest,
+            media_type=descriptor.media_type,
+            compressed_size=descriptor.size,
+            foreign=index not in results,
+        )
         if index in results:
             layer_scan, cached = results[index]
-            info = info.model_copy(update={
-                "compression": layer_scan.compression,
-                "uncompressed_size": layer_scan.uncompressed_size,
-                "entries": len(layer_scan.entries),
-                "cached": cached,
-            })
+            info = info.model_copy(
+                update={
+                    "compression": layer_scan.compression,
+                    "uncompressed_size": layer_scan.uncompressed_size,
+                    "entries": len(layer_scan.entries),
+                    "cached": cached,
+                }
+            )
             anomalies += [LayerAnomaly(layer=index, **a.model_dump()) for a in layer_scan.anomalies]
         infos.append(info)
     return Inventory(

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     KERNEL_GATEWAY = "kernel-gateway"
     JUPYTERLAB = "jupyterlab"
     CODE_EDITOR = "code-editor"
     RSTUDIO = "rstudio"
     GATEWAY_PROVISIONERS = "gateway-provisioners"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 ALL_PROFILES = frozenset(Profile)
@@ -24,12 +21,9 @@ STUDIO_PROFILES = frozenset(
 )
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Finding(BaseModel):

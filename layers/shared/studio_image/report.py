@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from xml.etree import ElementTree as ET
 
 from pydantic import BaseModel
 
 from . import __version__
 from .facts import KernelSpec, UserInfo, kernel_specs, resolve_user
+from .findings import Finding, Profile, Severity
 from .inventory import Inventory, LayerInfo, Sizes
 from .policy import Policy
 from .rules import RULES, evaluate, rules_for
 from .rules.checks import human_bytes
-from .findings import Finding, Profile, Severity
 
 TOOL_URI = "https://github.com/studio-image-pipeline/studio-image-pipeline"
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     PASS = "pass"
     FAIL = "fail"
 
@@ -68,7 +68,8 @@ def render_json(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     user = report.user
-    who = f"{user.name or '?'} ({'?' if user.uid is None else user.uid}:{'?' if user.gid is None else user.gid})"
+    uid, gid = ("?" if n is None else n for n in (user.uid, user.gid))
+    who = f"{user.name or '?'} ({uid}:{gid})"
     kernels = ", ".join(k.name for k in report.kernels) or "none found"
     lines = [
         f"{report.image}",
@@ -136,8 +137,11 @@ def render_sarif(report: Report) -> str:
                     }
                 },
                 "originalUriBaseIds": {"ROOTFS": {"uri": "file:///"}},
-                "properties": {"image": report.image, "profile": report.profile.value,
-                               "verdict": report.verdict.value},
+                "properties": {
+                    "image": report.image,
+                    "profile": report.profile.value,
+                    "verdict": report.verdict.value,
+                },
                 "results": results,
             }
         ],
@@ -148,11 +152,18 @@ def render_sarif(report: Report) -> str:
 def render_junit(report: Report) -> str:
     """One test case per rule checked: failed on an error, passed (with warnings as output) else."""
     failures = sum(1 for rid in report.rules_checked if any(f.rule == rid for f in report.errors))
-    suites = ET.Element("testsuites", name="studio-image", tests=str(len(report.rules_checked)),
-                        failures=str(failures))
-    suite = ET.SubElement(suites, "testsuite", name=f"{report.image} [{report.profile}]",
-                          tests=str(len(report.rules_checked)), failures=str(failures), errors="0",
-                          skipped="0")
+    suites = ET.Element(
+        "testsuites", name="studio-image", tests=str(len(report.rules_checked)), failures=str(failures)
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name=f"{report.image} [{report.profile}]",
+        tests=str(len(report.rules_checked)),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
+    )
     for rid in report.rules_checked:
         case = ET.SubElement(suite, "testcase", classname=f"studio-image.{report.profile}", name=rid)
         mine = [f for f in report.findings if f.rule == rid]

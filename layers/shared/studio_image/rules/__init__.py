@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..findings import ALL_PROFILES, Finding, Profile, Severity
 from ..inventory import Inventory
 from ..policy import GB, Policy
-from ..findings import ALL_PROFILES, Finding, Profile, Severity
 
 DEFAULT_MAX_IMAGE_BYTES = {
     Profile.KERNEL_GATEWAY: 11 * GB,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..findings import Finding, Profile, Severity
 from ..scan.models import DIR
 from . import DEFAULT_MAX_IMAGE_BYTES, Context, rule
-from ..findings import Finding, Profile, Severity
 
 RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
 STUDIO_LOG_PATH = "/var/log/studio"  # reserved by the JupyterLab and Code Editor apps

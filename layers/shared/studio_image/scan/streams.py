@@ -140,13 +140,9 @@ class VerifyingReader:
     def _verify(self) -> None:
         expected_size = self._expected_size
         if expected_size is not None and self.bytes_read < expected_size:
-            raise CorruptLayer(
-                f"{self.name}: truncated: {self.bytes_read} of {expected_size} bytes"
-            )
+            raise CorruptLayer(f"{self.name}: truncated: {self.bytes_read} of {expected_size} bytes")
         if self._expected and self.digest != self._expected:
-            raise DigestMismatch(
-                f"{self.name}: content hashes to {self.digest}, not {self._expected}"
-            )
+            raise DigestMismatch(f"{self.name}: content hashes to {self.digest}, not {self._expected}")
         if expected_size is not None and self.bytes_read != expected_size:
             raise DigestMismatch(f"{self.name}: {self.bytes_read} bytes, descriptor says {expected_size}")
 
@@ -169,18 +165,22 @@ def sniff_compression(head: bytes) -> str:
 def decompressed(reader: VerifyingReader, compression: str) -> Readable:
     """A stream of the layer's tar bytes. Multi-member gzip and multi-frame zstd read to the end."""
     if compression == "gzip":
-        return igzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[arg-type]
+        return igzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[no-untyped-call]
     if compression == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(
-            reader, read_size=CHUNK, read_across_frames=True, closefd=False
+            reader,  # type: ignore[arg-type]  # any object with read() will do
+            read_size=CHUNK,
+            read_across_frames=True,
+            closefd=False,
         )
     return reader
 
 
-# What the decompressors raise on malformed input.
+# What the decompressors raise on malformed input. (isal's stubs call its error an instance.)
+_ISAL_ERROR: type[BaseException] = IsalError  # type: ignore[assignment]
 DECOMPRESSION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     EOFError,
-    IsalError,
+    _ISAL_ERROR,
     zstandard.ZstdError,
 )

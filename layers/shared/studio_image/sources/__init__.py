@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ReferenceInvalid
@@ -91,12 +92,12 @@ def open_source(reference: str, options: SourceOptions | None = None) -> ImageSo
         from .archive import DockerArchiveSource, OciArchiveSource, OciLayoutSource
 
         path, tag = _path_and_tag(value)
-        kind = {
+        kinds: dict[str, Callable[[str, str | None], ImageSource]] = {
             "docker-archive": DockerArchiveSource,
             "oci": OciLayoutSource,
             "oci-archive": OciArchiveSource,
-        }[transport]
-        return kind(path, tag)
+        }
+        return kinds[transport](path, tag)
     if transport == "docker" and value.startswith("//"):
         from .registry import RegistrySource
 

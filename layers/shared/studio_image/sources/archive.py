@@ -13,6 +13,8 @@ import tarfile
 from pathlib import Path
 from typing import BinaryIO
 
+from pydantic import BaseModel, Field
+
 from ..errors import BlobNotFound, ImageNotFound, ImageReadError, ManifestInvalid
 from ..oci import (
     DOCKER_CONFIG,
@@ -36,6 +38,14 @@ from .base import (
 
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 BLOB_NAME = re.compile(r"/blobs/(sha256|sha512)/([a-f0-9]+)$")
+
+
+class ArchiveEntry(BaseModel):
+    """One image in a docker-archive's manifest.json."""
+
+    config: str = Field(alias="Config")
+    repo_tags: list[str] | None = Field(default=None, alias="RepoTags")
+    layers: list[str] = Field(alias="Layers")
 
 
 class _Slice:
@@ -68,9 +78,7 @@ class _TarIndex:
                 raise ImageReadError(f"{path} is compressed: decompress it first")
             with tarfile.open(path, "r:") as archive:
                 self.members = {
-                    normalize(m.name)[0]: (m.offset_data, m.size)
-                    for m in archive.getmembers()
-                    if m.isfile()
+                    normalize(m.name)[0]: (m.offset_data, m.size) for m in archive.getmembers() if m.isfile()
                 }
         except FileNotFoundError as err:
             raise ImageNotFound(f"no such file: {path}") from err
@@ -138,7 +146,7 @@ class OciLayoutSource(_Layout):
 
     def open_file(self, name: str) -> Readable:
         try:
-            return open(self.root / name, "rb")  # noqa: SIM115 - the caller closes it
+            return open(self.root / name, "rb")
         except FileNotFoundError as err:
             raise BlobNotFound(f"{self.reference}: missing {name}") from err
 
@@ -161,20 +169,20 @@ class DockerArchiveSource(ImageSource):
         self.tag = tag
         self.reference = f"docker-archive:{path}" + (f":{tag}" if tag else "")
 
-    def _entry(self) -> dict[str, object]:
+    def _entry(self) -> ArchiveEntry:
+        doc = self.archive.read("manifest.json")
         try:
-            entries = json.loads(self.archive.read("manifest.json"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ManifestInvalid(f"{self.reference}: manifest.json is not JSON: {err}") from err
-        if not isinstance(entries, list) or not entries:
+            entries = [ArchiveEntry.model_validate(e) for e in json.loads(doc)]
+        except (ValueError, TypeError) as err:  # JSON and pydantic errors are ValueErrors
+            raise ManifestInvalid(f"{self.reference}: manifest.json is not valid: {err}") from err
+        if not entries:
             raise ManifestInvalid(f"{self.reference}: manifest.json lists no image")
         if self.tag is None:
             if len(entries) > 1:
                 raise ImageNotFound(f"{self.reference}: the archive holds several images; name one")
             return entries[0]
         for entry in entries:
-            tags = entry.get("RepoTags") or []
-            if self.tag in tags or any(t.endswith(":" + self.tag) for t in tags):
+            if any(t == self.tag or t.endswith(":" + self.tag) for t in entry.repo_tags or []):
                 return entry
         raise ImageNotFound(f"{self.reference}: no image tagged {self.tag!r}")
 
@@ -189,8 +197,7 @@ class DockerArchiveSource(ImageSource):
             head = self.archive.read(member, 4)
             compressed = head.startswith(GZIP_MAGIC) or head.startswith(ZSTD_MAGIC)
             digest = diff_id if diff_id and not compressed else self._hash(member)
-        return Descriptor(mediaType=media_type, digest=digest, size=size,
-                          annotations={"member": member})
+        return Descriptor(media_type=media_type, digest=digest, size=size, annotations={"member": member})
 
     def _hash(self, member: str) -> str:
         digest = hashlib.sha256()
@@ -202,27 +209,21 @@ class DockerArchiveSource(ImageSource):
 
     def resolve(self, platform: Platform) -> ResolvedImage:
         entry = self._entry()
-        config_name = str(entry.get("Config", ""))
-        config_data = self.archive.read(config_name)
+        config_data = self.archive.read(entry.config)
         config_desc = Descriptor(
-            mediaType=DOCKER_CONFIG,
+            media_type=DOCKER_CONFIG,
             digest=sha256_digest(config_data),
             size=len(config_data),
-            annotations={"member": config_name},
+            annotations={"member": entry.config},
         )
-        manifest = Manifest(schemaVersion=2, config=config_desc, layers=[])
-        config = load_config(self, manifest)
-        layer_names = entry.get("Layers") or []
-        if not isinstance(layer_names, list):
-            raise ManifestInvalid(f"{self.reference}: manifest.json Layers is not a list")
+        config = load_config(self, Manifest(schema_version=2, config=config_desc, layers=[]))
         diff_ids = config.rootfs.diff_ids
         layers = [
-            self._descriptor(str(name), DOCKER_LAYER, diff_ids[i] if i < len(diff_ids) else None)
-            for i, name in enumerate(layer_names)
+            self._descriptor(name, DOCKER_LAYER, diff_ids[i] if i < len(diff_ids) else None)
+            for i, name in enumerate(entry.layers)
         ]
-        manifest = Manifest(schemaVersion=2, config=config_desc, layers=layers)
+        manifest = Manifest(schema_version=2, config=config_desc, layers=layers)
         return ResolvedImage(None, None, manifest, config)
 
     def open_blob(self, descriptor: Descriptor) -> Readable:
         return self.archive.open(descriptor.annotations["member"])
-

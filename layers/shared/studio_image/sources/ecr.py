@@ -16,8 +16,16 @@ from .http import get_stream, pool
 
 
 class EcrSource(ManifestSource):
-    def __init__(self, repository: str, *, tag: str | None = None, digest: str | None = None,
-                 registry_id: str | None = None, region: str | None = None, client: Any = None) -> None:
+    def __init__(
+        self,
+        repository: str,
+        *,
+        tag: str | None = None,
+        digest: str | None = None,
+        registry_id: str | None = None,
+        region: str | None = None,
+        client: Any = None,
+    ) -> None:
         self.repository = repository
         self.tag = tag
         self.digest = digest
@@ -38,8 +46,9 @@ class EcrSource(ManifestSource):
         return cls(name, tag=tag, digest=digest, registry_id=registry_id, region=region)
 
     def _get(self, image_id: dict[str, str]) -> tuple[bytes, str | None]:
-        return self.ecr.get_manifest(self.repository, self.registry_id, image_id,
-                                     list(ACCEPTED_MANIFEST_TYPES))
+        return self.ecr.get_manifest(
+            self.repository, self.registry_id, image_id, list(ACCEPTED_MANIFEST_TYPES)
+        )
 
     def top_manifest(self) -> tuple[bytes, str | None]:
         if self.digest:

@@ -15,8 +15,14 @@ TIMEOUT = urllib3.Timeout(connect=10.0, read=120.0)
 def pool() -> urllib3.PoolManager:
     # Redirects are followed by hand so that credentials never travel to another host.
     retries = urllib3.Retry(
-        total=3, connect=3, read=2, status=3, backoff_factor=0.3, redirect=False,
-        status_forcelist=(429, 500, 502, 503, 504), raise_on_status=False,
+        total=3,
+        connect=3,
+        read=2,
+        status=3,
+        backoff_factor=0.3,
+        redirect=False,
+        status_forcelist=(429, 500, 502, 503, 504),
+        raise_on_status=False,
     )
     return urllib3.PoolManager(retries=retries, timeout=TIMEOUT, maxsize=8)
 
@@ -53,13 +59,15 @@ class ResponseStream:
         self._response.release_conn()
 
 
-def get_stream(http: urllib3.PoolManager, url: str, what: str,
-               headers: dict[str, str] | None = None) -> ResponseStream:
+def get_stream(
+    http: urllib3.PoolManager, url: str, what: str, headers: dict[str, str] | None = None
+) -> ResponseStream:
     """GET a URL (following redirects without credentials) and stream its body."""
     for _ in range(5):
         try:
-            response = http.request("GET", url, headers=headers or {}, preload_content=False,
-                                    decode_content=False)
+            response = http.request(
+                "GET", url, headers=headers or {}, preload_content=False, decode_content=False
+            )
         except HTTPError as err:
             raise RegistryUnavailable(f"{what}: {err}") from err
         if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):

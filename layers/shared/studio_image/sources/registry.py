@@ -94,8 +94,9 @@ class RegistrySource(ManifestSource):
             if self._authorization:
                 headers["Authorization"] = self._authorization
             try:
-                response = self._http.request("GET", self._url(path), headers=headers,
-                                              preload_content=False, decode_content=False)
+                response = self._http.request(
+                    "GET", self._url(path), headers=headers, preload_content=False, decode_content=False
+                )
             except HTTPError as err:
                 tls_refused = isinstance(err, SSLError) or isinstance(getattr(err, "reason", None), SSLError)
                 if tls_refused and self._scheme == "https" and self._http_allowed:
