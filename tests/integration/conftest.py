@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from studio_image_sandbox.samples import GROUP, PASSWD, ipykernel_json
+from tests.integration.token_service import ISSUER, SERVICE, TokenService
 
 TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
 
@@ -63,14 +64,13 @@ class Registry:
         return destination
 
 
-def _serve(root: Path, htpasswd: Path | None) -> Iterator[Registry]:
+def _serve(root: Path, auth: str = "") -> Iterator[Registry]:
     port = free_port()
-    auth = f"auth: {{htpasswd: {{realm: test, path: {htpasswd}}}}}\n" if htpasswd else ""
     config = root / "config.yml"
     config.write_text(
         "version: 0.1\nlog: {level: error}\n"
         f"storage: {{filesystem: {{rootdirectory: {root / 'data'}}}, delete: {{enabled: true}}}}\n"
-        f"http: {{addr: 127.0.0.1:{port}}}\n" + auth
+        f"http: {{addr: 127.0.0.1:{port}}}\n" + (f"auth: {auth}\n" if auth else "")
     )
     process = subprocess.Popen(
         ["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -95,7 +95,7 @@ def _serve(root: Path, htpasswd: Path | None) -> Iterator[Registry]:
 
 @pytest.fixture(scope="session")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    yield from _serve(tmp_path_factory.mktemp("registry"), None)
+    yield from _serve(tmp_path_factory.mktemp("registry"))
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +103,28 @@ def basic_auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
     root = tmp_path_factory.mktemp("registry-auth")
     htpasswd = root / "htpasswd"
     htpasswd.write_text(run("htpasswd", "-Bbn", "tester", "s3cret"))
-    for served in _serve(root, htpasswd):
+    for served in _serve(root, f"{{htpasswd: {{realm: test, path: {htpasswd}}}}}"):
         yield Registry(served.host, "tester", "s3cret")
+
+
+@pytest.fixture(scope="session")
+def token_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenService]:
+    service = TokenService(tmp_path_factory.mktemp("token"), "tester", "t0ken")
+    yield service
+    service.close()
+
+
+@pytest.fixture(scope="session")
+def bearer_registry(
+    tmp_path_factory: pytest.TempPathFactory, token_service: TokenService
+) -> Iterator[Registry]:
+    """A registry whose challenge sends clients to a token service for a Bearer token."""
+    auth = (
+        f"{{token: {{realm: '{token_service.realm}', service: {SERVICE}, issuer: {ISSUER}, "
+        f"rootcertbundle: {token_service.bundle}}}}}"
+    )
+    for served in _serve(tmp_path_factory.mktemp("registry-token"), auth):
+        yield Registry(served.host, "tester", "t0ken")
 
 
 @dataclass(frozen=True)

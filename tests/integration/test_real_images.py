@@ -95,6 +95,20 @@ def test_basic_auth_registry(umoci_image, basic_auth_registry, capsys):
         inspect(reference, options=SourceOptions(username="tester", password="wrong"))
 
 
+def test_bearer_token_registry(umoci_image, bearer_registry, token_service, capsys):
+    # Given a registry that answers 401 with a Bearer challenge naming a token service
+    bearer_registry.push(umoci_image.reference, "private/studio:1")
+    reference = f"docker://{bearer_registry.host}/private/studio:1"
+    before = token_service.requests
+    # When checked with credentials, the token is fetched and the image reads
+    code, report, _ = check_json(capsys, reference, "--creds", "tester:t0ken")
+    assert code == 0 and report["user"]["name"] == "sagemaker-user"
+    assert token_service.requests > before
+    # Without them the token service refuses, and the check says so
+    code, _, err = check_json(capsys, reference)
+    assert code == 2 and "RegistryAuthFailed" in err
+
+
 def test_an_index_resolves_to_the_requested_platform(multi_platform, registry):
     for reference in (
         multi_platform.reference,
