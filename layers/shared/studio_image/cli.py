@@ -33,6 +33,7 @@ class TerminalProgress:
         self._out = out
         self._lock = threading.Lock()
         self._total = 0
+        self._size = 0
         self._read = 0
         self._done = 0
         self._cached = 0

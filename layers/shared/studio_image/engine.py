@@ -90,25 +90,22 @@ def inspect_image(
     infos = []
     anomalies = []
     for index, descriptor in enumerate(layers):
-        info = LayerInfo(
-            index=index,
-            digest=descriptor.digest,
-            media_type=descriptor.media_type,
-            compressed_size=descriptor.size,
-            foreign=index not in results,
-        )
-        if index in results:
-            layer_scan, cached = results[index]
-            info = info.model_copy(
-                update={
-                    "compression": layer_scan.compression,
-                    "uncompressed_size": layer_scan.uncompressed_size,
-                    "entries": len(layer_scan.entries),
-                    "cached": cached,
-                }
+        layer_scan, cached = results.get(index, (None, False))
+        infos.append(
+            LayerInfo(
+                index=index,
+                digest=descriptor.digest,
+                media_type=descriptor.media_type,
+                compressed_size=descriptor.size,
+                foreign=layer_scan is None,
+                compression=layer_scan.compression if layer_scan else "",
+                uncompressed_size=layer_scan.uncompressed_size if layer_scan else 0,
+                entries=len(layer_scan.entries) if layer_scan else 0,
+                cached=cached,
             )
+        )
+        if layer_scan:
             anomalies += [LayerAnomaly(layer=index, **a.model_dump()) for a in layer_scan.anomalies]
-        infos.append(info)
     return Inventory(
         reference=source.reference,
         digest=resolved.digest,

@@ -16,8 +16,6 @@ from .policy import Policy
 from .rules import RULES, evaluate, rules_for
 from .rules.checks import human_bytes
 
-TOOL_URI = "https://github.com/studio-image-pipeline/studio-image-pipeline"
-
 
 class Verdict(StrEnum):
     PASS = "pass"
@@ -105,7 +103,6 @@ def render_sarif(report: Report) -> str:
             "id": rid,
             "name": rid,
             "shortDescription": {"text": RULES[rid].summary},
-            "helpUri": f"{TOOL_URI}#rule-{rid}",
         }
         for rid in rule_ids
     ]
@@ -132,7 +129,6 @@ def render_sarif(report: Report) -> str:
                     "driver": {
                         "name": "studio-image",
                         "version": __version__,
-                        "informationUri": TOOL_URI,
                         "rules": driver_rules,
                     }
                 },

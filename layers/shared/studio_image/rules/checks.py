@@ -103,9 +103,8 @@ def layer_anomaly(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             rule="layer-anomaly",
             severity=Severity.ERROR if escapes else Severity.WARNING,
-            message=f"layer {anomaly.layer + 1}: {anomaly.kind}: {anomaly.path} {anomaly.detail}".replace(
-                "  ", " "
-            ),
+            message=f"layer {anomaly.layer + 1}: {anomaly.kind}: "
+            + " ".join(part for part in (anomaly.path, anomaly.detail) if part),
             remediation="rebuild the layer with a standard tool (docker, buildah, umoci)"
             if escapes
             else "check the tool that wrote this layer",
