@@ -6,8 +6,10 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from studio_image.cli import main
+from studio_image.findings import Profile
+from studio_image.rules import rules_for
 from studio_image_sandbox.ocibuild import Layer
-from studio_image_sandbox.samples import GROUP, PASSWD
+from studio_image_sandbox.samples import compliant as compliant_spec
 
 
 def run(capsys, *argv):
@@ -16,8 +18,9 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def compliant(make_image):
-    return make_image(Layer().file("etc/passwd", PASSWD).file("etc/group", GROUP), user="sagemaker-user")
+def compliant(make_image, *extra, profile="kernel-gateway"):
+    spec = compliant_spec(profile)
+    return make_image(*spec.layers, *extra, user=spec.user, env=spec.env, cmd=spec.cmd)
 
 
 def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
@@ -35,29 +38,38 @@ def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
         "spec": "sagemaker-user",
     }
     assert set(report["sizes"]) == {"compressed", "uncompressed"}
-    assert report["findings"] == [] and report["kernels"] == []
+    assert report["findings"] == []
+    assert [(k["name"], k["argv"][0]) for k in report["kernels"]] == [
+        ("python3", "/opt/conda/bin/python3.11")
+    ]
+    assert report["app_image_config"] == {
+        "KernelGatewayImageConfig": {
+            "KernelSpecs": [{"Name": "python3", "DisplayName": "Python 3 (ipykernel)"}],
+            "FileSystemConfig": {"MountPath": "/home/sagemaker-user", "DefaultUid": 1000, "DefaultGid": 100},
+        }
+    }
 
 
 def test_an_error_finding_exits_1(make_image, capsys):
-    code, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")))
+    code, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")))
     assert code == 1
     assert "FAIL: 1 error(s)" in out
     assert "fix: move it out of /opt/ml" in out
 
 
 def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_image, capsys):
-    code, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")), "--format", "junit")
+    code, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")), "--format", "junit")
     suite = ET.fromstring(out.encode()).find("testsuite")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert code == 1
-    assert set(cases) == {"platform", "image-size", "reserved-path", "layer-anomaly"}
+    assert list(cases) == [r.id for r in rules_for(Profile.KERNEL_GATEWAY)]
     assert cases["reserved-path"].find("failure") is not None
     assert cases["platform"].find("failure") is None
     assert suite.get("failures") == "1"
 
 
 def test_sarif_points_results_at_rules_and_paths(make_image, capsys):
-    _, out, _ = run(capsys, make_image(Layer().file("opt/ml/x")), "--format", "sarif")
+    _, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")), "--format", "sarif")
     run_ = json.loads(out)["runs"][0]
     result = run_["results"][0]
     assert run_["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"] == "reserved-path"

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from studio_image.facts import kernel_specs, resolve_user
+from studio_image.facts import Facts, resolve_user
 from studio_image.inventory import Filesystem, Inventory, Sizes
 from studio_image.oci import ContainerConfig, ImageConfig, Platform
 
@@ -61,15 +61,19 @@ def test_kernel_specs_are_named_by_their_directory_and_bad_ones_are_reported():
             "language": "python",
         }
     )
-    specs, errors = kernel_specs(
+    facts = Facts(
         inventory(
             None,
             {
                 "/opt/conda/share/jupyter/kernels/python3/kernel.json": good,
                 "/usr/local/share/jupyter/kernels/broken/kernel.json": "{not json",
                 "/usr/share/jupyter/kernels/empty/kernel.json": '{"argv": []}',
+                # the home volume hides this one at runtime
+                "/home/sagemaker-user/.local/share/jupyter/kernels/mine/kernel.json": good,
             },
         )
     )
-    assert [(s.name, s.display_name, s.language) for s in specs] == [("python3", "Python 3", "python")]
-    assert sorted(e.path.split("/")[-2] for e in errors) == ["broken", "empty"]
+    assert [(s.name, s.display_name, s.language) for s in facts.kernels] == [
+        ("python3", "Python 3", "python")
+    ]
+    assert sorted(e.path.split("/")[-2] for e in facts.kernel_errors) == ["broken", "empty"]

@@ -1,12 +1,36 @@
-"""What the image implies, read from its inventory: the user it runs as and its kernel specs."""
+"""What the image implies, read from its inventory: the user it runs as, its kernels, the programs on
+its PATH and the packages it carries. Rules, the report and registration all read these."""
 
 from __future__ import annotations
 
 import json
+import re
+from functools import cached_property
+from typing import Literal
 
 from pydantic import BaseModel
 
 from .inventory import Inventory
+from .scan.models import DIR, FILE, HARDLINK, SYMLINK
+from .scan.paths import is_within
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # Docker's, when Env has none
+STUDIO_HOME = "/home/sagemaker-user"
+RSTUDIO_VERSION_FILE = "/usr/lib/rstudio-server/VERSION"
+
+CONDA_IPYKERNEL = re.compile(
+    r"(?P<prefix>.+/envs/(?P<env>[^/]+))/(conda-meta/ipykernel-[^/]+\.json"
+    r"|lib/python[^/]+/site-packages/ipykernel/__init__\.py)"
+)
+PYTHON_PACKAGE = re.compile(r"(?P<site>.+/(?:site|dist)-packages)/(?P<name>[^/]+)(?:/.*)?")
+DIST_INFO = re.compile(r"(?P<name>.+?)-[^-]+\.(?:dist|egg)-info")
+SHARED_OBJECT = re.compile(r"(.+?)\.so(?:\.[0-9.]+)?")
+R_PACKAGE = re.compile(r".+/(?:library|site-library)/(?P<name>[^/]+)/DESCRIPTION")
+RSTUDIO_VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)[-+](\d+)")  # 2022.02.2-485.pro2 or 2023.03.0+386.pro1
+JAVA_RELEASE_VERSION = re.compile(r'^JAVA_VERSION="(?:1\.)?(\d+)', re.MULTILINE)
+JAVA_HOME_VERSION = re.compile(
+    r"/(?:java|jdk|jre|openjdk|temurin)-?(?:1\.)?(\d+)"
+)  # /usr/lib/jvm/java-11-openjdk
 
 
 class UserInfo(BaseModel):
@@ -18,11 +42,12 @@ class UserInfo(BaseModel):
 
 
 class KernelSpec(BaseModel):
-    name: str  # the kernelspec directory name: what SageMaker looks the kernel up by
+    name: str  # what SageMaker looks the kernel up by: the kernelspec directory, or conda-env-<env>-py
     display_name: str
     language: str
     argv: list[str]
-    path: str  # of its kernel.json
+    path: str  # its kernel.json, or the conda environment's prefix
+    source: Literal["kernel.json", "conda-env"] = "kernel.json"
 
 
 class KernelSpecError(BaseModel):
@@ -39,11 +64,19 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def passwd_entries(inventory: Inventory) -> list[list[str]]:
+    return _table(inventory.contents.get("/etc/passwd"), 4)
+
+
+def group_entries(inventory: Inventory) -> list[list[str]]:
+    return _table(inventory.contents.get("/etc/group"), 3)
+
+
 def resolve_user(inventory: Inventory) -> UserInfo:
     """Resolve the config's `User` ("name", "uid", "name:group", "uid:gid") as a runtime would."""
     spec = (inventory.config.config.user or "").strip()
-    passwd = _table(inventory.contents.get("/etc/passwd"), 4)
-    groups = _table(inventory.contents.get("/etc/group"), 3)
+    passwd = passwd_entries(inventory)
+    groups = group_entries(inventory)
     user_part, _, group_part = spec.partition(":")
     user_part = user_part or "root"
 
@@ -73,32 +106,170 @@ def resolve_user(inventory: Inventory) -> UserInfo:
     return UserInfo(name=name, uid=uid, gid=gid, group=group_name, spec=spec)
 
 
-def kernel_specs(inventory: Inventory) -> tuple[list[KernelSpec], list[KernelSpecError]]:
-    """Every kernel.json in the final filesystem, parsed; and those that do not parse."""
-    specs: list[KernelSpec] = []
-    errors: list[KernelSpecError] = []
-    for path, text in sorted(inventory.contents.items()):
-        if not path.endswith("/kernel.json"):
-            continue
-        try:
-            doc = json.loads(text)
-            if not isinstance(doc, dict):
-                raise ValueError("not a JSON object")
-        except ValueError as err:
-            errors.append(KernelSpecError(path=path, problem=f"not valid JSON: {err}"))
-            continue
-        argv = doc.get("argv")
-        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
-            errors.append(KernelSpecError(path=path, problem="argv is missing or empty"))
-            continue
-        name = path.rsplit("/", 2)[-2]
-        specs.append(
-            KernelSpec(
-                name=name,
-                display_name=str(doc.get("display_name") or name),
-                language=str(doc.get("language") or ""),
-                argv=argv,
-                path=path,
+def parse_kernel_json(path: str, text: str) -> KernelSpec | KernelSpecError:
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as err:
+        return KernelSpecError(path=path, problem=f"not valid JSON: {err}")
+    argv = doc.get("argv")
+    if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a for a in argv):
+        return KernelSpecError(path=path, problem="argv is missing, empty or not a list of strings")
+    name = path.rsplit("/", 2)[-2]
+    return KernelSpec(
+        name=name,
+        display_name=str(doc.get("display_name") or name),
+        language=str(doc.get("language") or ""),
+        argv=argv,
+        path=path,
+    )
+
+
+def rstudio_version(text: str) -> tuple[int, int, int, int] | None:
+    """A comparable key for an RStudio version; the build suffix (".pro2") does not order releases."""
+    match = RSTUDIO_VERSION.search(text)
+    if match is None:
+        return None
+    year, month, patch, build = (int(g) for g in match.groups())
+    return year, month, patch, build
+
+
+class Facts:
+    """Derived once per image, on first use, and shared by every rule and the report."""
+
+    def __init__(self, inventory: Inventory, mount_path: str = STUDIO_HOME) -> None:
+        self.inventory = inventory
+        self.files = inventory.files
+        self.mount_path = mount_path  # hidden at runtime by the user's home volume
+
+    @cached_property
+    def user(self) -> UserInfo:
+        return resolve_user(self.inventory)
+
+    @cached_property
+    def search_path(self) -> list[str]:
+        value = self.inventory.config.config.env_map().get("PATH", DEFAULT_PATH)
+        return [d for d in value.split(":") if d.startswith("/")]
+
+    def executable(self, path: str) -> bool:
+        """A regular file (through symlinks and hardlinks) with an execute bit."""
+        node = self.files.lookup(path)
+        return node is not None and node.entry.kind in (FILE, HARDLINK) and bool(node.entry.mode & 0o111)
+
+    def exists(self, path: str) -> bool:
+        return self.files.resolve(path) is not None
+
+    def which(self, program: str) -> str | None:
+        """Where the shell would find `program`: as given if it has a slash, else on the config's PATH."""
+        if "/" in program:
+            return program if program.startswith("/") and self.executable(program) else None
+        for directory in self.search_path:
+            candidate = f"{directory.rstrip('/')}/{program}"
+            if self.executable(candidate):
+                return candidate
+        return None
+
+    def hidden_by_mount(self, path: str) -> bool:
+        return is_within(path, self.mount_path)
+
+    @cached_property
+    def _kernel_files(self) -> tuple[list[KernelSpec], list[KernelSpecError]]:
+        specs: list[KernelSpec] = []
+        errors: list[KernelSpecError] = []
+        for path, text in sorted(self.inventory.contents.items()):
+            if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
+                parsed = parse_kernel_json(path, text)
+                (specs if isinstance(parsed, KernelSpec) else errors).append(parsed)  # type: ignore[arg-type]
+        return specs, errors
+
+    @cached_property
+    def kernel_errors(self) -> list[KernelSpecError]:
+        return self._kernel_files[1]
+
+    @cached_property
+    def conda_kernels(self) -> list[KernelSpec]:
+        """Conda environments with ipykernel, which SageMaker offers as `conda-env-<env>-py`."""
+        found: dict[str, KernelSpec] = {}
+        for path in self.files.nodes:
+            match = CONDA_IPYKERNEL.fullmatch(path)
+            if match is None or self.hidden_by_mount(path):
+                continue
+            env, prefix = match["env"], match["prefix"]
+            found.setdefault(
+                prefix,
+                KernelSpec(
+                    name=f"conda-env-{env}-py",
+                    display_name=f"Python [conda env:{env}]",
+                    language="python",
+                    argv=[f"{prefix}/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    path=prefix,
+                    source="conda-env",
+                ),
             )
+        return sorted(found.values(), key=lambda k: k.name)
+
+    @cached_property
+    def kernels(self) -> list[KernelSpec]:
+        """Every kernel the image offers, one per name: kernel.json files, then conda environments."""
+        by_name: dict[str, KernelSpec] = {}
+        for spec in self._kernel_files[0] + self.conda_kernels:
+            by_name.setdefault(spec.name, spec)
+        return list(by_name.values())
+
+    @cached_property
+    def python_packages(self) -> dict[str, set[str]]:
+        """Top-level packages in every site-packages directory: normalised name -> directories."""
+        found: dict[str, set[str]] = {}
+        for path in self.files.nodes:
+            match = PYTHON_PACKAGE.fullmatch(path)
+            if match is None:
+                continue
+            name = match["name"]
+            dist = DIST_INFO.fullmatch(name)
+            name = dist["name"] if dist else name.removesuffix(".py")
+            found.setdefault(re.sub(r"[-_.]+", "_", name).lower(), set()).add(match["site"])
+        return found
+
+    @cached_property
+    def r_packages(self) -> set[str]:
+        return {m["name"] for path in self.files.nodes if (m := R_PACKAGE.fullmatch(path))}
+
+    @cached_property
+    def java_versions(self) -> list[int]:
+        """Major versions of the Java runtimes: from their `release` files, else the `java` on PATH."""
+        versions = {
+            int(match.group(1))
+            for path, text in self.inventory.contents.items()
+            if path.endswith("/release") and (match := JAVA_RELEASE_VERSION.search(text))
+        }
+        java = self.which("java")
+        resolved = self.files.resolve(java) if java else None
+        if resolved and (match := JAVA_HOME_VERSION.search(resolved)):
+            versions.add(int(match.group(1)))
+        return sorted(versions)
+
+    @cached_property
+    def shared_libraries(self) -> set[str]:
+        """Names of the shared objects in the image, without their versions: "libpng16" for libpng16.so.16."""
+        found = set()
+        for path, node in self.files.nodes.items():
+            match = SHARED_OBJECT.fullmatch(path.rpartition("/")[2])
+            if match and node.entry.kind != DIR and (node.entry.kind != SYMLINK or self.files.lookup(path)):
+                found.add(match[1])  # a dangling symlink is no library
+        return found
+
+    @cached_property
+    def rstudio_release(self) -> str | None:
+        """The RStudio version: its VERSION file, else the version variable of RStudio's images."""
+        env = self.inventory.config.config.env_map()
+        candidates = (
+            self.inventory.contents.get(RSTUDIO_VERSION_FILE),
+            env.get("RSW_VERSION"),
+            env.get("RSP_VERSION"),
         )
-    return specs, errors
+        return next((c.strip() for c in candidates if c and rstudio_version(c)), None)
+
+    def files_under(self, root: str) -> list[str]:
+        """Paths below `root` that are not directories, sorted."""
+        return sorted(n.entry.path for n in self.files.under(root) if n.entry.kind != DIR)

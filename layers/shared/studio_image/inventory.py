@@ -8,8 +8,10 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from .oci import ImageConfig, Platform
-from .scan.models import DIR, Anomaly, Entry, LayerScan
-from .scan.paths import is_within, parent
+from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
+from .scan.paths import parent
+
+MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 
 
 class Node(NamedTuple):
@@ -67,11 +69,57 @@ class Filesystem:
     def get(self, path: str) -> Node | None:
         return self.nodes.get(path)
 
+    def is_dir(self, path: str) -> bool:
+        """A directory listed in a layer, or implied by the paths below it."""
+        node = self.nodes.get(path)
+        return node.entry.kind == DIR if node else path in self._children
+
     def under(self, root: str) -> Iterator[Node]:
-        """Every node at or below `root`, in no particular order."""
-        for path, node in self.nodes.items():
-            if is_within(path, root):
-                yield node
+        """Every node at or below `root` (not following symlinks), in no particular order."""
+        if root in self.nodes:
+            yield self.nodes[root]
+        stack = [root]
+        while stack:
+            for child in self._children.get(stack.pop(), ()):
+                if child in self.nodes:
+                    yield self.nodes[child]
+                stack.append(child)
+
+    def resolve(self, path: str) -> str | None:
+        """The path that `path` names once every symlink along it is followed, as the kernel would
+        resolve it in the running container; None if it does not exist or loops."""
+        pending = [part for part in path.split("/") if part]
+        current = "/"
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                current = parent(current)
+                continue
+            candidate = f"{current.rstrip('/')}/{part}"
+            node = self.nodes.get(candidate)
+            if node is not None and node.entry.kind == SYMLINK:
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                target = node.entry.link
+                current = "/" if target.startswith("/") else current
+                pending[:0] = [p for p in target.split("/") if p and p != "."]
+                continue
+            if node is None and candidate not in self._children:
+                return None
+            if pending and not self.is_dir(candidate):
+                return None  # a file in the middle of a path
+            current = candidate
+        return current
+
+    def lookup(self, path: str) -> Node | None:
+        """The node `path` resolves to, through symlinks and to a hardlink's target."""
+        resolved = self.resolve(path)
+        node = self.nodes.get(resolved) if resolved else None
+        if node is not None and node.entry.kind == HARDLINK:
+            node = self.nodes.get(node.entry.link, node)
+        return node
 
 
 class LayerInfo(BaseModel):

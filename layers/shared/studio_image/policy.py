@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import PolicyInvalid
+from .facts import rstudio_version
 from .findings import Finding, Profile, Severity
 
 GB = 1000**3  # Studio's limits are decimal gigabytes, as `docker image ls` shows sizes
@@ -41,7 +42,8 @@ class Policy(BaseModel):
     required_paths: list[str] = Field(default_factory=list)
     severity: dict[str, Severity] = Field(default_factory=dict)  # rule id -> graded as
     suppress: list[Suppression] = Field(default_factory=list)
-    kernels: list[str] = Field(default_factory=list)  # kernel names to register, in order
+    # kernel names to register, in order (an AppImageConfig takes at most five)
+    kernels: list[str] = Field(default_factory=list, max_length=5)
 
     @field_validator("reserved_paths", "required_paths", "mount_path")
     @classmethod
@@ -49,6 +51,13 @@ class Policy(BaseModel):
         for path in [value] if isinstance(value, str) else value:
             if not path.startswith("/"):
                 raise ValueError(f"{path!r} is not an absolute path")
+        return value
+
+    @field_validator("min_rstudio_version")
+    @classmethod
+    def _rstudio_version(cls, value: str) -> str:
+        if rstudio_version(value) is None:
+            raise ValueError(f"{value!r} is not an RStudio version such as 2022.02.2-485.pro2")
         return value
 
     def check_rule_ids(self, known: set[str]) -> None:

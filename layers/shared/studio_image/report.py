@@ -6,14 +6,15 @@ import json
 from enum import StrEnum
 from xml.etree import ElementTree as ET
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_serializer
 
 from . import __version__
-from .facts import KernelSpec, UserInfo, kernel_specs, resolve_user
+from .appconfig import AppImageConfig, derive_app_image_config
+from .facts import Facts, KernelSpec, UserInfo
 from .findings import Finding, Profile, Severity
 from .inventory import Inventory, LayerInfo, Sizes
 from .policy import Policy
-from .rules import RULES, evaluate, rules_for
+from .rules import RULES, evaluate, home_mount, rules_for
 from .rules.checks import human_bytes
 
 
@@ -31,10 +32,15 @@ class Report(BaseModel):
     findings: list[Finding]
     rules_checked: list[str]
     sizes: Sizes
-    kernels: list[KernelSpec]
+    kernels: list[KernelSpec]  # every kernel the image offers, named as SageMaker looks them up
     user: UserInfo
+    app_image_config: AppImageConfig | None  # what registration will create; None: not a Studio app
     layers: list[LayerInfo]
     files: int
+
+    @field_serializer("app_image_config")
+    def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:
+        return config.model_dump(by_alias=True, exclude_none=True) if config else None
 
     @property
     def errors(self) -> list[Finding]:
@@ -42,7 +48,9 @@ class Report(BaseModel):
 
 
 def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
-    findings = evaluate(inventory, profile, policy)
+    policy = policy or Policy()
+    facts = Facts(inventory, home_mount(profile, policy))
+    findings = evaluate(inventory, profile, policy, facts)
     failed = any(f.severity == Severity.ERROR for f in findings)
     return Report(
         image=inventory.reference,
@@ -53,8 +61,9 @@ def build_report(inventory: Inventory, profile: Profile, policy: Policy | None =
         findings=findings,
         rules_checked=[r.id for r in rules_for(profile)],
         sizes=inventory.sizes,
-        kernels=kernel_specs(inventory)[0],
-        user=resolve_user(inventory),
+        kernels=facts.kernels,
+        user=facts.user,
+        app_image_config=derive_app_image_config(profile, facts, policy),
         layers=inventory.layers,
         files=len(inventory.files),
     )
@@ -78,6 +87,7 @@ def render_text(report: Report) -> str:
         f"{report.files} files",
         f"  user      {who}",
         f"  kernels   {kernels}",
+        f"  registers {describe_app_image_config(report)}",
         "",
     ]
     if report.findings:
@@ -94,6 +104,32 @@ def render_text(report: Report) -> str:
         f"{len(report.rules_checked)} rules checked"
     )
     return "\n".join(lines)
+
+
+def describe_app_image_config(report: Report) -> str:
+    config = report.app_image_config
+    if config is None:
+        if report.profile == Profile.KERNEL_GATEWAY:
+            return "nothing: there is no kernel to register"
+        return "nothing: not a Studio app image"
+    if config.kernel_gateway_image_config:
+        kg = config.kernel_gateway_image_config
+        fs = kg.file_system_config
+        kernels = ", ".join(k.name for k in kg.kernel_specs)
+        ids = f"{fs.default_uid}/{fs.default_gid}" if fs else "-"
+        return (
+            f"KernelGatewayImageConfig: kernels {kernels}; UID/GID {ids}; home {fs.mount_path if fs else '-'}"
+        )
+    for name, app in (
+        ("JupyterLabAppImageConfig", config.jupyter_lab_app_image_config),
+        ("CodeEditorAppImageConfig", config.code_editor_app_image_config),
+    ):
+        if app:
+            start = app.container_config.container_entrypoint if app.container_config else None
+            return (
+                f"{name}: UID/GID 1000/100; starts {' '.join(start) if start else 'with the image command'}"
+            )
+    return "a name-only AppImageConfig"
 
 
 def render_sarif(report: Report) -> str:

@@ -1,10 +1,12 @@
-"""Rules: each judges an inventory for some profiles and yields findings. IDs are stable."""
+"""Rules: each judges an image for some profiles and yields findings. IDs are stable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from ..facts import STUDIO_HOME, Facts
 from ..findings import ALL_PROFILES, Finding, Profile, Severity
 from ..inventory import Inventory
 from ..policy import GB, Policy
@@ -16,6 +18,9 @@ DEFAULT_MAX_IMAGE_BYTES = {
     Profile.CODE_EDITOR: 35 * GB,
     Profile.GATEWAY_PROVISIONERS: 35 * GB,
 }
+MAX_LISTED = 5  # offenders named one by one before the rest are counted
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Context:
     inventory: Inventory
     profile: Profile
     policy: Policy
+    facts: Facts
 
 
 Check = Callable[[Context], Iterable[Finding]]
@@ -49,18 +55,36 @@ def rule(rule_id: str, summary: str, profiles: frozenset[Profile] = ALL_PROFILES
     return register
 
 
+def listed(
+    items: Sequence[T], finding: Callable[[T], Finding], rest: Callable[[int], Finding]
+) -> Iterator[Finding]:
+    """A finding for each of the first MAX_LISTED items, then one that counts the others."""
+    for item in items[:MAX_LISTED]:
+        yield finding(item)
+    if len(items) > MAX_LISTED:
+        yield rest(len(items) - MAX_LISTED)
+
+
+def home_mount(profile: Profile, policy: Policy) -> str:
+    """Where the user's home volume is mounted: configurable for KernelGateway apps only."""
+    return policy.mount_path if profile == Profile.KERNEL_GATEWAY else STUDIO_HOME
+
+
 def rules_for(profile: Profile) -> list[Rule]:
     return [r for r in RULES.values() if profile in r.profiles]
 
 
-def evaluate(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> list[Finding]:
+def evaluate(
+    inventory: Inventory, profile: Profile, policy: Policy | None = None, facts: Facts | None = None
+) -> list[Finding]:
     """All findings of the profile's rules, graded and filtered by the policy, errors first."""
     policy = policy or Policy()
     policy.check_rule_ids(set(RULES))
-    context = Context(inventory, profile, policy)
+    facts = facts or Facts(inventory, home_mount(profile, policy))
+    context = Context(inventory, profile, policy, facts)
     findings = [f for r in rules_for(profile) for f in r.check(context)]
     findings = policy.apply(findings)
     return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.rule, f.path or ""))
 
 
-from . import checks  # noqa: E402,F401  registers the built-in rules
+from . import apps, checks, kernels, users  # noqa: E402,F401  registers the built-in rules

@@ -1,16 +1,23 @@
-"""The built-in rules."""
+"""Rules on the image as a whole: platform, size, paths, ownership, drivers and start-up."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from ..findings import Finding, Profile, Severity
+from ..findings import STUDIO_PROFILES, Finding, Profile, Severity
+from ..inventory import Node
 from ..scan.models import DIR
-from . import DEFAULT_MAX_IMAGE_BYTES, Context, rule
+from . import DEFAULT_MAX_IMAGE_BYTES, MAX_LISTED, Context, listed, rule
 
 RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
 STUDIO_LOG_PATH = "/var/log/studio"  # reserved by the JupyterLab and Code Editor apps
-MAX_LISTED = 5  # offenders named one by one before the rest are counted
+MAX_ID = 65535
+# Driver files the NVIDIA container runtime mounts from the host; the CUDA toolkit's link stubs and
+# its forward-compatibility libraries (`compat/`) are meant to be in images.
+NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
+NVIDIA_ALLOWED_DIRS = {"stubs", "compat"}
+SHELLS = {"sh", "bash", "zsh", "dash", "ash"}
 
 
 def human_bytes(size: int) -> str:
@@ -75,25 +82,29 @@ def reserved_path(ctx: Context) -> Iterator[Finding]:
                     layer=nodes[0].layer,
                 )
             continue
-        for node in content[:MAX_LISTED]:
-            entry = node.entry
-            yield Finding(
-                rule="reserved-path",
-                severity=Severity.ERROR,
-                message=f"{entry.kind} {entry.path} is under the reserved {root}; "
-                "it will not be visible at runtime",
-                remediation=f"move it out of {root} and delete it in the same layer that writes it",
-                path=entry.path,
-                layer=node.layer,
-            )
-        if len(content) > MAX_LISTED:
-            yield Finding(
-                rule="reserved-path",
-                severity=Severity.ERROR,
-                message=f"and {len(content) - MAX_LISTED} more entries under {root}",
-                remediation=f"move everything out of {root}",
-                path=root,
-            )
+        yield from _reserved_content(root, content)
+
+
+def _reserved_content(root: str, content: list[Node]) -> Iterator[Finding]:
+    yield from listed(
+        content,
+        lambda node: Finding(
+            rule="reserved-path",
+            severity=Severity.ERROR,
+            message=f"{node.entry.kind} {node.entry.path} is under the reserved {root}; "
+            "it will not be visible at runtime",
+            remediation=f"move it out of {root} and delete it in the same layer that writes it",
+            path=node.entry.path,
+            layer=node.layer,
+        ),
+        lambda more: Finding(
+            rule="reserved-path",
+            severity=Severity.ERROR,
+            message=f"and {more} more entries under {root}",
+            remediation=f"move everything out of {root}",
+            path=root,
+        ),
+    )
 
 
 @rule("layer-anomaly", "layers must be well-formed and readable")
@@ -120,4 +131,118 @@ def layer_anomaly(ctx: Context) -> Iterator[Finding]:
                 "it was not checked",
                 remediation="use a base image whose layers are all distributable",
                 layer=layer.index,
+            )
+
+
+@rule("mount-path-shadowed", "nothing should be baked into the home mount path", STUDIO_PROFILES)
+def mount_path_shadowed(ctx: Context) -> Iterator[Finding]:
+    mount = ctx.facts.mount_path
+    hidden = ctx.facts.files_under(mount)
+    if hidden:
+        named = ", ".join(hidden[:MAX_LISTED])
+        if len(hidden) > MAX_LISTED:
+            named += f" and {len(hidden) - MAX_LISTED} more"
+        yield Finding(
+            rule="mount-path-shadowed",
+            severity=Severity.WARNING,
+            message=f"{len(hidden)} file(s) under {mount} will be hidden by the user's home volume: {named}",
+            remediation=f"install them outside {mount} (e.g. /opt or /usr/local), or copy them into the "
+            "home directory from a lifecycle configuration",
+            path=mount,
+            layer=ctx.inventory.files.nodes[hidden[0]].layer,
+        )
+
+
+@rule("owner-id-range", f"no entry in any layer may be owned by a UID or GID above {MAX_ID}")
+def owner_id_range(ctx: Context) -> Iterator[Finding]:
+    offenders = [
+        (entry, index)
+        for index, scan in enumerate(ctx.inventory.layer_scans)
+        for entry in (scan.entries if scan else ())
+        if entry.uid > MAX_ID or entry.gid > MAX_ID
+    ]
+    yield from listed(
+        offenders,
+        lambda item: Finding(
+            rule="owner-id-range",
+            severity=Severity.ERROR,
+            message=f"{item[0].path} in layer {item[1] + 1} is owned by {item[0].uid}:{item[0].gid}; "
+            f"Studio cannot map IDs above {MAX_ID}",
+            remediation=f"chown it to an ID up to {MAX_ID} in the layer that writes it "
+            "(files from archives keep their owner: use --no-same-owner or COPY --chown)",
+            path=item[0].path,
+            layer=item[1],
+        ),
+        lambda more: Finding(
+            rule="owner-id-range",
+            severity=Severity.ERROR,
+            message=f"and {more} more entries owned by IDs above {MAX_ID}",
+            remediation="find them with: find / -xdev \\( -uid +65535 -o -gid +65535 \\)",
+        ),
+    )
+
+
+def _is_driver_file(path: str) -> bool:
+    *dirs, name = path.split("/")
+    return bool(NVIDIA_DRIVER.fullmatch(name)) and not NVIDIA_ALLOWED_DIRS.intersection(dirs)
+
+
+@rule("nvidia-driver", "NVIDIA driver files must not be in the image; only the CUDA toolkit belongs there")
+def nvidia_driver(ctx: Context) -> Iterator[Finding]:
+    drivers = sorted(
+        (node.entry.path, node.layer)
+        for node in ctx.inventory.files.nodes.values()
+        if node.entry.kind != DIR and _is_driver_file(node.entry.path)
+    )
+    yield from listed(
+        drivers,
+        lambda item: Finding(
+            rule="nvidia-driver",
+            severity=Severity.ERROR,
+            message=f"{item[0]} is part of the NVIDIA driver, which the host provides on GPU instances",
+            remediation="install only the CUDA toolkit (e.g. FROM nvidia/cuda:*-runtime), not the driver",
+            path=item[0],
+            layer=item[1],
+        ),
+        lambda more: Finding(
+            rule="nvidia-driver",
+            severity=Severity.ERROR,
+            message=f"and {more} more NVIDIA driver files",
+            remediation="remove the driver packages (nvidia-driver-*, libnvidia-*)",
+        ),
+    )
+
+
+@rule(
+    "entrypoint-ignored",
+    "ENTRYPOINT and CMD are overridden by Studio",
+    frozenset({Profile.KERNEL_GATEWAY, Profile.RSTUDIO}),
+)
+def entrypoint_ignored(ctx: Context) -> Iterator[Finding]:
+    config = ctx.inventory.config.config
+    app = "KernelGateway" if ctx.profile == Profile.KERNEL_GATEWAY else "RSession"
+    if config.entrypoint:
+        what, value = "ENTRYPOINT", config.entrypoint
+    elif config.cmd and not (len(config.cmd) == 1 and config.cmd[0].rpartition("/")[2] in SHELLS):
+        what, value = "CMD", config.cmd  # a bare shell, as base images set, does nothing to lose
+    else:
+        return
+    yield Finding(
+        rule="entrypoint-ignored",
+        severity=Severity.WARNING,
+        message=f"{what} {value} will not run: Studio starts the image as a {app} app",
+        remediation="do that setup in a RUN step at build time, or in a Studio lifecycle configuration",
+    )
+
+
+@rule("required-path", "every path the policy requires must exist in the image")
+def required_path(ctx: Context) -> Iterator[Finding]:
+    for path in ctx.policy.required_paths:
+        if not ctx.facts.exists(path):
+            yield Finding(
+                rule="required-path",
+                severity=Severity.ERROR,
+                message=f"{path} is required by the policy but is not in the image",
+                remediation=f"add {path} to the image",
+                path=path,
             )

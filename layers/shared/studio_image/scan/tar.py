@@ -24,6 +24,7 @@ CAPTURE = re.compile(
     r"/etc/(passwd|group|os-release)"
     r"|/usr/lib/os-release"
     r"|/usr/lib/rstudio-server/VERSION"
+    r"|(/usr/lib/jvm|/opt/java)/[^/]+/release"
     r"|.*/share/jupyter/kernels/[^/]+/kernel\.json"
 )
 
