@@ -164,6 +164,7 @@ def umoci_image(tmp_path_factory: pytest.TempPathFactory) -> UmociImage:
     os.link(rootfs / "usr/bin/tool", rootfs / "usr/bin/tool-hardlink")
     (rootfs / "opt/conda/bin").mkdir(parents=True)
     (rootfs / "opt/conda/bin/python3.11").write_text("elf")
+    (rootfs / "opt/conda/bin/python3.11").chmod(0o755)
     os.symlink("python3.11", rootfs / "opt/conda/bin/python")
     os.chown(rootfs / "srv/data/owned-by-70000", 70000, 70000)
     run("umoci", "repack", "--refresh-bundle", "--image", f"{layout}:studio", bundle)

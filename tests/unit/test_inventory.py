@@ -60,3 +60,41 @@ def test_under_lists_a_subtree_without_its_lookalike_neighbours():
         Layer().file("opt/ml/a", b"a").file("opt/mlflow/b", b"b").file("opt/ml", b"").file("opt/x", b"")
     )
     assert sorted(n.entry.path for n in files.under("/opt/ml")) == ["/opt/ml"]
+
+
+def test_resolve_follows_symlinks_as_the_kernel_would():
+    files, _ = merged(
+        Layer()
+        .file("usr/bin/python3.11", b"elf")
+        .symlink("usr/bin/python3", "python3.11")  # relative to its directory
+        .symlink("bin", "usr/bin")  # a usr-merged root
+        .symlink("opt/py", "/usr/bin/python3")  # absolute
+        .symlink("opt/up", "../usr/./bin/python3")
+        .symlink("loop/a", "b")
+        .symlink("loop/b", "a")
+        .symlink("dangling", "/nowhere")
+        .file("etc/hosts", b"h")
+    )
+    assert files.resolve("/bin/python3") == "/usr/bin/python3.11"
+    assert files.resolve("/opt/py") == "/usr/bin/python3.11"
+    assert files.resolve("/opt/up") == "/usr/bin/python3.11"
+    assert files.resolve("/usr/bin") == "/usr/bin"  # implied directory
+    # ".." after a symlink climbs from where the link led (/usr/bin), as the kernel does
+    assert files.resolve("/bin/../bin/python3") == "/usr/bin/python3.11"
+    assert files.resolve("/bin/../etc/hosts") is None
+    assert files.resolve("/loop/a") is None
+    assert files.resolve("/dangling") is None
+    assert files.resolve("/etc/hosts/x") is None  # a file cannot hold a path
+    assert files.lookup("/bin/python3").entry.path == "/usr/bin/python3.11"
+
+
+def test_lookup_goes_to_a_hardlinks_target():
+    files, _ = merged(
+        Layer().file("usr/bin/tool", b"t", mode=0o755).hardlink("usr/local/bin/tool", "usr/bin/tool")
+    )
+    assert files.lookup("/usr/local/bin/tool").entry.mode == 0o755
+
+
+def test_under_walks_a_subtree_without_its_siblings():
+    files, _ = merged(Layer().file("opt/ml/a").file("opt/ml/b/c").file("opt/mlflow/d").dir("opt/ml"))
+    assert sorted(n.entry.path for n in files.under("/opt/ml")) == ["/opt/ml", "/opt/ml/a", "/opt/ml/b/c"]

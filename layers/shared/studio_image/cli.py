@@ -1,6 +1,7 @@
 """`studio-image`: check an image against a Studio profile before (or after) it is pushed.
 
 Exit codes of `check`: 0 the image passes, 1 it has error findings, 2 it could not be read.
+`kernelspec` writes the kernel.json a Gateway Provisioners host needs to run a kernel image.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from . import __version__
 from .cache import DirectoryCache, LayerCache, NullCache, default_cache_dir
 from .engine import inspect_image
-from .errors import StudioImageError
+from .errors import KernelSpecInvalid, StudioImageError
 from .findings import Profile
+from .kernelspec import KERNELS_DIR, PROVISIONERS, ProvisionerKernelSpec, write_kernelspec
 from .oci import Descriptor, Platform
 from .policy import Policy, load_policy
 from .report import RENDERERS, Verdict, build_report
@@ -99,7 +103,45 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--allow-http", action="store_true", help="allow plain HTTP to registries that are not on loopback"
     )
+
+    spec = commands.add_parser(
+        "kernelspec", help="write the kernelspec directory for a Gateway Provisioners kernel image"
+    )
+    spec.add_argument("--provisioner", choices=sorted(PROVISIONERS), required=True)
+    spec.add_argument("--image-name", required=True, help="the kernel image, e.g. acme/data-sci-py:2.0")
+    spec.add_argument("--kernel-name", required=True, help="the kernelspec directory name")
+    spec.add_argument("--display-name", required=True)
+    spec.add_argument("--language", choices=["python"], default="python")
+    spec.add_argument("--launch-timeout", type=int, default=30, help="seconds to wait for the kernel")
+    spec.add_argument("--output", type=Path, help="directory to write (default: ./KERNEL_NAME)")
+    spec.add_argument(
+        "--kernels-dir", default=KERNELS_DIR, help="where the host keeps kernelspecs (default: %(default)s)"
+    )
+    spec.add_argument("--replace", action="store_true", help="overwrite an existing kernel.json")
     return parser
+
+
+def kernelspec(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        spec = ProvisionerKernelSpec(
+            provisioner=args.provisioner,
+            image_name=args.image_name,
+            kernel_name=args.kernel_name,
+            display_name=args.display_name,
+            language=args.language,
+            launch_timeout=args.launch_timeout,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise KernelSpecInvalid(f"{first['loc'][0]}: {first['msg']}") from error
+    path = write_kernelspec(spec, args.output or Path(spec.kernel_name), args.kernels_dir, args.replace)
+    install_dir = spec.install_dir(args.kernels_dir)
+    launchers = f"kernel-launchers/{args.provisioner}/scripts"
+    out.write(
+        f"wrote {path}\ninstall it as {install_dir}, with Gateway Provisioners' {launchers} "
+        f"copied to {install_dir}/scripts\n"
+    )
+    return 0
 
 
 def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -129,6 +171,8 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "kernelspec":
+            return kernelspec(args, sys.stdout)
         return check(args, sys.stdout, sys.stderr)
     except StudioImageError as error:
         sys.stderr.write(f"studio-image: {type(error).__name__}: {error}\n")

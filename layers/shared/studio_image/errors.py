@@ -66,3 +66,7 @@ class LayerLimitExceeded(ImageReadError):
 
 class PolicyInvalid(StudioImageError):
     """A policy file that does not validate."""
+
+
+class KernelSpecInvalid(StudioImageError):
+    """Kernel specification settings that do not validate, or a kernel.json already in the way."""

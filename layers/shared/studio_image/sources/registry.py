@@ -66,7 +66,7 @@ class RegistrySource(ManifestSource):
         self._http = pool()
         self._options = options
         self._scheme = "https"
-        self._http_allowed = options.allow_http or is_loopback(ref.host)
+        self._scheme_known = not (options.allow_http or is_loopback(ref.host))  # else HTTP may be it
         self._authorization: str | None = None
         self._credentials: tuple[str, str] | None = None
 
@@ -93,16 +93,27 @@ class RegistrySource(ManifestSource):
             headers = {"Accept": accept} if accept else {}
             if self._authorization:
                 headers["Authorization"] = self._authorization
+            # Until a host that may speak plain HTTP has answered, one try tells which scheme it speaks.
+            probing = {} if self._scheme_known else {"retries": False}
             try:
                 response = self._http.request(
-                    "GET", self._url(path), headers=headers, preload_content=False, decode_content=False
+                    "GET",
+                    self._url(path),
+                    headers=headers,
+                    preload_content=False,
+                    decode_content=False,
+                    **probing,  # type: ignore[arg-type]
                 )
             except HTTPError as err:
                 tls_refused = isinstance(err, SSLError) or isinstance(getattr(err, "reason", None), SSLError)
-                if tls_refused and self._scheme == "https" and self._http_allowed:
-                    self._scheme = "http"  # a loopback or explicitly allowed plain-HTTP registry
+                if tls_refused and not self._scheme_known:
+                    self._scheme, self._scheme_known = (
+                        "http",
+                        True,
+                    )  # a loopback or allowed plain-HTTP registry
                     return self._request(path, accept, what)
                 raise RegistryUnavailable(f"{what}: {err}") from err
+            self._scheme_known = True
             if response.status == 401 and attempt == 0:
                 response.drain_conn()
                 self._authorization = self._answer(response.headers.get("WWW-Authenticate", ""), what)
