@@ -8,11 +8,25 @@ from pathlib import Path
 
 import pytest
 
+import moto_studio
 from studio_image.oci import Descriptor
 from studio_image.scan.layer import scan_layer
 from studio_image.scan.models import LayerScan
 from studio_image.scan.tar import ScanLimits
 from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_image, compress
+
+moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
+
+
+@pytest.fixture(autouse=True)
+def _fast_moto_studio():
+    """Simulated delays short enough for tests, and no scripted app starts left over."""
+    moto_studio.settings.reset()
+    moto_studio.settings.image_version_seconds = 0.2
+    moto_studio.settings.domain_update_seconds = 0.2
+    moto_studio.settings.app_start_seconds = 0.2
+    yield
+    moto_studio.settings.reset()
 
 
 def descriptor_for(blob: bytes, compression: str = "gzip") -> Descriptor:

@@ -1,0 +1,63 @@
+"""moto, extended with what this project needs from AWS and moto lacks, in moto's own style:
+backend models and response methods grafted onto moto's classes, so `mock_aws` and moto's server
+both serve them.
+
+- SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
+  and apps (moto_studio.sagemaker), validated against botocore's service model.
+- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
+- Lambda: functions run their Python handler in this process (moto_studio.awslambda).
+- Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
+  CloudWatch Logs filter patterns (moto_studio.logs).
+
+Call `install()` once before using moto.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+from moto.ecr.models import ECRBackend
+from moto.ecr.responses import ECRResponse
+from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+
+from .awslambda import invoke_in_process, register_handler
+from .ecr import StudioEcrBackend, StudioEcrResponse
+from .sagemaker.models import StudioBackend
+from .sagemaker.responses import StudioResponse
+from .settings import settings
+
+__all__ = ["install", "register_handler", "settings"]
+
+_lock = threading.Lock()
+_installed = False
+
+
+def _graft(target: type, source: type, replaces: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Copy `source`'s methods onto `target`. Replacing one of moto's needs saying so, so that a
+    moto upgrade that implements an action shows up here instead of being silently shadowed."""
+    for name, value in vars(source).items():
+        if name.startswith("__") or name in getattr(source, "__annotations__", {}):
+            continue
+        if hasattr(target, name) and name not in replaces:
+            raise RuntimeError(f"moto's {target.__name__} already has {name}; review moto_studio")
+        setattr(target, name, value)
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _graft(SageMakerModelBackend, StudioBackend)
+        _graft(SageMakerResponse, StudioResponse, {"describe_domain"})
+        moto_put_image: Any = ECRBackend.put_image
+        _graft(
+            ECRBackend, StudioEcrBackend, {"complete_layer_upload", "put_image", "get_download_url_for_layer"}
+        )
+        ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
+        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
+        LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        _installed = True

@@ -1,0 +1,259 @@
+"""Response methods for the Studio actions, grafted onto moto's SageMakerResponse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker.exceptions import AWSValidationException
+
+from ..validation import validation_message
+from .models import StudioBackend
+
+APP_CONFIG_KEYS = ("KernelGatewayImageConfig", "JupyterLabAppImageConfig", "CodeEditorAppImageConfig")
+VERSION_DETAILS = (
+    "VendorGuidance",
+    "JobType",
+    "MLFramework",
+    "ProgrammingLang",
+    "Processor",
+    "Horovod",
+    "ReleaseNotes",
+)
+SPACE_SETTINGS = ("SpaceSettings", "OwnershipSettings", "SpaceSharingSettings", "SpaceDisplayName")
+
+
+def _page(items: list[Any], params: dict[str, Any], key: str, render: str = "summary") -> ActionResult:
+    """One page of `items`: NextToken is the index of the first item of the next page."""
+    start = int(params.get("NextToken") or 0)
+    size = int(params.get("MaxResults") or 100)
+    page = items[start : start + size]
+    result: dict[str, Any] = {key: [getattr(item, render)() for item in page]}
+    if start + size < len(items):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+class StudioResponse:
+    """Grafted onto moto's SageMakerResponse (see moto_studio.install)."""
+
+    params: dict[str, Any]
+    sagemaker_backend: StudioBackend
+
+    def _request(self) -> dict[str, Any]:
+        """The request's parameters, once they satisfy the service model's limits."""
+        params = self.params or {}
+        problem = validation_message("sagemaker", self._get_action(), params)
+        if problem:
+            raise AWSValidationException(problem)
+        return params
+
+    @property
+    def _studio(self) -> StudioBackend:
+        return self.sagemaker_backend
+
+    # Images
+
+    def create_image(self) -> ActionResult:
+        p = self._request()
+        image = self._studio.create_image(
+            p["ImageName"], p["RoleArn"], p.get("Description"), p.get("DisplayName"), p.get("Tags", [])
+        )
+        return ActionResult({"ImageArn": image.arn})
+
+    def describe_image(self) -> ActionResult:
+        return ActionResult(self._studio.get_image(self._request()["ImageName"]).describe())
+
+    def update_image(self) -> ActionResult:
+        p = self._request()
+        image = self._studio.update_image(
+            p["ImageName"],
+            p.get("DeleteProperties", []),
+            p.get("Description"),
+            p.get("DisplayName"),
+            p.get("RoleArn"),
+        )
+        return ActionResult({"ImageArn": image.arn})
+
+    def delete_image(self) -> EmptyResult:
+        self._studio.delete_image(self._request()["ImageName"])
+        return EmptyResult()
+
+    def list_images(self) -> ActionResult:
+        p = self._request()
+        return _page(self._studio.list_images(p.get("NameContains")), p, "Images")
+
+    # Image versions
+
+    def create_image_version(self) -> ActionResult:
+        p = self._request()
+        version = self._studio.create_image_version(
+            p["ImageName"],
+            p["BaseImage"],
+            p["ClientToken"],
+            p.get("Aliases", []),
+            {k: p[k] for k in VERSION_DETAILS if k in p},
+        )
+        return ActionResult({"ImageVersionArn": version.arn})
+
+    def describe_image_version(self) -> ActionResult:
+        p = self._request()
+        return ActionResult(
+            self._studio.get_image_version(p["ImageName"], p.get("Version"), p.get("Alias")).describe()
+        )
+
+    def list_image_versions(self) -> ActionResult:
+        p = self._request()
+        return _page(self._studio.list_image_versions(p["ImageName"]), p, "ImageVersions")
+
+    def update_image_version(self) -> ActionResult:
+        p = self._request()
+        version = self._studio.update_image_version(
+            p["ImageName"],
+            p.get("Version"),
+            p.get("Alias"),
+            p.get("AliasesToAdd", []),
+            p.get("AliasesToDelete", []),
+            {k: p.get(k) for k in VERSION_DETAILS},
+        )
+        return ActionResult({"ImageVersionArn": version.arn})
+
+    def delete_image_version(self) -> EmptyResult:
+        p = self._request()
+        self._studio.delete_image_version(p["ImageName"], p.get("Version"), p.get("Alias"))
+        return EmptyResult()
+
+    # App image configs
+
+    def create_app_image_config(self) -> ActionResult:
+        p = self._request()
+        configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
+        config = self._studio.create_app_image_config(p["AppImageConfigName"], configs, p.get("Tags", []))
+        return ActionResult({"AppImageConfigArn": config.arn})
+
+    def describe_app_image_config(self) -> ActionResult:
+        return ActionResult(
+            self._studio.get_app_image_config(self._request()["AppImageConfigName"]).describe()
+        )
+
+    def update_app_image_config(self) -> ActionResult:
+        p = self._request()
+        configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
+        return ActionResult(
+            {"AppImageConfigArn": self._studio.update_app_image_config(p["AppImageConfigName"], configs).arn}
+        )
+
+    def delete_app_image_config(self) -> EmptyResult:
+        self._studio.delete_app_image_config(self._request()["AppImageConfigName"])
+        return EmptyResult()
+
+    def list_app_image_configs(self) -> ActionResult:
+        p = self._request()
+        return _page(
+            self._studio.list_app_image_configs(p.get("NameContains")), p, "AppImageConfigs", "describe"
+        )
+
+    # Domains: DescribeDomain answers with the status an update leaves, and a missing domain is
+    # ResourceNotFound, as in AWS
+
+    def describe_domain(self) -> ActionResult:
+        return ActionResult(self._studio.get_domain(self._request()["DomainId"]).describe())
+
+    def update_domain(self) -> ActionResult:
+        p = self._request()
+        return ActionResult({"DomainArn": self._studio.update_domain(p["DomainId"], p).arn})
+
+    # User profiles and spaces
+
+    def create_user_profile(self) -> ActionResult:
+        p = self._request()
+        settings = {"UserSettings": p.get("UserSettings", {})}
+        member = self._studio.create_member("UserProfile", p["DomainId"], p["UserProfileName"], settings)
+        return ActionResult({"UserProfileArn": member.arn})
+
+    def describe_user_profile(self) -> ActionResult:
+        p = self._request()
+        return ActionResult(
+            self._studio.get_member("UserProfile", p["DomainId"], p["UserProfileName"]).describe()
+        )
+
+    def update_user_profile(self) -> ActionResult:
+        p = self._request()
+        settings = {"UserSettings": p.get("UserSettings")}
+        member = self._studio.update_member("UserProfile", p["DomainId"], p["UserProfileName"], settings)
+        return ActionResult({"UserProfileArn": member.arn})
+
+    def delete_user_profile(self) -> EmptyResult:
+        p = self._request()
+        self._studio.delete_member("UserProfile", p["DomainId"], p["UserProfileName"])
+        return EmptyResult()
+
+    def list_user_profiles(self) -> ActionResult:
+        p = self._request()
+        members = self._studio.list_members(
+            "UserProfile", p.get("DomainIdEquals"), p.get("UserProfileNameContains")
+        )
+        return _page(members, p, "UserProfiles")
+
+    def create_space(self) -> ActionResult:
+        p = self._request()
+        settings = {k: p[k] for k in SPACE_SETTINGS if k in p}
+        return ActionResult(
+            {"SpaceArn": self._studio.create_member("Space", p["DomainId"], p["SpaceName"], settings).arn}
+        )
+
+    def describe_space(self) -> ActionResult:
+        p = self._request()
+        return ActionResult(self._studio.get_member("Space", p["DomainId"], p["SpaceName"]).describe())
+
+    def update_space(self) -> ActionResult:
+        p = self._request()
+        settings = {k: p.get(k) for k in SPACE_SETTINGS}
+        return ActionResult(
+            {"SpaceArn": self._studio.update_member("Space", p["DomainId"], p["SpaceName"], settings).arn}
+        )
+
+    def delete_space(self) -> EmptyResult:
+        p = self._request()
+        self._studio.delete_member("Space", p["DomainId"], p["SpaceName"])
+        return EmptyResult()
+
+    def list_spaces(self) -> ActionResult:
+        p = self._request()
+        return _page(
+            self._studio.list_members("Space", p.get("DomainIdEquals"), p.get("SpaceNameContains")),
+            p,
+            "Spaces",
+        )
+
+    # Apps
+
+    def create_app(self) -> ActionResult:
+        p = self._request()
+        app = self._studio.create_app(
+            p["DomainId"],
+            p.get("UserProfileName"),
+            p.get("SpaceName"),
+            p["AppType"],
+            p["AppName"],
+            p.get("ResourceSpec", {}),
+        )
+        return ActionResult({"AppArn": app.arn})
+
+    def _app_key(self) -> tuple[str, str | None, str | None, str, str]:
+        p = self._request()
+        return p["DomainId"], p.get("UserProfileName"), p.get("SpaceName"), p["AppType"], p["AppName"]
+
+    def describe_app(self) -> ActionResult:
+        return ActionResult(self._studio.get_app(*self._app_key()).describe())
+
+    def delete_app(self) -> EmptyResult:
+        self._studio.delete_app(*self._app_key())
+        return EmptyResult()
+
+    def list_apps(self) -> ActionResult:
+        p = self._request()
+        apps = self._studio.list_apps(
+            p.get("DomainIdEquals"), p.get("UserProfileNameEquals"), p.get("SpaceNameEquals")
+        )
+        return _page(apps, p, "Apps")

@@ -1,0 +1,36 @@
+"""How long the simulated resources take, and how scripted app starts go. Tests change these."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from .sagemaker.script import AppScript
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(f"MOTO_STUDIO_{name}_SECONDS", default))
+
+
+@dataclass
+class Settings:
+    image_version_seconds: float = field(default_factory=lambda: _seconds("IMAGE_VERSION", 2.0))  # CREATING
+    domain_update_seconds: float = field(default_factory=lambda: _seconds("DOMAIN_UPDATE", 2.0))  # Updating
+    app_start_seconds: float = field(default_factory=lambda: _seconds("APP_START", 3.0))  # Pending
+    app_scripts: dict[str, AppScript] = field(default_factory=dict)
+
+    def script_app(
+        self, app_or_image: str, *, fails: bool = False, reason: str = "", log_lines: list[str] | None = None
+    ) -> None:
+        """Decide how the start of an app (by app name, or by the name of its SageMaker image) goes."""
+        self.app_scripts[app_or_image] = AppScript(fails, reason, log_lines)
+
+    def app_script_for(self, app_name: str, image_name: str | None) -> AppScript:
+        return self.app_scripts.get(app_name) or self.app_scripts.get(image_name or "") or AppScript()
+
+    def reset(self) -> None:
+        fresh = Settings()
+        self.__dict__.update(fresh.__dict__)
+
+
+settings = Settings()
