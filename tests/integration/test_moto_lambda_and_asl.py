@@ -1,0 +1,218 @@
+"""Lambdas run in-process under moto, and a real ASL executes them: Retry and Catch by our error
+names, a Map state, and an sns:publish task read back from an SQS queue."""
+
+import io
+import json
+import os
+import textwrap
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "us-east-1"
+
+HANDLER = textwrap.dedent(
+    """
+    import os
+
+    from studio_image.errors import ImageNotFound, RegistryUnavailable
+
+    failures_left = {}
+
+
+    def handler(event, context):
+        op = event.get("op")
+        print(f"op={op} in {context.function_name}")
+        if op == "env":
+            return {"greeting": os.environ["GREETING"], "function": context.function_name,
+                    "remaining": context.get_remaining_time_in_millis() > 0}
+        if op == "flaky":  # fails with a transient error the first `fail` times for this key
+            left = failures_left.setdefault(event["key"], event["fail"])
+            if left:
+                failures_left[event["key"]] = left - 1
+                raise RegistryUnavailable(f"registry busy, {left} to go")
+            return {"checked": event["key"]}
+        if op == "missing":
+            raise ImageNotFound("no such image: team/absent:1")
+        if op == "double":
+            return event["value"] * 2
+        return event
+    """
+)
+
+
+def package(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", source)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def aws():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="lambda", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        awslambda = boto3.client("lambda", region_name=REGION)
+        function = awslambda.create_function(
+            FunctionName="step",
+            Runtime="python3.12",
+            Role=role,
+            Handler="app.handler",
+            Code={"ZipFile": package(HANDLER)},
+            Environment={"Variables": {"GREETING": "hello from step"}},
+        )["FunctionArn"]
+        yield {"lambda": awslambda, "function": function, "role": role}
+
+
+def invoke(awslambda, event):
+    response = awslambda.invoke(FunctionName="step", Payload=json.dumps(event))
+    return response.get("FunctionError"), json.loads(response["Payload"].read())
+
+
+def test_a_handler_runs_in_process_with_its_environment_and_context(aws):
+    error, payload = invoke(aws["lambda"], {"op": "env"})
+    assert error is None
+    assert payload == {"greeting": "hello from step", "function": "step", "remaining": True}
+    assert "GREETING" not in os.environ  # the function's environment does not leak into the process
+
+
+def test_an_exception_is_lambdas_error_payload_named_by_its_class(aws):
+    error, payload = invoke(aws["lambda"], {"op": "missing"})
+    assert error is not None
+    assert payload["errorType"] == "ImageNotFound"
+    assert payload["errorMessage"] == "no such image: team/absent:1"
+    assert payload["stackTrace"]
+
+
+def test_output_goes_to_the_functions_log_group(aws):
+    invoke(aws["lambda"], {"op": "double", "value": 2})
+    logs = boto3.client("logs", region_name=REGION)
+    streams = logs.describe_log_streams(logGroupName="/aws/lambda/step")["logStreams"]
+    lines = [
+        e["message"]
+        for s in streams
+        for e in logs.get_log_events(logGroupName="/aws/lambda/step", logStreamName=s["logStreamName"])[
+            "events"
+        ]
+    ]
+    assert "op=double in step" in lines
+    assert any(line.startswith("REPORT RequestId:") for line in lines)
+
+
+def definition(function_arn: str, topic_arn: str) -> str:
+    retry = [
+        {"ErrorEquals": ["RegistryUnavailable"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}
+    ]
+    catch = [{"ErrorEquals": ["ImageNotFound"], "ResultPath": "$.error", "Next": "Notify"}]
+    return json.dumps(
+        {
+            "StartAt": "Check",
+            "States": {
+                "Check": {
+                    "Type": "Task",
+                    "Resource": function_arn,
+                    "ResultPath": "$.check",
+                    "Retry": retry,
+                    "Catch": catch,
+                    "Next": "Fan",
+                },
+                "Fan": {
+                    "Type": "Map",
+                    "ItemsPath": "$.values",
+                    "Parameters": {"op": "double", "value.$": "$$.Map.Item.Value"},
+                    "Iterator": {
+                        "StartAt": "Double",
+                        "States": {"Double": {"Type": "Task", "Resource": function_arn, "End": True}},
+                    },
+                    "ResultPath": "$.doubled",
+                    "Next": "Notify",
+                },
+                "Notify": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sns:publish",
+                    "Parameters": {"TopicArn": topic_arn, "Message.$": "States.JsonToString($)"},
+                    "ResultPath": None,
+                    "End": True,
+                },
+            },
+        }
+    )
+
+
+@pytest.fixture
+def machine(aws):
+    sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    topic = sns.create_topic(Name="verdicts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="verdicts")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name="pipeline", definition=definition(aws["function"], topic), roleArn=aws["role"]
+    )["stateMachineArn"]
+    return {"sfn": sfn, "arn": arn, "sqs": sqs, "queue": queue}
+
+
+def run(machine, event):
+    sfn = machine["sfn"]
+    execution = sfn.start_execution(stateMachineArn=machine["arn"], input=json.dumps(event))["executionArn"]
+    for _ in range(200):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    messages = machine["sqs"].receive_message(QueueUrl=machine["queue"], MaxNumberOfMessages=10)["Messages"]
+    return described, [e["type"] for e in history], [json.loads(m["Body"]) for m in messages]
+
+
+def test_retry_map_and_publish(machine):
+    # Given a check that fails once with a transient error, and three values to fan out
+    described, events, messages = run(machine, {"op": "flaky", "key": "a", "fail": 1, "values": [1, 2, 3]})
+    # Then the execution retried, mapped, published, and succeeded
+    assert described["status"] == "SUCCEEDED"
+    assert (
+        events.count("LambdaFunctionFailed") == 1 and events.count("LambdaFunctionSucceeded") == 4
+    )  # the retried check, then 3 doubles
+    assert "MapStateSucceeded" in events
+    (message,) = messages
+    assert message["check"] == {"checked": "a"} and message["doubled"] == [2, 4, 6]
+
+
+def test_catch_by_our_error_name_routes_to_notify(machine):
+    described, events, messages = run(machine, {"op": "missing", "values": []})
+    assert described["status"] == "SUCCEEDED"
+    assert "MapStateEntered" not in events
+    (message,) = messages
+    assert message["error"]["Error"] == "ImageNotFound"
+    assert "no such image" in json.loads(message["error"]["Cause"])["errorMessage"]
+
+
+def test_concurrent_invocations_each_see_only_their_own_environment(aws):
+    # Given two functions with different values of the same variable, invoked from many threads
+    aws["lambda"].create_function(
+        FunctionName="other",
+        Runtime="python3.12",
+        Role=aws["role"],
+        Handler="app.handler",
+        Code={"ZipFile": package(HANDLER)},
+        Environment={"Variables": {"GREETING": "hello from other"}},
+    )
+
+    def call(name):
+        response = aws["lambda"].invoke(FunctionName=name, Payload=json.dumps({"op": "env"}))
+        return name, json.loads(response["Payload"].read())["greeting"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(call, ["step", "other"] * 10))
+    # Then every invocation read its own function's value
+    assert all(greeting == f"hello from {name}" for name, greeting in results)
