@@ -106,11 +106,9 @@ class RegistrySource(ManifestSource):
                 )
             except HTTPError as err:
                 tls_refused = isinstance(err, SSLError) or isinstance(getattr(err, "reason", None), SSLError)
-                if tls_refused and not self._scheme_known:
-                    self._scheme, self._scheme_known = (
-                        "http",
-                        True,
-                    )  # a loopback or allowed plain-HTTP registry
+                if tls_refused and not self._scheme_known:  # a loopback or allowed plain-HTTP registry
+                    self._scheme = "http"
+                    self._scheme_known = True
                     return self._request(path, accept, what)
                 raise RegistryUnavailable(f"{what}: {err}") from err
             self._scheme_known = True
