@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 from pathlib import Path
@@ -9,11 +10,15 @@ from pathlib import Path
 import pytest
 
 import moto_studio
+from studio_image.engine import inspect_image
+from studio_image.inventory import Inventory
 from studio_image.oci import Descriptor
 from studio_image.scan.layer import scan_layer
 from studio_image.scan.models import LayerScan
 from studio_image.scan.tar import ScanLimits
+from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_image, compress
+from studio_image_sandbox.samples import compliant
 
 moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
 
@@ -54,6 +59,22 @@ def scan_blob(
 def scan_tar_layer(layer: Layer | bytes, compression: str = "gzip", **kwargs: object) -> LayerScan:
     tar = layer.tar_bytes() if isinstance(layer, Layer) else layer
     return scan_blob(compress(tar, compression), compression, **kwargs)  # type: ignore[arg-type]
+
+
+def inspect_reference(reference: str) -> Inventory:
+    with open_source(reference) as source:
+        return inspect_image(source)
+
+
+@pytest.fixture
+def make_compliant(make_image):
+    """Factory: the sandbox's compliant image for a profile, plus `layers`, with spec `changes`."""
+
+    def make(*layers: Layer, profile: str = "kernel-gateway", **changes: object) -> str:
+        spec = dataclasses.replace(compliant(profile), **changes)  # type: ignore[arg-type]
+        return make_image(*spec.layers, *layers, **{k: v for k, v in vars(spec).items() if k != "layers"})
+
+    return make
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.ecr.exceptions import UploadNotFoundException
-from moto.ecr.models import ECRBackend, Repository, ecr_backends
+from moto.ecr.models import ECRBackend, Repository
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -192,6 +192,3 @@ def blob_server() -> BlobServer:
         if _server is None:
             _server = BlobServer()
         return _server
-
-
-__all__ = ["StudioEcrBackend", "StudioEcrResponse", "ecr_backends"]

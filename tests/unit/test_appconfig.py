@@ -1,19 +1,16 @@
 """The AppImageConfig derived from an image is a valid CreateAppImageConfig request."""
 
-import dataclasses
-
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
 from studio_image.appconfig import derive_app_image_config
-from studio_image.engine import inspect_image
 from studio_image.facts import Facts
 from studio_image.findings import Profile
 from studio_image.policy import Policy
-from studio_image.sources import open_source
-from studio_image_sandbox.ocibuild import Layer, build_image
-from studio_image_sandbox.samples import compliant, executable, ipykernel_json
+from studio_image_sandbox.ocibuild import Layer
+from studio_image_sandbox.samples import executable, ipykernel_json
+from tests.conftest import inspect_reference
 
 REQUEST_SHAPE = (
     botocore.session.get_session()
@@ -24,14 +21,9 @@ REQUEST_SHAPE = (
 
 
 @pytest.fixture
-def derive(tmp_path):
-    counter = iter(range(100))
-
+def derive(make_compliant):
     def run(profile, *layers, policy=None, **changes):
-        spec = compliant(profile.value)
-        spec = dataclasses.replace(spec, layers=[*spec.layers, *layers], **changes)
-        with open_source(build_image(tmp_path / f"i{next(counter)}", spec)) as source:
-            inventory = inspect_image(source)
+        inventory = inspect_reference(make_compliant(*layers, profile=profile, **changes))
         return derive_app_image_config(profile, Facts(inventory), policy or Policy())
 
     return run

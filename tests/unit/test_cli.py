@@ -9,7 +9,6 @@ from studio_image.cli import main
 from studio_image.findings import Profile
 from studio_image.rules import rules_for
 from studio_image_sandbox.ocibuild import Layer
-from studio_image_sandbox.samples import compliant as compliant_spec
 
 
 def run(capsys, *argv):
@@ -18,13 +17,8 @@ def run(capsys, *argv):
     return code, out, err
 
 
-def compliant(make_image, *extra, profile="kernel-gateway"):
-    spec = compliant_spec(profile)
-    return make_image(*spec.layers, *extra, user=spec.user, env=spec.env, cmd=spec.cmd)
-
-
-def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
-    code, out, _ = run(capsys, compliant(make_image), "--format", "json")
+def test_a_compliant_image_exits_0_with_the_json_fields(make_compliant, capsys):
+    code, out, _ = run(capsys, make_compliant(), "--format", "json")
     report = json.loads(out)
     assert code == 0
     assert report["verdict"] == "pass"
@@ -50,15 +44,15 @@ def test_a_compliant_image_exits_0_with_the_json_fields(make_image, capsys):
     }
 
 
-def test_an_error_finding_exits_1(make_image, capsys):
-    code, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")))
+def test_an_error_finding_exits_1(make_compliant, capsys):
+    code, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")))
     assert code == 1
     assert "FAIL: 1 error(s)" in out
     assert "fix: move it out of /opt/ml" in out
 
 
-def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_image, capsys):
-    code, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")), "--format", "junit")
+def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_compliant, capsys):
+    code, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")), "--format", "junit")
     suite = ET.fromstring(out.encode()).find("testsuite")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert code == 1
@@ -68,8 +62,8 @@ def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_image, capsys
     assert suite.get("failures") == "1"
 
 
-def test_sarif_points_results_at_rules_and_paths(make_image, capsys):
-    _, out, _ = run(capsys, compliant(make_image, Layer().file("opt/ml/x")), "--format", "sarif")
+def test_sarif_points_results_at_rules_and_paths(make_compliant, capsys):
+    _, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")), "--format", "sarif")
     run_ = json.loads(out)["runs"][0]
     result = run_["results"][0]
     assert run_["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == result["ruleId"] == "reserved-path"
@@ -93,7 +87,7 @@ def test_unreadable_references_exit_2_with_one_line(capsys, reference, message):
     assert err.startswith(f"studio-image: {message}:") and err.count("\n") == 1
 
 
-def test_a_manifest_that_is_not_json_exits_2(make_image, capsys, tmp_path):
+def test_a_manifest_that_is_not_json_exits_2(capsys, tmp_path):
     from studio_image_sandbox.ocibuild import Layout
 
     layout = Layout(tmp_path / "bad")
@@ -118,13 +112,13 @@ def test_a_corrupted_layer_blob_exits_2_naming_the_layer(make_image, capsys, tmp
     assert "DigestMismatch: layer 2/2" in err
 
 
-def test_a_bad_policy_exits_2(make_image, capsys, tmp_path):
+def test_a_bad_policy_exits_2(make_compliant, capsys, tmp_path):
     (tmp_path / "p.yaml").write_text("colour: blue\n")
-    code, _, err = run(capsys, compliant(make_image), "--policy", str(tmp_path / "p.yaml"))
+    code, _, err = run(capsys, make_compliant(), "--policy", str(tmp_path / "p.yaml"))
     assert code == 2 and "PolicyInvalid" in err
 
 
-def test_the_policy_profile_applies_when_no_profile_is_given(make_image, capsys, tmp_path):
+def test_the_policy_profile_applies_when_no_profile_is_given(make_compliant, capsys, tmp_path):
     (tmp_path / "p.yaml").write_text("profile: jupyterlab\n")
-    _, out, _ = run(capsys, compliant(make_image), "--policy", str(tmp_path / "p.yaml"), "--format", "json")
+    _, out, _ = run(capsys, make_compliant(), "--policy", str(tmp_path / "p.yaml"), "--format", "json")
     assert json.loads(out)["profile"] == "jupyterlab"

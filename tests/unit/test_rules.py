@@ -3,32 +3,26 @@
 Images start from the sandbox's compliant image for the profile and change one thing.
 """
 
-import dataclasses
-
 import pytest
 
-from studio_image.engine import inspect_image
 from studio_image.findings import Profile, Severity
 from studio_image.policy import Policy
 from studio_image.rules import RULES, evaluate
-from studio_image.sources import open_source
-from studio_image_sandbox.ocibuild import Layer, build_image
+from studio_image_sandbox.ocibuild import Layer
 from studio_image_sandbox.samples import DEFAULT_PATH, RSTUDIO_ENV, compliant, executable, ipykernel_json
+from tests.conftest import inspect_reference
 
 KG = Profile.KERNEL_GATEWAY
 
 
 @pytest.fixture
-def check(tmp_path):
-    """Build the profile's compliant image plus `layers` and `changes`; return the findings."""
-    counter = iter(range(1000))
+def check(make_compliant):
+    """The findings for the profile's compliant image plus `layers` and `changes`."""
 
     def run(*layers, profile=KG, policy=None, **changes):
-        spec = compliant(profile.value)
-        spec = dataclasses.replace(spec, layers=[*spec.layers, *layers], **changes)
-        reference = build_image(tmp_path / f"image{next(counter)}", spec)
-        with open_source(reference) as source:
-            return evaluate(inspect_image(source), profile, policy)
+        return evaluate(
+            inspect_reference(make_compliant(*layers, profile=profile, **changes)), profile, policy
+        )
 
     return run
 

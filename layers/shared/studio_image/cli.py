@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from . import __version__
 from .cache import DirectoryCache, LayerCache, NullCache, default_cache_dir
 from .engine import inspect_image
-from .errors import KernelSpecInvalid, StudioImageError
+from .errors import KernelSpecInvalid, StudioImageError, validation_problems
 from .findings import Profile
 from .kernelspec import KERNELS_DIR, PROVISIONERS, ProvisionerKernelSpec, write_kernelspec
 from .oci import Descriptor, Platform
@@ -132,8 +132,7 @@ def kernelspec(args: argparse.Namespace, out: TextIO) -> int:
             launch_timeout=args.launch_timeout,
         )
     except ValidationError as error:
-        first = error.errors()[0]
-        raise KernelSpecInvalid(f"{first['loc'][0]}: {first['msg']}") from error
+        raise KernelSpecInvalid(validation_problems(error)) from error
     path = write_kernelspec(spec, args.output or Path(spec.kernel_name), args.kernels_dir, args.replace)
     install_dir = spec.install_dir(args.kernels_dir)
     launchers = f"kernel-launchers/{args.provisioner}/scripts"

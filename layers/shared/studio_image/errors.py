@@ -7,6 +7,13 @@ verdict on the input and is never retried.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
+
+def validation_problems(err: ValidationError) -> str:
+    """Every problem pydantic found, as "field.path: message; ..." for a one-line error."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in err.errors())
+
 
 class StudioImageError(Exception):
     """Base class of every error the library raises on purpose."""

@@ -180,7 +180,10 @@ class Facts:
         for path, text in sorted(self.inventory.contents.items()):
             if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
                 parsed = parse_kernel_json(path, text)
-                (specs if isinstance(parsed, KernelSpec) else errors).append(parsed)  # type: ignore[arg-type]
+                if isinstance(parsed, KernelSpec):
+                    specs.append(parsed)
+                else:
+                    errors.append(parsed)
         return specs, errors
 
     @cached_property

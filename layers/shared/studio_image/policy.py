@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import PolicyInvalid
+from .errors import PolicyInvalid, validation_problems
 from .facts import rstudio_version
 from .findings import Finding, Profile, Severity
 
@@ -87,7 +87,4 @@ def load_policy(path: Path) -> Policy:
     try:
         return Policy.model_validate(doc or {})
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in err.errors()
-        )
-        raise PolicyInvalid(f"policy {path}: {problems}") from err
+        raise PolicyInvalid(f"policy {path}: {validation_problems(err)}") from err

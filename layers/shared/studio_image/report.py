@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 from pydantic import BaseModel, field_serializer
 
 from . import __version__
-from .appconfig import AppImageConfig, derive_app_image_config
+from .appconfig import AppImageConfig, FileSystemConfig, derive_app_image_config
 from .facts import Facts, KernelSpec, UserInfo
 from .findings import Finding, Profile, Severity
 from .inventory import Inventory, LayerInfo, Sizes
@@ -114,22 +114,23 @@ def describe_app_image_config(report: Report) -> str:
         return "nothing: not a Studio app image"
     if config.kernel_gateway_image_config:
         kg = config.kernel_gateway_image_config
-        fs = kg.file_system_config
         kernels = ", ".join(k.name for k in kg.kernel_specs)
-        ids = f"{fs.default_uid}/{fs.default_gid}" if fs else "-"
-        return (
-            f"KernelGatewayImageConfig: kernels {kernels}; UID/GID {ids}; home {fs.mount_path if fs else '-'}"
-        )
+        return f"KernelGatewayImageConfig: kernels {kernels}; {_file_system(kg.file_system_config)}"
     for name, app in (
         ("JupyterLabAppImageConfig", config.jupyter_lab_app_image_config),
         ("CodeEditorAppImageConfig", config.code_editor_app_image_config),
     ):
         if app:
             start = app.container_config.container_entrypoint if app.container_config else None
-            return (
-                f"{name}: UID/GID 1000/100; starts {' '.join(start) if start else 'with the image command'}"
-            )
+            how = " ".join(start) if start else "with the image command"
+            return f"{name}: {_file_system(app.file_system_config)}; starts {how}"
     return "a name-only AppImageConfig"
+
+
+def _file_system(fs: FileSystemConfig | None) -> str:
+    if fs is None:
+        return "UID/GID -; home -"
+    return f"UID/GID {fs.default_uid}/{fs.default_gid}; home {fs.mount_path}"
 
 
 def render_sarif(report: Report) -> str:

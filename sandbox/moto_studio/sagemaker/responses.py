@@ -48,25 +48,21 @@ class StudioResponse:
             raise AWSValidationException(problem)
         return params
 
-    @property
-    def _studio(self) -> StudioBackend:
-        return self.sagemaker_backend
-
     # Images
 
     def create_image(self) -> ActionResult:
         p = self._request()
-        image = self._studio.create_image(
+        image = self.sagemaker_backend.create_image(
             p["ImageName"], p["RoleArn"], p.get("Description"), p.get("DisplayName"), p.get("Tags", [])
         )
         return ActionResult({"ImageArn": image.arn})
 
     def describe_image(self) -> ActionResult:
-        return ActionResult(self._studio.get_image(self._request()["ImageName"]).describe())
+        return ActionResult(self.sagemaker_backend.get_image(self._request()["ImageName"]).describe())
 
     def update_image(self) -> ActionResult:
         p = self._request()
-        image = self._studio.update_image(
+        image = self.sagemaker_backend.update_image(
             p["ImageName"],
             p.get("DeleteProperties", []),
             p.get("Description"),
@@ -76,18 +72,18 @@ class StudioResponse:
         return ActionResult({"ImageArn": image.arn})
 
     def delete_image(self) -> EmptyResult:
-        self._studio.delete_image(self._request()["ImageName"])
+        self.sagemaker_backend.delete_image(self._request()["ImageName"])
         return EmptyResult()
 
     def list_images(self) -> ActionResult:
         p = self._request()
-        return _page(self._studio.list_images(p.get("NameContains")), p, "Images")
+        return _page(self.sagemaker_backend.list_images(p.get("NameContains")), p, "Images")
 
     # Image versions
 
     def create_image_version(self) -> ActionResult:
         p = self._request()
-        version = self._studio.create_image_version(
+        version = self.sagemaker_backend.create_image_version(
             p["ImageName"],
             p["BaseImage"],
             p["ClientToken"],
@@ -99,16 +95,18 @@ class StudioResponse:
     def describe_image_version(self) -> ActionResult:
         p = self._request()
         return ActionResult(
-            self._studio.get_image_version(p["ImageName"], p.get("Version"), p.get("Alias")).describe()
+            self.sagemaker_backend.get_image_version(
+                p["ImageName"], p.get("Version"), p.get("Alias")
+            ).describe()
         )
 
     def list_image_versions(self) -> ActionResult:
         p = self._request()
-        return _page(self._studio.list_image_versions(p["ImageName"]), p, "ImageVersions")
+        return _page(self.sagemaker_backend.list_image_versions(p["ImageName"]), p, "ImageVersions")
 
     def update_image_version(self) -> ActionResult:
         p = self._request()
-        version = self._studio.update_image_version(
+        version = self.sagemaker_backend.update_image_version(
             p["ImageName"],
             p.get("Version"),
             p.get("Alias"),
@@ -120,7 +118,7 @@ class StudioResponse:
 
     def delete_image_version(self) -> EmptyResult:
         p = self._request()
-        self._studio.delete_image_version(p["ImageName"], p.get("Version"), p.get("Alias"))
+        self.sagemaker_backend.delete_image_version(p["ImageName"], p.get("Version"), p.get("Alias"))
         return EmptyResult()
 
     # App image configs
@@ -128,69 +126,82 @@ class StudioResponse:
     def create_app_image_config(self) -> ActionResult:
         p = self._request()
         configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
-        config = self._studio.create_app_image_config(p["AppImageConfigName"], configs, p.get("Tags", []))
+        config = self.sagemaker_backend.create_app_image_config(
+            p["AppImageConfigName"], configs, p.get("Tags", [])
+        )
         return ActionResult({"AppImageConfigArn": config.arn})
 
     def describe_app_image_config(self) -> ActionResult:
         return ActionResult(
-            self._studio.get_app_image_config(self._request()["AppImageConfigName"]).describe()
+            self.sagemaker_backend.get_app_image_config(self._request()["AppImageConfigName"]).describe()
         )
 
     def update_app_image_config(self) -> ActionResult:
         p = self._request()
         configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
         return ActionResult(
-            {"AppImageConfigArn": self._studio.update_app_image_config(p["AppImageConfigName"], configs).arn}
+            {
+                "AppImageConfigArn": self.sagemaker_backend.update_app_image_config(
+                    p["AppImageConfigName"], configs
+                ).arn
+            }
         )
 
     def delete_app_image_config(self) -> EmptyResult:
-        self._studio.delete_app_image_config(self._request()["AppImageConfigName"])
+        self.sagemaker_backend.delete_app_image_config(self._request()["AppImageConfigName"])
         return EmptyResult()
 
     def list_app_image_configs(self) -> ActionResult:
         p = self._request()
         return _page(
-            self._studio.list_app_image_configs(p.get("NameContains")), p, "AppImageConfigs", "describe"
+            self.sagemaker_backend.list_app_image_configs(p.get("NameContains")),
+            p,
+            "AppImageConfigs",
+            "describe",
         )
 
     # Domains: DescribeDomain answers with the status an update leaves, and a missing domain is
     # ResourceNotFound, as in AWS
 
     def describe_domain(self) -> ActionResult:
-        return ActionResult(self._studio.get_domain(self._request()["DomainId"]).describe())
+        return ActionResult(self.sagemaker_backend.get_domain(self._request()["DomainId"]).describe())
 
     def update_domain(self) -> ActionResult:
         p = self._request()
-        return ActionResult({"DomainArn": self._studio.update_domain(p["DomainId"], p).arn})
+        return ActionResult({"DomainArn": self.sagemaker_backend.update_domain(p["DomainId"], p).arn})
 
     # User profiles and spaces
 
     def create_user_profile(self) -> ActionResult:
         p = self._request()
         settings = {"UserSettings": p.get("UserSettings", {})}
-        member = self._studio.create_member("UserProfile", p["DomainId"], p["UserProfileName"], settings)
+        member = self.sagemaker_backend.create_member(
+            "UserProfile", p["DomainId"], p["UserProfileName"], settings
+        )
         return ActionResult({"UserProfileArn": member.arn})
 
     def describe_user_profile(self) -> ActionResult:
         p = self._request()
         return ActionResult(
-            self._studio.get_member("UserProfile", p["DomainId"], p["UserProfileName"]).describe()
+            self.sagemaker_backend.get_member("UserProfile", p["DomainId"], p["UserProfileName"]).describe()
         )
 
     def update_user_profile(self) -> ActionResult:
         p = self._request()
         settings = {"UserSettings": p.get("UserSettings")}
-        member = self._studio.update_member("UserProfile", p["DomainId"], p["UserProfileName"], settings)
+        member = self.sagemaker_backend.update_member(
+            "UserProfile", p["DomainId"], p["UserProfileName"], settings
+        )
         return ActionResult({"UserProfileArn": member.arn})
 
     def delete_user_profile(self) -> EmptyResult:
         p = self._request()
-        self._studio.delete_member("UserProfile", p["DomainId"], p["UserProfileName"])
+        self.sagemaker_backend.delete_member("UserProfile", p["DomainId"], p["UserProfileName"])
         return EmptyResult()
 
     def list_user_profiles(self) -> ActionResult:
         p = self._request()
-        members = self._studio.list_members(
+        members = self.sagemaker_backend.list_members(
             "UserProfile", p.get("DomainIdEquals"), p.get("UserProfileNameContains")
         )
         return _page(members, p, "UserProfiles")
@@ -199,29 +210,39 @@ class StudioResponse:
         p = self._request()
         settings = {k: p[k] for k in SPACE_SETTINGS if k in p}
         return ActionResult(
-            {"SpaceArn": self._studio.create_member("Space", p["DomainId"], p["SpaceName"], settings).arn}
+            {
+                "SpaceArn": self.sagemaker_backend.create_member(
+                    "Space", p["DomainId"], p["SpaceName"], settings
+                ).arn
+            }
         )
 
     def describe_space(self) -> ActionResult:
         p = self._request()
-        return ActionResult(self._studio.get_member("Space", p["DomainId"], p["SpaceName"]).describe())
+        return ActionResult(
+            self.sagemaker_backend.get_member("Space", p["DomainId"], p["SpaceName"]).describe()
+        )
 
     def update_space(self) -> ActionResult:
         p = self._request()
         settings = {k: p.get(k) for k in SPACE_SETTINGS}
         return ActionResult(
-            {"SpaceArn": self._studio.update_member("Space", p["DomainId"], p["SpaceName"], settings).arn}
+            {
+                "SpaceArn": self.sagemaker_backend.update_member(
+                    "Space", p["DomainId"], p["SpaceName"], settings
+                ).arn
+            }
         )
 
     def delete_space(self) -> EmptyResult:
         p = self._request()
-        self._studio.delete_member("Space", p["DomainId"], p["SpaceName"])
+        self.sagemaker_backend.delete_member("Space", p["DomainId"], p["SpaceName"])
         return EmptyResult()
 
     def list_spaces(self) -> ActionResult:
         p = self._request()
         return _page(
-            self._studio.list_members("Space", p.get("DomainIdEquals"), p.get("SpaceNameContains")),
+            self.sagemaker_backend.list_members("Space", p.get("DomainIdEquals"), p.get("SpaceNameContains")),
             p,
             "Spaces",
         )
@@ -230,7 +251,7 @@ class StudioResponse:
 
     def create_app(self) -> ActionResult:
         p = self._request()
-        app = self._studio.create_app(
+        app = self.sagemaker_backend.create_app(
             p["DomainId"],
             p.get("UserProfileName"),
             p.get("SpaceName"),
@@ -245,15 +266,15 @@ class StudioResponse:
         return p["DomainId"], p.get("UserProfileName"), p.get("SpaceName"), p["AppType"], p["AppName"]
 
     def describe_app(self) -> ActionResult:
-        return ActionResult(self._studio.get_app(*self._app_key()).describe())
+        return ActionResult(self.sagemaker_backend.get_app(*self._app_key()).describe())
 
     def delete_app(self) -> EmptyResult:
-        self._studio.delete_app(*self._app_key())
+        self.sagemaker_backend.delete_app(*self._app_key())
         return EmptyResult()
 
     def list_apps(self) -> ActionResult:
         p = self._request()
-        apps = self._studio.list_apps(
+        apps = self.sagemaker_backend.list_apps(
             p.get("DomainIdEquals"), p.get("UserProfileNameEquals"), p.get("SpaceNameEquals")
         )
         return _page(apps, p, "Apps")

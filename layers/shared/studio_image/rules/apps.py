@@ -109,29 +109,29 @@ def code_editor_missing(ctx: Context) -> Iterator[Finding]:
 def bootstrap_missing(ctx: Context) -> Iterator[Finding]:
     facts = ctx.facts
     config = ctx.inventory.config.config
-    fix = "RUN jupyter image-bootstrap install --languages python && chmod 0755 " + BOOTSTRAP
+    command = " ".join((config.entrypoint or []) + (config.cmd or []))
+
+    def error(problem: str) -> Finding:
+        return Finding(
+            rule="bootstrap-missing",
+            severity=Severity.ERROR,
+            message=f"{BOOTSTRAP} {problem}; Gateway Provisioners starts kernels through it",
+            remediation="RUN jupyter image-bootstrap install --languages python && chmod 0755 " + BOOTSTRAP,
+            path=BOOTSTRAP,
+        )
+
     if not facts.exists(BOOTSTRAP):
-        problem = "is missing"
+        yield error("is missing")
     elif not facts.executable(BOOTSTRAP):
-        problem = "is not an executable file"
-    else:
-        command = " ".join((config.entrypoint or []) + (config.cmd or []))
-        if "bootstrap-kernel.sh" not in command:
-            yield Finding(
-                rule="bootstrap-missing",
-                severity=Severity.WARNING,
-                message=f"the image's command ({command or 'none'}) does not run {BOOTSTRAP}",
-                remediation=f"CMD {BOOTSTRAP}",
-                path=BOOTSTRAP,
-            )
-        return
-    yield Finding(
-        rule="bootstrap-missing",
-        severity=Severity.ERROR,
-        message=f"{BOOTSTRAP} {problem}; Gateway Provisioners starts kernels through it",
-        remediation=fix,
-        path=BOOTSTRAP,
-    )
+        yield error("is not an executable file")
+    elif "bootstrap-kernel.sh" not in command:
+        yield Finding(
+            rule="bootstrap-missing",
+            severity=Severity.WARNING,
+            message=f"the image's command ({command or 'none'}) does not run {BOOTSTRAP}",
+            remediation=f"CMD {BOOTSTRAP}",
+            path=BOOTSTRAP,
+        )
 
 
 @rule(

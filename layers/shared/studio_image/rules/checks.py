@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..appconfig import MAX_ID
 from ..findings import STUDIO_PROFILES, Finding, Profile, Severity
 from ..inventory import Node
 from ..scan.models import DIR
@@ -12,7 +13,6 @@ from . import DEFAULT_MAX_IMAGE_BYTES, MAX_LISTED, Context, listed, rule
 
 RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
 STUDIO_LOG_PATH = "/var/log/studio"  # reserved by the JupyterLab and Code Editor apps
-MAX_ID = 65535
 # Driver files the NVIDIA container runtime mounts from the host; the CUDA toolkit's link stubs and
 # its forward-compatibility libraries (`compat/`) are meant to be in images.
 NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
@@ -177,7 +177,7 @@ def owner_id_range(ctx: Context) -> Iterator[Finding]:
             rule="owner-id-range",
             severity=Severity.ERROR,
             message=f"and {more} more entries owned by IDs above {MAX_ID}",
-            remediation="find them with: find / -xdev \\( -uid +65535 -o -gid +65535 \\)",
+            remediation=f"find them with: find / -xdev \\( -uid +{MAX_ID} -o -gid +{MAX_ID} \\)",
         ),
     )
 

@@ -93,8 +93,6 @@ class RegistrySource(ManifestSource):
             headers = {"Accept": accept} if accept else {}
             if self._authorization:
                 headers["Authorization"] = self._authorization
-            # Until a host that may speak plain HTTP has answered, one try tells which scheme it speaks.
-            probing = {} if self._scheme_known else {"retries": False}
             try:
                 response = self._http.request(
                     "GET",
@@ -102,7 +100,8 @@ class RegistrySource(ManifestSource):
                     headers=headers,
                     preload_content=False,
                     decode_content=False,
-                    **probing,  # type: ignore[arg-type]
+                    # Until a host that may speak plain HTTP has answered, one try tells which it speaks.
+                    retries=None if self._scheme_known else False,
                 )
             except HTTPError as err:
                 tls_refused = isinstance(err, SSLError) or isinstance(getattr(err, "reason", None), SSLError)
