@@ -30,6 +30,7 @@ demo: dev
 
 bench: dev
 	$(BIN)/python benchmarks/scan_throughput.py
+	$(BIN)/python benchmarks/rule_evaluation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
