@@ -85,6 +85,7 @@ def test_resolve_follows_symlinks_as_the_kernel_would():
     assert files.resolve("/loop/a") is None
     assert files.resolve("/dangling") is None
     assert files.resolve("/etc/hosts/x") is None  # a file cannot hold a path
+    assert files.resolve("/etc/hosts/../hosts") is None  # not even "..": the kernel says ENOTDIR
     assert files.lookup("/bin/python3").entry.path == "/usr/bin/python3.11"
 
 
