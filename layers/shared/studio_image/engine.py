@@ -14,6 +14,7 @@ from .scan.layer import scan_layer
 from .scan.models import LayerScan
 from .scan.tar import ScanLimits
 from .sources import ImageSource
+from .sources.base import ResolvedImage
 
 
 class Progress(Protocol):
@@ -85,6 +86,20 @@ def inspect_image(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 
+    return assemble_inventory(source.reference, resolved, platform, results)
+
+
+def assemble_inventory(
+    reference: str,
+    resolved: ResolvedImage,
+    platform: Platform,
+    results: dict[int, tuple[LayerScan, bool]],
+    problems: dict[int, str] | None = None,
+) -> Inventory:
+    """The inventory from per-layer scans, by layer index, and whether each came from the cache.
+    A layer with no scan was not read: a foreign layer, or one in `problems` with the reason."""
+    problems = problems or {}
+    layers = resolved.manifest.layers
     scans: list[LayerScan | None] = [results[i][0] if i in results else None for i in range(len(layers))]
     files, contents = merge_layers(scans)
     infos = []
@@ -97,7 +112,8 @@ def inspect_image(
                 digest=descriptor.digest,
                 media_type=descriptor.media_type,
                 compressed_size=descriptor.size,
-                foreign=layer_scan is None,
+                foreign=descriptor.media_type in FOREIGN_LAYER_TYPES,
+                problem=problems.get(index),
                 compression=layer_scan.compression if layer_scan else "",
                 uncompressed_size=layer_scan.uncompressed_size if layer_scan else 0,
                 entries=len(layer_scan.entries) if layer_scan else 0,
@@ -107,7 +123,7 @@ def inspect_image(
         if layer_scan:
             anomalies += [LayerAnomaly(layer=index, **a.model_dump()) for a in layer_scan.anomalies]
     return Inventory(
-        reference=source.reference,
+        reference=reference,
         digest=resolved.digest,
         manifest_digest=resolved.manifest_digest,
         requested_platform=platform,

@@ -77,3 +77,50 @@ class PolicyInvalid(StudioImageError):
 
 class KernelSpecInvalid(StudioImageError):
     """Kernel specification settings that do not validate, or a kernel.json already in the way."""
+
+
+class LayerDeadlineExceeded(ImageReadError):
+    """A layer that could not be read within the time one scan may take (a Lambda's 15 minutes)."""
+
+
+# The pipeline's errors. The state machine retries the transient ones by name and catches the rest.
+
+
+class AwsUnavailable(TransientError):
+    """An AWS service throttled us or answered with a server error."""
+
+
+class DomainBusy(TransientError):
+    """The Studio domain, space or user profile is being updated; the change waits its turn."""
+
+
+class AttachLockHeld(TransientError):
+    """Another pipeline is changing the same domain's custom images right now."""
+
+
+class PipelineError(StudioImageError):
+    """A failure of the pipeline that a retry will not mend; it ends in a notification."""
+
+
+class EventInvalid(PipelineError):
+    """The event that started the workflow is not an ECR image action, or is malformed."""
+
+
+class ConfigurationInvalid(PipelineError):
+    """The pipeline's configuration document does not validate."""
+
+
+class AwsRequestFailed(PipelineError):
+    """AWS refused a request: a missing resource, a permission or a validation problem."""
+
+
+class ImageVersionFailed(PipelineError):
+    """SageMaker could not create the image version; the message carries its FailureReason."""
+
+
+class ImageVersionTimeout(PipelineError):
+    """The image version stayed in CREATING longer than the pipeline waits."""
+
+
+class AttachVerificationFailed(PipelineError):
+    """Reading the settings back after an update did not show the image attached."""

@@ -131,6 +131,7 @@ class LayerInfo(BaseModel):
     uncompressed_size: int = 0
     entries: int = 0
     foreign: bool = False  # non-distributable: reported, never fetched
+    problem: str | None = None  # why the layer could not be read (the pipeline reports, not raises)
     cached: bool = False
 
 

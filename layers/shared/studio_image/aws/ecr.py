@@ -6,7 +6,6 @@ import base64
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import (
     BlobNotFound,
@@ -16,8 +15,9 @@ from ..errors import (
     RegistryUnavailable,
     RepositoryNotFound,
 )
+from .common import ErrorMap, call
 
-_ERRORS: dict[str, type[ImageReadError] | type[RegistryUnavailable]] = {
+_ERRORS: ErrorMap = {
     "RepositoryNotFoundException": RepositoryNotFound,
     "ImageNotFoundException": ImageNotFound,
     "LayersNotFoundException": BlobNotFound,
@@ -27,13 +27,8 @@ _ERRORS: dict[str, type[ImageReadError] | type[RegistryUnavailable]] = {
     "ThrottlingException": RegistryUnavailable,
     "ServerException": RegistryUnavailable,
     "ServiceUnavailableException": RegistryUnavailable,
+    "InvalidParameterException": ImageReadError,
 }
-
-
-def _translate(err: ClientError, what: str) -> Exception:
-    code = err.response.get("Error", {}).get("Code", "")
-    message = err.response.get("Error", {}).get("Message", str(err))
-    return _ERRORS.get(code, ImageReadError)(f"{what}: {code}: {message}")
 
 
 class Ecr:
@@ -41,12 +36,7 @@ class Ecr:
         self._client = client or boto3.client("ecr", region_name=region)
 
     def _call(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return getattr(self._client, operation)(**kwargs)  # type: ignore[no-any-return]
-        except ClientError as err:
-            raise _translate(err, what) from err
-        except BotoCoreError as err:
-            raise RegistryUnavailable(f"{what}: {err}") from err
+        return call(self._client, operation, what, _ERRORS, unavailable=RegistryUnavailable, **kwargs)
 
     def get_manifest(
         self, repository: str, registry_id: str | None, image_id: dict[str, str], accepted: list[str]

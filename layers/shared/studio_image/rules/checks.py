@@ -123,7 +123,15 @@ def layer_anomaly(ctx: Context) -> Iterator[Finding]:
             layer=anomaly.layer,
         )
     for layer in ctx.inventory.layers:
-        if layer.foreign:
+        if layer.problem:
+            yield Finding(
+                rule="layer-anomaly",
+                severity=Severity.ERROR,
+                message=f"layer {layer.index + 1} ({layer.digest[:19]}) could not be read: {layer.problem}",
+                remediation="rebuild and push the image; split a very large layer into smaller ones",
+                layer=layer.index,
+            )
+        elif layer.foreign:
             yield Finding(
                 rule="layer-anomaly",
                 severity=Severity.WARNING,

@@ -21,10 +21,11 @@ def scan_layer(
     label: str,
     limits: ScanLimits,
     on_bytes: Callable[[int], None] | None = None,
+    deadline: float | None = None,
 ) -> LayerScan:
     """Stream `raw` (the layer blob as stored) to its end and describe the tar inside it."""
     reader = VerifyingReader(
-        raw, name=label, digest=descriptor.digest, size=descriptor.size, on_bytes=on_bytes
+        raw, name=label, digest=descriptor.digest, size=descriptor.size, on_bytes=on_bytes, deadline=deadline
     )
     try:
         compression = sniff_compression(reader.peek(4))

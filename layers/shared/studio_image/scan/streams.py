@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import BinaryIO, Protocol
 
@@ -16,7 +17,7 @@ import zstandard
 from isal import igzip
 from isal.igzip_lib import IsalError
 
-from ..errors import CorruptLayer, DigestMismatch, ImageReadError, TransientError
+from ..errors import CorruptLayer, DigestMismatch, ImageReadError, LayerDeadlineExceeded, TransientError
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
@@ -31,7 +32,8 @@ class Readable(Protocol):
 class VerifyingReader:
     """Reads a blob ahead on a thread, hashing as it goes; checks digest and size at the end.
 
-    `name` says which blob it is in error messages. At most `depth` chunks wait in memory.
+    `name` says which blob it is in error messages. At most `depth` chunks wait in memory. Past
+    `deadline` (a `time.monotonic()` value) reading stops with `LayerDeadlineExceeded`.
     """
 
     def __init__(
@@ -43,8 +45,10 @@ class VerifyingReader:
         size: int | None = None,
         depth: int = 8,
         on_bytes: Callable[[int], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.name = name
+        self._deadline = deadline
         self._expected = digest
         self._expected_size = size
         algorithm = digest.partition(":")[0] if digest else "sha256"
@@ -66,6 +70,10 @@ class VerifyingReader:
     def _pump(self) -> None:
         try:
             while not self._stop.is_set():
+                if self._deadline is not None and time.monotonic() > self._deadline:
+                    raise LayerDeadlineExceeded(
+                        f"{self.name}: not read within the time allowed ({self.bytes_read} bytes so far)"
+                    )
                 chunk = self._raw.read(CHUNK)
                 if not chunk:
                     self._put(_END)

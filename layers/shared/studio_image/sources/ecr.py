@@ -12,7 +12,7 @@ from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
 from ..scan.streams import Readable
 from . import ECR_HOST, split_name
 from .base import ManifestSource, verify_bytes
-from .http import get_stream, pool
+from .http import RangedStream, pool
 
 
 class EcrSource(ManifestSource):
@@ -25,12 +25,14 @@ class EcrSource(ManifestSource):
         registry_id: str | None = None,
         region: str | None = None,
         client: Any = None,
+        connections: int = 4,
     ) -> None:
         self.repository = repository
         self.tag = tag
         self.digest = digest
         self.registry_id = registry_id
         self.ecr = Ecr(client, region)
+        self.connections = connections
         self._http = pool()
         suffix = f"@{digest}" if digest else f":{tag or 'latest'}"
         self.reference = f"ecr://{repository}{suffix}"
@@ -62,7 +64,8 @@ class EcrSource(ManifestSource):
 
     def open_blob(self, descriptor: Descriptor) -> Readable:
         url = self.ecr.layer_url(self.repository, self.registry_id, descriptor.digest)
-        return get_stream(self._http, url, f"{self.reference} blob {descriptor.digest}")
+        what = f"{self.reference} blob {descriptor.digest}"
+        return RangedStream(self._http, url, descriptor.size, what, connections=self.connections)
 
     def close(self) -> None:
         self._http.clear()

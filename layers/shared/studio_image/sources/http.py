@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from urllib.parse import urljoin
 
 import urllib3
@@ -48,6 +50,7 @@ class ResponseStream:
     def __init__(self, response: urllib3.BaseHTTPResponse, what: str) -> None:
         self._response = response
         self._what = what
+        self.status = response.status
 
     def read(self, size: int = -1, /) -> bytes:
         try:
@@ -79,3 +82,91 @@ def get_stream(
             fail_for_status(response.status, response.read(), what)
         return ResponseStream(response, what)
     raise RegistryUnavailable(f"{what}: too many redirects")
+
+
+PART_SIZE = 8 << 20
+
+
+class RangedStream:
+    """A blob read as consecutive byte ranges fetched on `connections` threads and returned in
+    order, so one connection's throughput does not cap the read. At most `connections` parts are
+    in memory. The first part goes alone: a server that answers it with the whole blob (200, not
+    206) does not do ranges, and that response is streamed as it is."""
+
+    def __init__(
+        self,
+        http: urllib3.PoolManager,
+        url: str,
+        size: int,
+        what: str,
+        *,
+        connections: int = 4,
+        part_size: int = PART_SIZE,
+    ) -> None:
+        self._http = http
+        self._url = url
+        self._what = what
+        self._connections = max(1, connections)
+        self._ranges = [(start, min(start + part_size, size) - 1) for start in range(0, size, part_size)]
+        self._pool = ThreadPoolExecutor(max_workers=self._connections, thread_name_prefix="range")
+        self._pending: deque[Future[bytes]] = deque()
+        self._next = 0
+        self._buffer = memoryview(b"")
+        self._plain: ResponseStream | None = None
+        self._started = False
+
+    def _submit(self) -> None:
+        while self._next < len(self._ranges) and len(self._pending) < self._connections:
+            self._pending.append(self._pool.submit(self._fetch, *self._ranges[self._next]))
+            self._next += 1
+
+    def _fetch(self, first: int, last: int) -> bytes:
+        stream = get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        try:
+            data = stream.read()
+        finally:
+            stream.close()
+        if stream.status != 206 or len(data) != last - first + 1:
+            raise RegistryUnavailable(
+                f"{self._what}: range {first}-{last} answered {stream.status} with {len(data)} bytes"
+            )
+        return data
+
+    def _start(self) -> None:
+        self._started = True
+        if not self._ranges:
+            return
+        first, last = self._ranges[0]
+        stream = get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        if stream.status != 206:
+            self._plain = stream
+            return
+        try:
+            self._buffer = memoryview(stream.read())
+        finally:
+            stream.close()
+        self._next = 1
+        self._submit()
+
+    def read(self, size: int = -1, /) -> bytes:
+        if not self._started:
+            self._start()
+        if self._plain is not None:
+            return self._plain.read(size)
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(PART_SIZE), b""))
+        if not self._buffer:
+            if not self._pending:
+                return b""
+            self._buffer = memoryview(self._pending.popleft().result())
+            self._submit()
+        out = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return bytes(out)
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        if self._plain is not None:
+            self._plain.close()

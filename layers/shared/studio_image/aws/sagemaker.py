@@ -1,0 +1,120 @@
+"""SageMaker adapter: the image, version, app-image-config and Studio settings calls we make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+from ..errors import AwsRequestFailed, DomainBusy
+from .common import ErrorMap, call
+
+# ResourceInUse on an update means the domain, space or profile is still applying another change.
+_UPDATE_ERRORS: ErrorMap = {"ResourceInUse": DomainBusy}
+
+
+class NotFound(AwsRequestFailed):
+    """A describe call named a resource SageMaker does not have."""
+
+
+class AlreadyExists(AwsRequestFailed):
+    """A create call named a resource that exists."""
+
+
+_DESCRIBE_ERRORS: ErrorMap = {"ResourceNotFound": NotFound}
+_CREATE_ERRORS: ErrorMap = {"ResourceInUse": AlreadyExists}
+
+# The member kinds a custom image can be attached to, by the names their API calls use.
+MEMBER_CALLS = {
+    "UserProfile": ("describe_user_profile", "update_user_profile", "UserProfileName", "UserSettings"),
+    "Space": ("describe_space", "update_space", "SpaceName", "SpaceSettings"),
+}
+
+
+class SageMaker:
+    def __init__(self, client: Any = None, region: str | None = None) -> None:
+        self._client = client or boto3.client("sagemaker", region_name=region)
+
+    def describe_image(self, name: str) -> dict[str, Any] | None:
+        try:
+            return call(self._client, "describe_image", f"image {name}", _DESCRIBE_ERRORS, ImageName=name)
+        except NotFound:
+            return None
+
+    def create_image(self, name: str, role_arn: str, display_name: str, description: str) -> None:
+        """Create the image; one created meanwhile by a concurrent pipeline is as good."""
+        try:
+            call(
+                self._client,
+                "create_image",
+                f"create image {name}",
+                _CREATE_ERRORS,
+                ImageName=name,
+                RoleArn=role_arn,
+                DisplayName=display_name,
+                Description=description,
+            )
+        except AlreadyExists:
+            return
+
+    def create_image_version(self, name: str, base_image: str, client_token: str) -> str:
+        found = call(
+            self._client,
+            "create_image_version",
+            f"create version of image {name}",
+            _UPDATE_ERRORS,
+            ImageName=name,
+            BaseImage=base_image,
+            ClientToken=client_token,
+        )
+        return str(found["ImageVersionArn"])
+
+    def describe_image_version(self, name: str, version: int) -> dict[str, Any]:
+        return call(
+            self._client,
+            "describe_image_version",
+            f"image {name} version {version}",
+            ImageName=name,
+            Version=version,
+        )
+
+    def put_app_image_config(self, request: dict[str, Any]) -> str:
+        """Create the AppImageConfig, or update it in place if it exists."""
+        name = request["AppImageConfigName"]
+        try:
+            found = call(
+                self._client,
+                "create_app_image_config",
+                f"create app image config {name}",
+                _CREATE_ERRORS,
+                **request,
+            )
+        except AlreadyExists:
+            found = call(
+                self._client, "update_app_image_config", f"update app image config {name}", **request
+            )
+        return str(found["AppImageConfigArn"])
+
+    def describe_domain(self, domain_id: str) -> dict[str, Any]:
+        return call(self._client, "describe_domain", f"domain {domain_id}", DomainId=domain_id)
+
+    def update_domain(self, domain_id: str, **settings: Any) -> None:
+        call(
+            self._client,
+            "update_domain",
+            f"update domain {domain_id}",
+            _UPDATE_ERRORS,
+            DomainId=domain_id,
+            **settings,
+        )
+
+    def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
+        describe, _, name_key, settings_key = MEMBER_CALLS[kind]
+        kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name}
+        found = call(self._client, describe, f"{kind} {name} in {domain_id}", **kwargs)
+        return dict(found.get(settings_key) or {})
+
+    def update_member(self, kind: str, domain_id: str, name: str, settings: dict[str, Any]) -> None:
+        _, update, name_key, settings_key = MEMBER_CALLS[kind]
+        kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name, settings_key: settings}
+        call(self._client, update, f"update {kind} {name} in {domain_id}", _UPDATE_ERRORS, **kwargs)
