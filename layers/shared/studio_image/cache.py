@@ -18,6 +18,18 @@ def cache_key(digest: str) -> str:
     return f"v{SCAN_FORMAT}-{digest.replace(':', '-')}"
 
 
+def encode_scan(scan: LayerScan) -> bytes:
+    return zstandard.ZstdCompressor(level=3).compress(scan.model_dump_json().encode())
+
+
+def decode_scan(data: bytes) -> LayerScan | None:
+    """The scan `encode_scan` wrote; None for damaged data, which then reads as a cache miss."""
+    try:
+        return LayerScan.model_validate_json(zstandard.ZstdDecompressor().decompress(data))
+    except (zstandard.ZstdError, ValidationError):
+        return None
+
+
 class LayerCache(Protocol):
     def get(self, digest: str) -> LayerScan | None: ...
 
@@ -43,14 +55,13 @@ class DirectoryCache:
 
     def get(self, digest: str) -> LayerScan | None:
         try:
-            data = zstandard.ZstdDecompressor().decompress(self._path(digest).read_bytes())
-            return LayerScan.model_validate_json(data)
-        except (OSError, zstandard.ZstdError, ValidationError):
+            return decode_scan(self._path(digest).read_bytes())
+        except OSError:
             return None
 
     def put(self, scan: LayerScan) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        data = zstandard.ZstdCompressor(level=3).compress(scan.model_dump_json().encode())
+        data = encode_scan(scan)
         fd, tmp = tempfile.mkstemp(dir=self.root, suffix=".tmp")
         with os.fdopen(fd, "wb") as out:
             out.write(data)

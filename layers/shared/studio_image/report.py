@@ -106,6 +106,44 @@ def render_text(report: Report) -> str:
     return "\n".join(lines)
 
 
+def render_markdown(report: Report) -> str:
+    """The report for a person reading it in a browser or an S3 console: GitHub-flavoured Markdown."""
+    errors = len(report.errors)
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        f"# {report.verdict.value.upper()}: `{report.image}`",
+        "",
+        f"{errors} error(s), {len(report.findings) - errors} warning(s), "
+        f"{len(report.rules_checked)} rules checked for the **{report.profile}** profile.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Digest | `{report.digest or '-'}` |",
+        f"| Platform | {report.platform} |",
+        f"| Size | {human_bytes(report.sizes.uncompressed)} uncompressed, "
+        f"{human_bytes(report.sizes.compressed)} compressed, "
+        f"{len(report.layers)} layers, {report.files} files |",
+        f"| User | {report.user.name or '?'} ({report.user.uid}:{report.user.gid}) |",
+        f"| Kernels | {', '.join(f'`{k.name}`' for k in report.kernels) or 'none found'} |",
+        f"| Registers | {cell(describe_app_image_config(report))} |",
+        "",
+    ]
+    if report.findings:
+        lines += ["## Findings", "", "| Severity | Rule | Finding | Fix |", "|---|---|---|---|"]
+        lines += [
+            f"| {f.severity.value} | `{f.rule}` | {cell(f.message)} | {cell(f.remediation)} |"
+            for f in report.findings
+        ]
+        lines.append("")
+    if report.app_image_config is not None:
+        config = json.dumps(report.model_dump(mode="json")["app_image_config"], indent=2)
+        lines += ["## AppImageConfig", "", "```json", config, "```", ""]
+    return "\n".join(lines)
+
+
 def describe_app_image_config(report: Report) -> str:
     config = report.app_image_config
     if config is None:

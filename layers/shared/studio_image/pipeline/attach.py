@@ -1,0 +1,108 @@
+"""Attach an image version to a domain's default settings, spaces and user profiles.
+
+Each target is a read-modify-write of one app's `CustomImages` list: the entry for this image is
+replaced in place (or appended) and every other entry is sent back as it was read. A per-domain lock
+keeps concurrent pipelines from writing over each other between the read and the write; an update
+SageMaker refuses because the domain is still applying another (`ResourceInUse`) raises
+`DomainBusy`, which the state machine retries. Every change is read back before it counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws.sagemaker import SageMaker
+from ..errors import AttachLockHeld, AttachVerificationFailed, DomainBusy
+from .config import APP_SETTINGS, Binding
+from .models import AttachedTo
+from .records import DomainLock
+
+CustomImage = dict[str, Any]  # ImageName, ImageVersionNumber, AppImageConfigName
+
+
+def with_image(
+    settings: dict[str, Any], app_key: str, entry: CustomImage
+) -> tuple[dict[str, Any] | None, int | None]:
+    """The app settings with `entry` in place of this image's entry (None if already there), and
+    the version the image had before (None if it was not attached)."""
+    app = dict(settings.get(app_key) or {})
+    images: list[CustomImage] = list(app.get("CustomImages") or [])
+    index = next((i for i, image in enumerate(images) if image["ImageName"] == entry["ImageName"]), None)
+    previous = images[index].get("ImageVersionNumber") if index is not None else None
+    if index is not None and images[index] == entry:
+        return None, previous
+    if index is None:
+        images.append(entry)
+    else:
+        images[index] = entry
+    app["CustomImages"] = images
+    return app, previous
+
+
+def has_image(settings: dict[str, Any], app_key: str, entry: CustomImage) -> bool:
+    return entry in ((settings.get(app_key) or {}).get("CustomImages") or [])
+
+
+def attach_image(
+    sagemaker: SageMaker, lock: DomainLock, binding: Binding, domain_id: str, entry: CustomImage
+) -> list[AttachedTo]:
+    app_key = APP_SETTINGS[binding.profile]
+    if not lock.acquire():
+        raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
+    try:
+        attached = _attach_to_domain(sagemaker, binding, domain_id, app_key, entry)
+        for kind, names in (("Space", binding.attach.spaces), ("UserProfile", binding.attach.user_profiles)):
+            for name in names:
+                attached.append(_attach_to_member(sagemaker, kind, domain_id, name, app_key, entry))
+        return attached
+    finally:
+        lock.release()
+
+
+def _attach_to_domain(
+    sagemaker: SageMaker, binding: Binding, domain_id: str, app_key: str, entry: CustomImage
+) -> list[AttachedTo]:
+    wanted = [
+        (key, label)
+        for key, label, on in (
+            ("DefaultUserSettings", "default user settings", binding.attach.default_user_settings),
+            ("DefaultSpaceSettings", "default space settings", binding.attach.default_space_settings),
+        )
+        if on
+    ]
+    if not wanted:
+        return []
+    domain = sagemaker.describe_domain(domain_id)
+    changes: dict[str, Any] = {}
+    attached = []
+    for key, label in wanted:
+        app, previous = with_image(domain.get(key) or {}, app_key, entry)
+        if app is not None:
+            changes[key] = {app_key: app}
+        attached.append(AttachedTo(target=f"domain {domain_id} {label}", previous_version=previous))
+    if changes:
+        if domain.get("Status") not in (None, "InService"):
+            raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
+        sagemaker.update_domain(domain_id, **changes)
+        after = sagemaker.describe_domain(domain_id)
+        for key, _ in wanted:
+            if not has_image(after.get(key) or {}, app_key, entry):
+                raise AttachVerificationFailed(
+                    f"domain {domain_id} {key} does not list {entry} after the update"
+                )
+    return attached
+
+
+def _attach_to_member(
+    sagemaker: SageMaker, kind: str, domain_id: str, name: str, app_key: str, entry: CustomImage
+) -> AttachedTo:
+    settings = sagemaker.member_settings(kind, domain_id, name)
+    app, previous = with_image(settings, app_key, entry)
+    if app is not None:
+        sagemaker.update_member(kind, domain_id, name, {app_key: app})
+        if not has_image(sagemaker.member_settings(kind, domain_id, name), app_key, entry):
+            raise AttachVerificationFailed(
+                f"{kind} {name} in {domain_id} does not list {entry} after the update"
+            )
+    label = "space" if kind == "Space" else "user profile"
+    return AttachedTo(target=f"{label} {name} in {domain_id}", previous_version=previous)

@@ -1,0 +1,130 @@
+"""The pipeline's configuration document: which repositories it manages, and how.
+
+It lives in SSM Parameter Store (the template writes it) and is read on every run, so a change
+takes effect without a deployment. Bindings are tried in order; the first whose `match` (a name or
+a glob) fits the repository wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from fnmatch import fnmatchcase
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import ConfigurationInvalid, PolicyInvalid, validation_problems
+from ..findings import Profile
+from ..policy import Policy
+from ..rules import RULES
+
+IMAGE_NAME = re.compile(r"[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}")  # SageMaker's ImageName pattern
+MAX_IMAGE_NAME = 63
+
+# Image labels that refine a binding for one image.
+LABEL_DISPLAY_NAME = "studio-image-pipeline.display-name"
+LABEL_KERNELS = "studio-image-pipeline.kernels"  # comma-separated kernel names, as `kernels` in a policy
+
+# The app settings a profile's custom images are attached under, and where those settings exist.
+APP_SETTINGS = {
+    Profile.KERNEL_GATEWAY: "KernelGatewayAppSettings",
+    Profile.JUPYTERLAB: "JupyterLabAppSettings",
+    Profile.CODE_EDITOR: "CodeEditorAppSettings",
+    Profile.RSTUDIO: "RSessionAppSettings",
+}
+IN_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB, Profile.CODE_EDITOR}
+IN_DEFAULT_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttachTargets(_Strict):
+    default_user_settings: bool = True
+    default_space_settings: bool = False
+    spaces: list[str] = Field(default_factory=list)
+    user_profiles: list[str] = Field(default_factory=list)
+
+
+class CanarySettings(_Strict):
+    enabled: bool | None = None  # None: on when a user profile or space is named
+    user_profile: str | None = None
+    space: str | None = None
+    instance_type: str = "ml.t3.medium"
+    budget_seconds: int = Field(default=900, ge=60, le=3600)
+    on_failure: Literal["report", "rollback"] = "report"
+
+
+class Binding(_Strict):
+    match: str = Field(min_length=1)
+    profile: Profile
+    domain_id: str | None = None  # None: the deployment's domain
+    image_name: str | None = None  # None: derived from the repository name
+    display_name: str | None = None
+    attach: AttachTargets = Field(default_factory=AttachTargets)
+    policy: Policy = Field(default_factory=Policy)
+    canary: CanarySettings = Field(default_factory=CanarySettings)
+
+    @field_validator("image_name")
+    @classmethod
+    def _image_name(cls, value: str | None) -> str | None:
+        if value is not None and not IMAGE_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a SageMaker image name ({IMAGE_NAME.pattern}, at most 63)")
+        return value
+
+    @model_validator(mode="after")
+    def _targets_exist_for_profile(self) -> Binding:
+        targets = self.attach
+        if self.profile not in IN_DEFAULT_SPACE_SETTINGS and targets.default_space_settings:
+            raise ValueError(f"default space settings have no custom images for the {self.profile} profile")
+        if self.profile not in IN_SPACE_SETTINGS and targets.spaces:
+            raise ValueError(f"spaces have no custom images for the {self.profile} profile")
+        return self
+
+    @property
+    def registers(self) -> bool:
+        """Gateway Provisioners images run outside SageMaker: they are checked, not registered."""
+        return self.profile in APP_SETTINGS
+
+    def matches(self, repository: str) -> bool:
+        return fnmatchcase(repository, self.match)
+
+
+class PipelineConfig(_Strict):
+    repositories: list[Binding] = Field(min_length=1)
+
+    def binding_for(self, repository: str) -> Binding | None:
+        return next((b for b in self.repositories if b.matches(repository)), None)
+
+
+def load_config(text: str, source: str) -> PipelineConfig:
+    try:
+        config = PipelineConfig.model_validate(json.loads(text))
+    except json.JSONDecodeError as err:
+        raise ConfigurationInvalid(f"{source}: not JSON: {err}") from err
+    except ValidationError as err:
+        raise ConfigurationInvalid(f"{source}: {validation_problems(err)}") from err
+    for binding in config.repositories:
+        try:
+            binding.policy.check_rule_ids(set(RULES))
+        except PolicyInvalid as err:
+            raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
+    names = [b.image_name for b in config.repositories if b.image_name]
+    if len(names) != len(set(names)):
+        raise ConfigurationInvalid(f"{source}: two bindings name the same image: {sorted(names)}")
+    return config
+
+
+def derive_image_name(prefix: str, repository: str, *, unique: bool = False) -> str:
+    """A SageMaker image name for a repository: `prefix` plus the repository name with every run of
+    other characters turned into one dash. `unique` appends a hash of the repository name, for
+    when the readable name is already another repository's."""
+    base = "-".join(part for part in re.split(r"[^a-zA-Z0-9]+", repository) if part)
+    name = f"{prefix}{base}"
+    if unique or len(name) > MAX_IMAGE_NAME:
+        suffix = hashlib.sha256(repository.encode()).hexdigest()[:8]
+        name = f"{name[: MAX_IMAGE_NAME - len(suffix) - 1].rstrip('-.')}-{suffix}"
+    return name

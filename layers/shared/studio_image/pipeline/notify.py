@@ -1,0 +1,161 @@
+"""The one notification each run ends with: a subject a person can scan, a body that says what to
+do, and a JSON document for machine subscribers (the message is published with
+MessageStructure=json, so email gets the text and SQS, Lambda and HTTPS get the JSON)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from ..findings import Severity
+from ..report import Verdict
+from .models import Outcome, RunState
+
+MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
+LISTED_FINDINGS = 20
+
+
+def outcome_of(state: RunState) -> Outcome:
+    if state.skip is not None:
+        return state.skip.outcome
+    if state.error is not None:
+        return Outcome.FAILED
+    if state.evaluation is not None and state.evaluation.verdict == Verdict.FAIL:
+        return Outcome.REFUSED
+    if state.evaluation is not None and (state.attached is not None or not _registers(state)):
+        return Outcome.PASSED
+    return Outcome.FAILED  # a run that stopped short without an error: the text says where
+
+
+def _registers(state: RunState) -> bool:
+    return state.job is not None and state.job.binding.registers
+
+
+def image_label(state: RunState) -> str:
+    if state.pushed is not None:
+        return state.pushed.name
+    detail = state.event.get("detail")
+    name = detail.get("repository-name") if isinstance(detail, dict) else None
+    return str(name or "an unreadable event")
+
+
+def error_text(state: RunState) -> tuple[str, str]:
+    """The failed state's error name and message. A Lambda error's Cause is its JSON payload."""
+    assert state.error is not None
+    message = state.error.cause
+    try:
+        cause = json.loads(message)
+        if isinstance(cause, dict):
+            message = str(cause.get("errorMessage") or message)
+    except json.JSONDecodeError:
+        pass
+    return state.error.error, message
+
+
+def subject(state: RunState, outcome: Outcome) -> str:
+    label = image_label(state)
+    registration = state.registration
+    if outcome == Outcome.PASSED and registration is not None:
+        text = f"{label} -> {registration.image_name} v{registration.version}"
+    elif outcome == Outcome.PASSED:
+        text = f"{label} passed every check (not a Studio image: nothing registered)"
+    elif outcome == Outcome.REFUSED and state.evaluation is not None:
+        rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
+        text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
+    elif outcome == Outcome.FAILED and state.error is not None:
+        text = f"{label}: {state.error.error}"
+    elif state.skip is not None:
+        text = f"{label}: {state.skip.reason}"
+    else:
+        text = f"{label}: the run stopped before attaching"
+    text = f"[{outcome.value.upper()}] {text}".encode("ascii", "replace").decode()
+    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 3] + "..."
+
+
+def _console(region: str, kind: str, value: str) -> str:
+    if kind == "execution":
+        return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{value}"
+    bucket, _, key = value.removeprefix("s3://").partition("/")
+    return f"https://{region}.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key)}"
+
+
+def body(state: RunState, outcome: Outcome) -> str:
+    region = state.pushed.region if state.pushed else str(state.event.get("region") or "us-east-1")
+    lines = [subject(state, outcome), ""]
+    if state.pushed is not None:
+        lines += [
+            f"Repository: {state.pushed.repository}",
+            f"Tag: {state.pushed.tag or '(pushed by digest)'}",
+        ]
+        lines += [f"Digest: {state.pushed.digest or '-'}"]
+    if state.job is not None:
+        lines += [f"Profile: {state.job.binding.profile}", f"Domain: {state.job.domain_id}"]
+    if state.skip is not None:
+        lines += ["", f"Nothing was done: {state.skip.reason}."]
+        if state.skip.image_version_arn:
+            lines.append(f"Image version: {state.skip.image_version_arn}")
+    if state.registration is not None:
+        r = state.registration
+        lines += [
+            f"SageMaker image: {r.image_name} version {r.version} ({r.status})",
+            f"Image version ARN: {r.image_version_arn}",
+        ]
+        if r.app_image_config_name:
+            lines.append(f"AppImageConfig: {r.app_image_config_name}")
+    for attached in state.attached or []:
+        was = "new" if attached.previous_version is None else f"replaced version {attached.previous_version}"
+        lines.append(f"Attached to {attached.target} ({was})")
+    if state.error is not None:
+        name, message = error_text(state)
+        lines += ["", f"The pipeline failed: {name}", message]
+        if state.registration is None and outcome == Outcome.FAILED:
+            lines.append("Nothing was registered.")
+    evaluation = state.evaluation
+    if evaluation is not None:
+        lines += [
+            "",
+            f"Checks: {evaluation.verdict.value}, "
+            f"{evaluation.errors} error(s), {evaluation.warnings} warning(s)",
+        ]
+        if outcome == Outcome.REFUSED:
+            lines.append("The image was not registered. Fix the errors below and push again.")
+        for finding in evaluation.findings:
+            lines.append(f"- [{finding.severity.value}] {finding.rule}: {finding.message}")
+            lines.append(f"  Fix: {finding.remediation}")
+        if evaluation.findings_total > len(evaluation.findings):
+            lines.append(f"  ... {evaluation.findings_total - len(evaluation.findings)} more in the report")
+        lines += [
+            "",
+            f"Report: {evaluation.report_markdown_uri}",
+            f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
+            f"Report (JSON): {evaluation.report_uri}",
+        ]
+    lines += [
+        "",
+        f"Execution: {state.execution_arn}",
+        f"  {_console(region, 'execution', state.execution_arn)}",
+    ]
+    return "\n".join(lines)
+
+
+def document(state: RunState, outcome: Outcome) -> dict[str, Any]:
+    """The machine-readable message: the outcome and everything the run learned."""
+    doc: dict[str, Any] = {"outcome": outcome.value, "subject": subject(state, outcome)}
+    doc.update(
+        state.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"event", "image", "scans"})
+    )
+    return doc
+
+
+def attributes(state: RunState, outcome: Outcome) -> dict[str, str]:
+    found = {"status": outcome.value, "repository": image_label(state).split(":")[0].split("@")[0]}
+    if state.job is not None:
+        found["profile"] = state.job.binding.profile.value
+    return found
+
+
+def message(state: RunState, outcome: Outcome) -> str:
+    text = body(state, outcome)
+    machine = json.dumps(document(state, outcome))
+    return json.dumps({"default": text, "email": text, "sqs": machine, "lambda": machine, "https": machine})

@@ -1,0 +1,40 @@
+"""The deployment's settings, from environment variables the template sets on every function.
+
+Read once (a missing or malformed variable fails the first call with its name) and cached;
+`load_settings.cache_clear()` resets it in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import ConfigurationInvalid
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    config_parameter: str = Field(alias="CONFIG_PARAMETER", min_length=1)
+    report_bucket: str = Field(alias="REPORT_BUCKET", min_length=3)
+    layer_cache_table: str = Field(alias="LAYER_CACHE_TABLE", min_length=3)
+    state_table: str = Field(alias="STATE_TABLE", min_length=3)
+    topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+    image_role_arn: str = Field(alias="IMAGE_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/")
+    domain_id: str = Field(alias="DOMAIN_ID", pattern=r"^d-[a-z0-9]+$")
+    image_name_prefix: str = Field(default="", alias="IMAGE_NAME_PREFIX", pattern=r"^([a-zA-Z0-9][-.]?)*$")
+    version_poll_seconds: int = Field(default=15, alias="VERSION_POLL_SECONDS", ge=1, le=300)
+    version_max_polls: int = Field(default=120, alias="VERSION_MAX_POLLS", ge=1)
+    scan_connections: int = Field(default=4, alias="SCAN_CONNECTIONS", ge=1, le=16)
+
+
+@cache
+def load_settings() -> Settings:
+    names = {field.alias for field in Settings.model_fields.values()}
+    try:
+        return Settings.model_validate({k: v for k, v in os.environ.items() if k in names})
+    except ValidationError as err:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
+        raise ConfigurationInvalid(f"environment: {problems}") from err

@@ -1,0 +1,412 @@
+"""One function per workflow state. Each takes the state's input model and the AWS services, and
+returns the state's output model; the Lambda handlers in `functions/` only wire them up."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+import boto3
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ..aws.sagemaker import SageMaker
+from ..aws.storage import Bucket, Table, Topic, read_parameter
+from ..engine import assemble_inventory
+from ..errors import (
+    EventInvalid,
+    ImageReadError,
+    ImageVersionFailed,
+    ImageVersionTimeout,
+    PipelineError,
+    validation_problems,
+)
+from ..findings import Severity
+from ..oci import FOREIGN_LAYER_TYPES, IMAGE_CONFIG_TYPES, Descriptor, ImageConfig, Manifest, Platform
+from ..policy import Policy
+from ..report import build_report, render_json, render_markdown
+from ..scan.layer import scan_layer as scan_blob
+from ..scan.models import LayerScan
+from ..scan.tar import ScanLimits
+from ..sources.base import ResolvedImage
+from ..sources.ecr import EcrSource
+from . import notify as notices
+from .attach import attach_image
+from .config import LABEL_DISPLAY_NAME, LABEL_KERNELS, derive_image_name, load_config
+from .models import (
+    EcrImageActionEvent,
+    Evaluation,
+    ImageRead,
+    Job,
+    LayerOutcome,
+    LayerRef,
+    LayerTask,
+    Notice,
+    Outcome,
+    Pushed,
+    Registration,
+    RunState,
+    Skip,
+)
+from .records import Claims, DomainLock, TableLayerCache
+from .settings import Settings, load_settings
+
+SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
+MANAGED_BY = "studio-image-pipeline"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    ecr: Any
+    sagemaker: SageMaker
+    bucket: Bucket
+    layers: TableLayerCache
+    state: Table
+    topic: Topic
+    ssm: Any
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Services:
+        bucket = Bucket(settings.report_bucket, boto3.client("s3"))
+        dynamodb = boto3.client("dynamodb")
+        return cls(
+            settings=settings,
+            ecr=boto3.client("ecr"),
+            sagemaker=SageMaker(boto3.client("sagemaker")),
+            bucket=bucket,
+            layers=TableLayerCache(Table(settings.layer_cache_table, dynamodb), bucket),
+            state=Table(settings.state_table, dynamodb),
+            topic=Topic(settings.topic_arn, boto3.client("sns")),
+            ssm=boto3.client("ssm"),
+        )
+
+
+@cache
+def services() -> Services:
+    """Built once per process from the environment; `services.cache_clear()` resets it in tests."""
+    return Services.from_settings(load_settings())
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_input(model: type[M], event: object) -> M:
+    try:
+        return model.model_validate(event)
+    except ValidationError as err:
+        raise EventInvalid(f"{model.__name__}: {validation_problems(err)}") from err
+
+
+def _need(value: Any, what: str) -> Any:
+    if value is None:
+        raise EventInvalid(f"the run state has no {what}: the state machine called this step out of order")
+    return value
+
+
+class StoredImage(BaseModel):
+    """A resolved image as Resolve writes it to S3 for Evaluate."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    digest: str | None
+    manifest_digest: str | None
+    manifest: Manifest
+    config: ImageConfig
+    platforms_offered: list[Platform]
+
+    def resolved(self) -> ResolvedImage:
+        return ResolvedImage(
+            self.digest, self.manifest_digest, self.manifest, self.config, self.platforms_offered
+        )
+
+
+def image_prefix(pushed: Pushed) -> str:
+    return f"images/{pushed.repository}/{pushed.digest}/"
+
+
+def ecr_uri(pushed: Pushed) -> str:
+    return f"{pushed.account}.dkr.ecr.{pushed.region}.amazonaws.com/{pushed.repository}@{pushed.digest}"
+
+
+# Resolve -------------------------------------------------------------------------------------------
+
+
+def resolve(state: RunState, svc: Services) -> RunState:
+    """Parse the event, find the repository's binding, claim the digest, read the manifest."""
+    try:
+        event = parse(event=state.event, model=EcrImageActionEvent)
+    except ValidationError as err:
+        raise EventInvalid(f"not an ECR image action event: {validation_problems(err)}") from err
+    detail = event.detail
+    state.pushed = pushed = Pushed(
+        account=event.account,
+        region=event.region,
+        repository=detail.repository_name,
+        digest=detail.image_digest,
+        tag=detail.image_tag,
+    )
+    if event.source != "aws.ecr" or event.detail_type != "ECR Image Action":
+        raise EventInvalid(f"{event.source} {event.detail_type!r} is not an ECR image action")
+    if detail.action_type != "PUSH" or detail.result != "SUCCESS":
+        return _skip(state, Outcome.SKIPPED, f"a {detail.result} {detail.action_type} is not a push to check")
+    if detail.artifact_media_type and detail.artifact_media_type not in IMAGE_CONFIG_TYPES:
+        return _skip(state, Outcome.SKIPPED, f"not a container image (artifact {detail.artifact_media_type})")
+    if not pushed.digest:
+        raise EventInvalid("the push event names no image digest")
+    settings = svc.settings
+    config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
+    binding = config.binding_for(pushed.repository)
+    if binding is None:
+        return _skip(state, Outcome.SKIPPED, "no binding in the configuration matches this repository")
+    claims = Claims(svc.state)
+    earlier = claims.claim(pushed.repository, pushed.digest, state.execution_arn)
+    if earlier is not None:
+        result, by = earlier.get("run_outcome", "handled"), earlier.get("execution_arn")
+        reason = f"this digest was already {result} by {by}"
+        return _skip(state, Outcome.UNCHANGED, reason, earlier.get("image_version_arn"))
+    try:
+        return _read_image(state, svc, pushed, binding)
+    except BaseException:
+        claims.finish(pushed.repository, pushed.digest, state.execution_arn, Outcome.FAILED, None)
+        raise
+
+
+def _skip(state: RunState, outcome: Outcome, reason: str, version_arn: str | None = None) -> RunState:
+    state.skip = Skip(outcome=outcome, reason=reason, image_version_arn=version_arn)
+    return state
+
+
+def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Any) -> RunState:
+    source = EcrSource(
+        pushed.repository,
+        digest=pushed.digest,
+        registry_id=pushed.account,
+        region=pushed.region,
+        client=svc.ecr,
+    )
+    with source:
+        resolved = source.resolve(Platform())
+    stored = StoredImage(
+        digest=resolved.digest,
+        manifest_digest=resolved.manifest_digest,
+        manifest=resolved.manifest,
+        config=resolved.config,
+        platforms_offered=resolved.platforms_offered,
+    )
+    key = image_prefix(pushed) + "resolved.json"
+    svc.bucket.put(key, stored.model_dump_json(by_alias=True).encode(), "application/json")
+    labels = resolved.config.config.labels or {}
+    kernels = [k.strip() for k in labels.get(LABEL_KERNELS, "").split(",") if k.strip()] or None
+    state.job = Job(
+        binding=binding,
+        registers=binding.registers,
+        image_name=binding.image_name or derive_image_name(svc.settings.image_name_prefix, pushed.repository),
+        domain_id=binding.domain_id or svc.settings.domain_id,
+        display_name=labels.get(LABEL_DISPLAY_NAME) or binding.display_name or pushed.repository,
+        kernels=kernels,
+        poll_seconds=svc.settings.version_poll_seconds,
+    )
+    state.image = ImageRead(
+        manifest_digest=resolved.manifest_digest or pushed.digest or "",
+        platform=str(resolved.config.platform),
+        resolved_key=key,
+        layers=[
+            LayerRef(index=i, digest=d.digest, media_type=d.media_type, size=d.size)
+            for i, d in enumerate(resolved.manifest.layers)
+        ],
+    )
+    return state
+
+
+# Scan (one Map iteration per layer) ---------------------------------------------------------------
+
+
+def scan_layer(task: LayerTask, svc: Services, seconds_left: float) -> LayerOutcome:
+    """Stream one layer from ECR into the scanner and cache the result by digest. A layer that
+    cannot be read (corrupt, a tar bomb, too slow for the time left) is an outcome, not an error:
+    Evaluate turns it into a finding."""
+    layer, pushed = task.layer, task.pushed
+    started = time.monotonic()
+    if layer.media_type in FOREIGN_LAYER_TYPES or svc.layers.has(layer.digest):
+        return LayerOutcome(digest=layer.digest, cached=layer.media_type not in FOREIGN_LAYER_TYPES)
+    descriptor = Descriptor.model_validate(
+        {"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size}
+    )
+    source = EcrSource(
+        pushed.repository,
+        digest=pushed.digest,
+        registry_id=pushed.account,
+        region=pushed.region,
+        client=svc.ecr,
+        connections=svc.settings.scan_connections,
+    )
+    try:
+        with source:
+            scan = scan_blob(
+                source.open_blob(descriptor),
+                descriptor,
+                label=f"layer {layer.index + 1} ({layer.digest[:19]})",
+                limits=ScanLimits(),
+                deadline=started + seconds_left - SCAN_MARGIN_SECONDS,
+            )
+    except ImageReadError as err:
+        return LayerOutcome(
+            digest=layer.digest, seconds=time.monotonic() - started, problem=f"{type(err).__name__}: {err}"
+        )
+    svc.layers.put(scan)
+    return LayerOutcome(digest=layer.digest, seconds=round(time.monotonic() - started, 3))
+
+
+# Evaluate -----------------------------------------------------------------------------------------
+
+
+def evaluate(state: RunState, svc: Services) -> RunState:
+    """Merge the layer scans in order, apply the profile and policy, and write the report."""
+    job: Job = _need(state.job, "job")
+    image: ImageRead = _need(state.image, "image")
+    pushed: Pushed = _need(state.pushed, "push")
+    outcomes: list[LayerOutcome] = _need(state.scans, "layer scans")
+    if [o.digest for o in outcomes] != [layer.digest for layer in image.layers]:
+        raise EventInvalid("the layer scans do not match the image's layers")
+    stored = StoredImage.model_validate_json(svc.bucket.get(image.resolved_key))
+    results: dict[int, tuple[LayerScan, bool]] = {}
+    problems: dict[int, str] = {}
+    for layer, outcome in zip(image.layers, outcomes, strict=True):
+        if outcome.problem:
+            problems[layer.index] = outcome.problem
+        elif layer.media_type not in FOREIGN_LAYER_TYPES:
+            scan = svc.layers.get(layer.digest)
+            if scan is None:
+                raise PipelineError(f"the scan of layer {layer.digest} is missing from the layer cache")
+            results[layer.index] = (scan, outcome.cached)
+    inventory = assemble_inventory(ecr_uri(pushed), stored.resolved(), Platform(), results, problems)
+    report = build_report(inventory, job.binding.profile, _policy(job))
+    prefix = image_prefix(pushed)
+    findings = sorted(report.findings, key=lambda f: f.severity != Severity.ERROR)
+    errors = len(report.errors)
+    state.evaluation = Evaluation(
+        verdict=report.verdict,
+        errors=errors,
+        warnings=len(report.findings) - errors,
+        findings=findings[: notices.LISTED_FINDINGS],
+        findings_total=len(findings),
+        report_uri=svc.bucket.put(prefix + "report.json", render_json(report).encode(), "application/json"),
+        report_markdown_uri=svc.bucket.put(
+            prefix + "report.md", render_markdown(report).encode(), "text/markdown"
+        ),
+        app_image_config=report.model_dump(mode="json")["app_image_config"],
+    )
+    return state
+
+
+def _policy(job: Job) -> Policy:
+    policy = job.binding.policy
+    if not job.kernels:
+        return policy
+    try:
+        return Policy.model_validate({**policy.model_dump(), "kernels": job.kernels})
+    except ValidationError as err:
+        raise PipelineError(f"label {LABEL_KERNELS}: {validation_problems(err)}") from err
+
+
+# Register, then wait for the version --------------------------------------------------------------
+
+
+def register(state: RunState, svc: Services) -> RunState:
+    """Create the SageMaker image if absent and a version of it for this digest. The version's
+    client token is derived from repository and digest, so a repeated call makes no second one."""
+    job: Job = _need(state.job, "job")
+    pushed: Pushed = _need(state.pushed, "push")
+    marker = f"Built from ECR repository {pushed.repository} by {MANAGED_BY}"
+    existing = svc.sagemaker.describe_image(job.image_name)
+    if existing is not None and not job.binding.image_name and existing.get("Description") != marker:
+        # The derived name is another repository's image: take the collision-free form instead.
+        job.image_name = derive_image_name(svc.settings.image_name_prefix, pushed.repository, unique=True)
+        existing = svc.sagemaker.describe_image(job.image_name)
+    if existing is None:
+        svc.sagemaker.create_image(
+            job.image_name, svc.settings.image_role_arn, job.display_name[:128], marker
+        )
+    token = str(uuid.UUID(hashlib.sha256(f"{pushed.repository}@{pushed.digest}".encode()).hexdigest()[:32]))
+    arn = svc.sagemaker.create_image_version(job.image_name, ecr_uri(pushed), token)
+    state.registration = Registration(
+        image_name=job.image_name,
+        image_version_arn=arn,
+        version=int(arn.rsplit("/", 1)[1]),
+        status="CREATING",
+    )
+    return state
+
+
+def check_version(state: RunState, svc: Services) -> RunState:
+    registration: Registration = _need(state.registration, "registration")
+    found = svc.sagemaker.describe_image_version(registration.image_name, registration.version)
+    registration.status = str(found["ImageVersionStatus"])
+    registration.polls += 1
+    if registration.status == "CREATE_FAILED":
+        raise ImageVersionFailed(
+            f"{registration.image_name} version {registration.version}: "
+            f"{found.get('FailureReason') or 'SageMaker gave no reason'}"
+        )
+    if registration.status != "CREATED" and registration.polls >= svc.settings.version_max_polls:
+        raise ImageVersionTimeout(
+            f"{registration.image_name} version {registration.version} is still {registration.status} "
+            f"after {registration.polls} checks"
+        )
+    return state
+
+
+# Configure and attach ------------------------------------------------------------------------------
+
+
+def configure(state: RunState, svc: Services) -> RunState:
+    """Create or update the image's AppImageConfig, derived from the image itself."""
+    registration: Registration = _need(state.registration, "registration")
+    evaluation: Evaluation = _need(state.evaluation, "evaluation")
+    name = registration.image_name.replace(".", "-")  # AppImageConfig names allow no dots
+    svc.sagemaker.put_app_image_config({"AppImageConfigName": name, **(evaluation.app_image_config or {})})
+    registration.app_image_config_name = name
+    return state
+
+
+def attach(state: RunState, svc: Services) -> RunState:
+    job: Job = _need(state.job, "job")
+    registration: Registration = _need(state.registration, "registration")
+    entry = {
+        "ImageName": registration.image_name,
+        "ImageVersionNumber": registration.version,
+        "AppImageConfigName": _need(registration.app_image_config_name, "AppImageConfig"),
+    }
+    lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
+    state.attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
+    return state
+
+
+# Notify --------------------------------------------------------------------------------------------
+
+
+def notify(state: RunState, svc: Services) -> Notice:
+    """Publish the run's one notification and record its result on the digest's claim."""
+    outcome = notices.outcome_of(state)
+    subject = notices.subject(state, outcome)
+    message_id = svc.topic.publish(
+        subject, notices.message(state, outcome), notices.attributes(state, outcome)
+    )
+    pushed = state.pushed
+    version_arn = state.registration.image_version_arn if state.registration else None
+    if state.job is not None and pushed is not None and pushed.digest:  # the run holds the claim
+        Claims(svc.state).finish(pushed.repository, pushed.digest, state.execution_arn, outcome, version_arn)
+    return Notice(
+        outcome=outcome,
+        subject=subject,
+        message_id=message_id,
+        image=notices.image_label(state),
+        image_version_arn=version_arn or (state.skip.image_version_arn if state.skip else None),
+        attached=bool(state.attached),
+        report_uri=state.evaluation.report_markdown_uri if state.evaluation else None,
+    )

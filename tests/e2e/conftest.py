@@ -1,0 +1,146 @@
+"""The deployed pipeline on moto: `template.yaml` deployed by the sandbox, the real ASL executing,
+the real handlers running in-process, images pushed through ECR's layer API."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from studio_image.pipeline import steps
+from studio_image.pipeline.settings import load_settings
+from studio_image_sandbox.ecrpush import push_layout
+from studio_image_sandbox.ocibuild import ImageSpec, build_image
+from studio_image_sandbox.stack import ROOT, Stack, deploy
+
+REGION = "us-east-1"
+EVENTS = ROOT / "events"
+
+
+def load_event(name: str, **detail: Any) -> dict[str, Any]:
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+    event["detail"].update(detail)
+    return event
+
+
+@dataclass
+class Pipeline:
+    stack: Stack
+    domain_id: str
+    workdir: Path
+    sagemaker: Any = field(default_factory=lambda: boto3.client("sagemaker", region_name=REGION))
+    ecr: Any = field(default_factory=lambda: boto3.client("ecr", region_name=REGION))
+
+    def push(self, spec: ImageSpec, repository: str, tag: str = "1.0") -> str:
+        """Push an image built from `spec` and return its digest (no event is sent)."""
+        layout = self.workdir / f"{repository.replace('/', '_')}-{tag}-{time.monotonic_ns()}"
+        build_image(layout, spec, tag)
+        try:
+            self.ecr.create_repository(repositoryName=repository)
+        except self.ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+        return push_layout(self.ecr, layout, tag, repository)
+
+    def start(self, repository: str, digest: str, tag: str | None = "1.0", **detail: Any) -> str:
+        event = load_event("push-tag", **{"repository-name": repository, "image-digest": digest}, **detail)
+        if tag is None:
+            del event["detail"]["image-tag"]
+        else:
+            event["detail"]["image-tag"] = tag
+        arn = self.stack.deliver(event)
+        assert arn is not None, "the template's event pattern did not match the push event"
+        return arn
+
+    def finish(self, execution_arn: str, timeout: float = 120) -> dict[str, Any]:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = sfn.describe_execution(executionArn=execution_arn)
+            if found["status"] != "RUNNING":
+                return dict(found)
+            time.sleep(0.1)
+        raise AssertionError(f"{execution_arn} still running after {timeout} s")
+
+    def run(self, spec: ImageSpec, repository: str, tag: str = "1.0") -> dict[str, Any]:
+        return self.finish(self.start(repository, self.push(spec, repository, tag), tag))
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        return list(sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"])
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Everything SNS delivered to the subscribed queue so far, as SQS subscribers get it."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        found = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.stack.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return found
+            for message in batch:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def custom_images(
+        self, settings: dict[str, Any], app: str = "KernelGatewayAppSettings"
+    ) -> list[dict[str, Any]]:
+        return list((settings.get(app) or {}).get("CustomImages") or [])
+
+
+CONFIGURATION = {
+    "repositories": [
+        {
+            "match": "studio/provisioners-*",
+            "profile": "gateway-provisioners",
+        },
+        {
+            "match": "studio/*",
+            "profile": "kernel-gateway",
+            "attach": {"default_user_settings": True, "spaces": ["shared"], "user_profiles": ["alice"]},
+        },
+    ]
+}
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        steps.services.cache_clear()
+        load_settings.cache_clear()
+        iam = boto3.client("iam", region_name=REGION)
+        role = iam.create_role(RoleName="studio-image-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        domain_arn = sagemaker.create_domain(
+            DomainName="studio",
+            AuthMode="IAM",
+            DefaultUserSettings={"ExecutionRole": role},
+            SubnetIds=["subnet-1"],
+            VpcId="vpc-1",
+        )["DomainArn"]
+        domain_id = domain_arn.rsplit("/", 1)[1]
+        sagemaker.create_user_profile(
+            DomainId=domain_id, UserProfileName="alice", UserSettings={"ExecutionRole": role}
+        )
+        sagemaker.create_space(
+            DomainId=domain_id, SpaceName="shared", SpaceSettings={"AppType": "JupyterLab"}
+        )
+        stack = deploy(
+            {
+                "DomainId": domain_id,
+                "ImageRoleArn": role,
+                "Configuration": json.dumps(CONFIGURATION),
+                "VersionPollSeconds": "1",
+            },
+            environment={"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"},
+        )
+        yield Pipeline(stack, domain_id, tmp_path)
+        steps.services.cache_clear()
+        load_settings.cache_clear()
