@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev tools test lint demo bench clean
+.PHONY: dev tools test lint build demo bench clean
+
+export SAM_CLI_TELEMETRY := 0
 
 dev: $(STAMP) tools
 
@@ -21,9 +23,14 @@ test: dev
 	$(BIN)/pytest -q
 
 lint: dev
-	$(BIN)/ruff check layers sandbox tests benchmarks
-	$(BIN)/ruff format --check layers sandbox tests benchmarks
+	$(BIN)/ruff check layers functions sandbox tests benchmarks
+	$(BIN)/ruff format --check layers functions sandbox tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/sam validate --lint --template template.yaml
+
+# What `sam deploy` would upload: the layer with its dependencies, and the eight functions.
+build: dev
+	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
 demo: dev
 	$(BIN)/python -m studio_image_sandbox.demo
@@ -33,4 +40,4 @@ bench: dev
 	$(BIN)/python benchmarks/rule_evaluation.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

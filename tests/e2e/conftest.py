@@ -3,6 +3,7 @@ the real handlers running in-process, images pushed through ECR's layer API."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -42,10 +43,8 @@ class Pipeline:
         """Push an image built from `spec` and return its digest (no event is sent)."""
         layout = self.workdir / f"{repository.replace('/', '_')}-{tag}-{time.monotonic_ns()}"
         build_image(layout, spec, tag)
-        try:
+        with contextlib.suppress(self.ecr.exceptions.RepositoryAlreadyExistsException):
             self.ecr.create_repository(repositoryName=repository)
-        except self.ecr.exceptions.RepositoryAlreadyExistsException:
-            pass
         return push_layout(self.ecr, layout, tag, repository)
 
     def start(self, repository: str, digest: str, tag: str | None = "1.0", **detail: Any) -> str:

@@ -183,6 +183,7 @@ def custom_images(count):
 
 
 def test_update_domain_keeps_settings_and_is_updating_for_a_while(sm, domain):
+    moto_studio.settings.domain_update_seconds = 1.0  # room for the checks on a loaded machine
     user_settings = {"ExecutionRole": ROLE, "KernelGatewayAppSettings": {"CustomImages": custom_images(2)}}
     sm.update_domain(
         DomainId=domain, DefaultUserSettings=user_settings, DefaultSpaceSettings={"ExecutionRole": ROLE}
@@ -194,7 +195,7 @@ def test_update_domain_keeps_settings_and_is_updating_for_a_while(sm, domain):
     # a second update while the first is in progress is refused, as in AWS
     code, _ = error_of(sm.update_domain, DomainId=domain, DefaultUserSettings=user_settings)
     assert code == "ResourceInUse"
-    time.sleep(WAIT)
+    time.sleep(1.1)
     assert sm.describe_domain(DomainId=domain)["Status"] == "InService"
     sm.update_domain(DomainId=domain, DefaultUserSettings={"JupyterLabAppSettings": {"CustomImages": []}})
     kept = sm.describe_domain(DomainId=domain)["DefaultUserSettings"]

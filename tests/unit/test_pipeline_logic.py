@@ -1,0 +1,171 @@
+"""The pipeline's pure logic: configuration, image names, the CustomImages merge, notifications."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studio_image.errors import ConfigurationInvalid
+from studio_image.findings import Finding, Severity
+from studio_image.pipeline.attach import with_image
+from studio_image.pipeline.config import IMAGE_NAME, derive_image_name, load_config
+from studio_image.pipeline.models import RunState, StepError
+from studio_image.pipeline.notify import MAX_SUBJECT, attributes, message, outcome_of, subject
+from studio_image_sandbox.stack import ROOT
+
+EVENT = json.loads((ROOT / "events" / "push-tag.json").read_text())
+
+
+def config(*bindings: dict) -> str:
+    return json.dumps({"repositories": list(bindings)})
+
+
+def test_the_first_binding_whose_glob_matches_wins():
+    loaded = load_config(
+        config({"match": "studio/r-*", "profile": "rstudio"}, {"match": "studio/*", "profile": "jupyterlab"}),
+        "p",
+    )
+    assert loaded.binding_for("studio/r-base").profile == "rstudio"
+    assert loaded.binding_for("studio/lab").profile == "jupyterlab"
+    assert loaded.binding_for("other/lab") is None
+
+
+@pytest.mark.parametrize(
+    ("bindings", "problem"),
+    [
+        ([{"match": "a/*", "profile": "kernel-gateway", "colour": "red"}], "colour"),
+        ([{"match": "a/*", "profile": "notebook"}], "profile"),
+        (
+            [{"match": "a/*", "profile": "rstudio", "attach": {"spaces": ["s"]}}],
+            "spaces have no custom images",
+        ),
+        (
+            [{"match": "a/*", "profile": "code-editor", "attach": {"default_space_settings": True}}],
+            "default space",
+        ),
+        (
+            [{"match": "a/*", "profile": "kernel-gateway", "image_name": "bad_name"}],
+            "not a SageMaker image name",
+        ),
+        (
+            [
+                {
+                    "match": "a/*",
+                    "profile": "kernel-gateway",
+                    "policy": {"severity": {"no-such-rule": "warning"}},
+                }
+            ],
+            "unknown",
+        ),
+        (
+            [
+                {"match": "a/*", "profile": "kernel-gateway", "image_name": "same"},
+                {"match": "b/*", "profile": "kernel-gateway", "image_name": "same"},
+            ],
+            "same image",
+        ),
+        ([], "repositories"),
+    ],
+)
+def test_a_configuration_that_cannot_work_is_refused_with_the_reason(bindings, problem):
+    with pytest.raises(ConfigurationInvalid, match=problem):
+        load_config(config(*bindings), "/stack/configuration")
+
+
+def test_a_configuration_that_is_not_json_is_refused():
+    with pytest.raises(ConfigurationInvalid, match="not JSON"):
+        load_config("{repositories: []", "p")
+
+
+@pytest.mark.parametrize(
+    "repository", ["studio/data-science", "studio/a__b/c.d", "x" * 200, "studio/UPPER/9"]
+)
+def test_derived_image_names_always_fit_sagemakers_pattern(repository):
+    for unique in (False, True):
+        name = derive_image_name("studio-", repository, unique=unique)
+        assert IMAGE_NAME.fullmatch(name) and len(name) <= 63, name
+
+
+def test_the_unique_form_tells_apart_repositories_whose_readable_names_collide():
+    a, b = derive_image_name("p-", "team/a-b"), derive_image_name("p-", "team-a/b")
+    assert a == b == "p-team-a-b"
+    assert derive_image_name("p-", "team/a-b", unique=True) != derive_image_name(
+        "p-", "team-a/b", unique=True
+    )
+
+
+OURS = {"ImageName": "ours", "ImageVersionNumber": 3, "AppImageConfigName": "ours"}
+THEIRS = {"ImageName": "theirs", "ImageVersionNumber": 7, "AppImageConfigName": "theirs"}
+
+
+def test_attaching_keeps_other_images_and_their_order_and_replaces_an_older_version_in_place():
+    settings = {
+        "KernelGatewayAppSettings": {
+            "DefaultResourceSpec": {"InstanceType": "ml.t3.medium"},
+            "CustomImages": [{**OURS, "ImageVersionNumber": 1}, THEIRS],
+        }
+    }
+    app, previous = with_image(settings, "KernelGatewayAppSettings", OURS)
+    assert previous == 1
+    assert app == {"DefaultResourceSpec": {"InstanceType": "ml.t3.medium"}, "CustomImages": [OURS, THEIRS]}
+
+
+def test_attaching_a_new_image_appends_it_and_an_attached_one_needs_no_update():
+    app, previous = with_image(
+        {"KernelGatewayAppSettings": {"CustomImages": [THEIRS]}}, "KernelGatewayAppSettings", OURS
+    )
+    assert (app["CustomImages"], previous) == ([THEIRS, OURS], None)
+    assert with_image({"KernelGatewayAppSettings": app}, "KernelGatewayAppSettings", OURS) == (None, 3)
+
+
+def state(**fields) -> RunState:
+    return RunState.model_validate(
+        {"execution_arn": "arn:aws:states:us-east-1:1:execution:sm:x", "event": EVENT, **fields}
+    )
+
+
+def test_a_bare_eventbridge_event_starts_a_local_run():
+    run = RunState.model_validate(EVENT)
+    assert run.execution_arn == f"local:{EVENT['id']}" and run.event == EVENT
+
+
+def test_a_malformed_event_still_gets_a_failure_notice_naming_what_is_known():
+    # Given a run whose Resolve failed on an event with a bad digest (so nothing was parsed)
+    run = state(error={"Error": "EventInvalid", "Cause": json.dumps({"errorMessage": "image-digest: bad"})})
+    # Then the notice says FAILED with the error name, and the body quotes the error message
+    assert outcome_of(run).value == "failed"
+    assert subject(run, outcome_of(run)) == "[FAILED] studio/data-science: EventInvalid"
+    text = json.loads(message(run, outcome_of(run)))["email"]
+    assert "image-digest: bad" in text and "Nothing was registered." in text
+
+
+def test_subjects_are_ascii_and_under_snss_limit_and_messages_carry_every_protocol():
+    findings = [
+        Finding(rule=f"rule-{i}-with-a-long-name", severity=Severity.ERROR, message="m", remediation="r")
+        for i in range(30)
+    ]
+    run = state(
+        pushed={"account": "1", "region": "us-east-1", "repository": "studio/ünïcode" + "x" * 80, "tag": "t"},
+        evaluation={
+            "verdict": "fail",
+            "errors": 30,
+            "warnings": 0,
+            "findings": findings,
+            "findings_total": 30,
+            "report_uri": "s3://b/k.json",
+            "report_markdown_uri": "s3://b/k.md",
+        },
+    )
+    outcome = outcome_of(run)
+    text = subject(run, outcome)
+    assert outcome.value == "refused" and len(text) <= MAX_SUBJECT and text.isascii() and text.endswith("...")
+    assert set(json.loads(message(run, outcome))) == {"default", "email", "sqs", "lambda", "https"}
+    assert attributes(run, outcome) == {"status": "refused", "repository": "studio/ünïcode" + "x" * 80}
+
+
+def test_a_catch_records_the_error_under_the_names_step_functions_uses():
+    assert StepError.model_validate({"Error": "DomainBusy", "Cause": "c"}).dump() == {
+        "Error": "DomainBusy",
+        "Cause": "c",
+    }
