@@ -162,3 +162,19 @@ def test_the_same_digest_pushed_again_makes_no_second_version_and_says_so(pipeli
         assert note["Subject"].startswith("[UNCHANGED] studio/twice:latest: this digest was already passed")
         assert attribute(note, "status") == "unchanged"
         assert json.loads(note["Message"])["skip"]["image_version_arn"] == versions[0]["ImageVersionArn"]
+
+
+def test_a_push_by_digest_alone_is_checked_and_named_by_its_digest_and_labels_refine_the_image(pipeline):
+    # Given an image whose labels choose its display name, pushed with no tag
+    image = compliant("kernel-gateway")
+    image.labels = {"studio-image-pipeline.display-name": "Data Science 2026"}
+    repository = "studio/by-digest"
+    digest = pipeline.push(image, repository)
+    # When the event carries only the digest
+    execution = pipeline.finish(pipeline.start(repository, digest, tag=None))
+    # Then the run passes, the subject names the digest, and the image has the label's display name
+    assert execution["status"] == "SUCCEEDED"
+    note = only_notification(pipeline)
+    assert note["Subject"] == f"[PASSED] studio/by-digest@{digest[:19]} -> studio-studio-by-digest v1"
+    described = pipeline.sagemaker.describe_image(ImageName="studio-studio-by-digest")
+    assert described["DisplayName"] == "Data Science 2026"
