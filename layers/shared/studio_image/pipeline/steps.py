@@ -36,7 +36,7 @@ from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import notify as notices
 from .attach import attach_image
-from .config import LABEL_DISPLAY_NAME, LABEL_KERNELS, derive_image_name, load_config
+from .config import LABEL_DISPLAY_NAME, LABEL_KERNELS, Binding, derive_image_name, load_config
 from .models import (
     EcrImageActionEvent,
     Evaluation,
@@ -181,7 +181,7 @@ def _skip(state: RunState, outcome: Outcome, reason: str, version_arn: str | Non
     return state
 
 
-def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Any) -> RunState:
+def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding) -> RunState:
     source = EcrSource(
         pushed.repository,
         digest=pushed.digest,
