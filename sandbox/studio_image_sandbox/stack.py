@@ -272,11 +272,11 @@ def deploy(
     role = clients["iam"].create_role(RoleName=f"{name}-functions", AssumeRolePolicyDocument="{}")["Role"][
         "Arn"
     ]
-    globals_ = template.get("Globals", {}).get("Function", {})
+    globals_ = resolve(template.get("Globals", {}).get("Function", {}))
     for logical in of_type("AWS::Serverless::Function"):
-        props = {**resolve(globals_), **_properties(template, logical, resolve)}
+        props = {**globals_, **_properties(template, logical, resolve)}
         variables = {
-            **(resolve(globals_).get("Environment", {}).get("Variables", {})),
+            **globals_.get("Environment", {}).get("Variables", {}),
             **props.get("Environment", {}).get("Variables", {}),
             **(environment or {}),
         }

@@ -40,6 +40,11 @@ class Report(BaseModel):
 
     @field_serializer("app_image_config")
     def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:
+        return self.app_image_config_fields()
+
+    def app_image_config_fields(self) -> dict[str, object] | None:
+        """CreateAppImageConfig's fields (name aside), spelled as the API spells them."""
+        config = self.app_image_config
         return config.model_dump(by_alias=True, exclude_none=True) if config else None
 
     @property
@@ -139,7 +144,7 @@ def render_markdown(report: Report) -> str:
         ]
         lines.append("")
     if report.app_image_config is not None:
-        config = json.dumps(report.model_dump(mode="json")["app_image_config"], indent=2)
+        config = json.dumps(report.app_image_config_fields(), indent=2)
         lines += ["## AppImageConfig", "", "```json", config, "```", ""]
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 from ..errors import AwsRequestFailed
-from .common import ErrorMap, call
+from .common import call
 
 
 class Missing(AwsRequestFailed):
@@ -51,6 +51,9 @@ class Bucket:
         return bytes(found["Body"].read())
 
 
+Item = dict[str, Any]  # DynamoDB's attribute-value form
+
+
 class Table:
     """A DynamoDB table keyed by one string attribute, `pk`."""
 
@@ -69,25 +72,41 @@ class Table:
         )
         return found.get("Item")
 
+    def exists(self, key: str) -> bool:
+        found = call(
+            self._client,
+            "get_item",
+            f"look up {key} in {self.name}",
+            TableName=self.name,
+            Key={"pk": {"S": key}},
+            ProjectionExpression="pk",
+        )
+        return "Item" in found
+
     def put(
         self, item: dict[str, Any], condition: str | None = None, values: dict[str, Any] | None = None
     ) -> None:
-        kwargs: dict[str, Any] = {"TableName": self.name, "Item": item}
-        if condition:
-            kwargs["ConditionExpression"] = condition
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
-        errors: ErrorMap = {"ConditionalCheckFailedException": ConditionFailed}
-        call(self._client, "put_item", f"write {item['pk']['S']} to {self.name}", errors, **kwargs)
+        self._write("put_item", f"write {item['pk']['S']} to {self.name}", {"Item": item}, condition, values)
 
     def delete(self, key: str, condition: str | None = None, values: dict[str, Any] | None = None) -> None:
-        kwargs: dict[str, Any] = {"TableName": self.name, "Key": {"pk": {"S": key}}}
+        self._write(
+            "delete_item", f"delete {key} from {self.name}", {"Key": {"pk": {"S": key}}}, condition, values
+        )
+
+    def _write(
+        self,
+        operation: str,
+        what: str,
+        target: dict[str, Any],
+        condition: str | None,
+        values: dict[str, Any] | None,
+    ) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.name, **target}
         if condition:
             kwargs["ConditionExpression"] = condition
         if values:
             kwargs["ExpressionAttributeValues"] = values
-        errors: ErrorMap = {"ConditionalCheckFailedException": ConditionFailed}
-        call(self._client, "delete_item", f"delete {key} from {self.name}", errors, **kwargs)
+        call(self._client, operation, what, {"ConditionalCheckFailedException": ConditionFailed}, **kwargs)
 
 
 def epoch(after_seconds: float = 0) -> int:

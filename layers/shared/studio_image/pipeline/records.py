@@ -28,7 +28,7 @@ class TableLayerCache:
         self.bucket = bucket
 
     def has(self, digest: str) -> bool:
-        return self.table.get(cache_key(digest)) is not None
+        return self.table.exists(cache_key(digest))
 
     def get(self, digest: str) -> LayerScan | None:
         item = self.table.get(cache_key(digest))

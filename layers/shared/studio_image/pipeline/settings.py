@@ -11,7 +11,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import ConfigurationInvalid
+from ..errors import ConfigurationInvalid, validation_problems
 
 
 class Settings(BaseModel):
@@ -36,5 +36,4 @@ def load_settings() -> Settings:
     try:
         return Settings.model_validate({k: v for k, v in os.environ.items() if k in names})
     except ValidationError as err:
-        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in err.errors())
-        raise ConfigurationInvalid(f"environment: {problems}") from err
+        raise ConfigurationInvalid(f"environment: {validation_problems(err)}") from err

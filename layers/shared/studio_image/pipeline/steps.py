@@ -25,7 +25,6 @@ from ..errors import (
     PipelineError,
     validation_problems,
 )
-from ..findings import Severity
 from ..oci import FOREIGN_LAYER_TYPES, IMAGE_CONFIG_TYPES, Descriptor, ImageConfig, Manifest, Platform
 from ..policy import Policy
 from ..report import build_report, render_json, render_markdown
@@ -93,6 +92,7 @@ def services() -> Services:
 
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def parse_input(model: type[M], event: object) -> M:
@@ -102,7 +102,7 @@ def parse_input(model: type[M], event: object) -> M:
         raise EventInvalid(f"{model.__name__}: {validation_problems(err)}") from err
 
 
-def _need(value: Any, what: str) -> Any:
+def _need(value: T | None, what: str) -> T:
     if value is None:
         raise EventInvalid(f"the run state has no {what}: the state machine called this step out of order")
     return value
@@ -120,9 +120,19 @@ class StoredImage(BaseModel):
     platforms_offered: list[Platform]
 
     def resolved(self) -> ResolvedImage:
-        return ResolvedImage(
-            self.digest, self.manifest_digest, self.manifest, self.config, self.platforms_offered
-        )
+        return ResolvedImage(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
+def _ecr_source(pushed: Pushed, svc: Services) -> EcrSource:
+    """The pushed image, by digest, in the account and region the event came from."""
+    return EcrSource(
+        pushed.repository,
+        digest=pushed.digest,
+        registry_id=pushed.account,
+        region=pushed.region,
+        client=svc.ecr,
+        connections=svc.settings.scan_connections,
+    )
 
 
 def image_prefix(pushed: Pushed) -> str:
@@ -182,22 +192,10 @@ def _skip(state: RunState, outcome: Outcome, reason: str, version_arn: str | Non
 
 
 def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding) -> RunState:
-    source = EcrSource(
-        pushed.repository,
-        digest=pushed.digest,
-        registry_id=pushed.account,
-        region=pushed.region,
-        client=svc.ecr,
-    )
+    source = _ecr_source(pushed, svc)
     with source:
         resolved = source.resolve(Platform())
-    stored = StoredImage(
-        digest=resolved.digest,
-        manifest_digest=resolved.manifest_digest,
-        manifest=resolved.manifest,
-        config=resolved.config,
-        platforms_offered=resolved.platforms_offered,
-    )
+    stored = StoredImage(**vars(resolved))
     key = image_prefix(pushed) + "resolved.json"
     svc.bucket.put(key, stored.model_dump_json(by_alias=True).encode(), "application/json")
     labels = resolved.config.config.labels or {}
@@ -237,14 +235,7 @@ def scan_layer(task: LayerTask, svc: Services, seconds_left: float) -> LayerOutc
     descriptor = Descriptor.model_validate(
         {"mediaType": layer.media_type, "digest": layer.digest, "size": layer.size}
     )
-    source = EcrSource(
-        pushed.repository,
-        digest=pushed.digest,
-        registry_id=pushed.account,
-        region=pushed.region,
-        client=svc.ecr,
-        connections=svc.settings.scan_connections,
-    )
+    source = _ecr_source(pushed, svc)
     try:
         with source:
             scan = scan_blob(
@@ -267,10 +258,10 @@ def scan_layer(task: LayerTask, svc: Services, seconds_left: float) -> LayerOutc
 
 def evaluate(state: RunState, svc: Services) -> RunState:
     """Merge the layer scans in order, apply the profile and policy, and write the report."""
-    job: Job = _need(state.job, "job")
-    image: ImageRead = _need(state.image, "image")
-    pushed: Pushed = _need(state.pushed, "push")
-    outcomes: list[LayerOutcome] = _need(state.scans, "layer scans")
+    job = _need(state.job, "job")
+    image = _need(state.image, "image")
+    pushed = _need(state.pushed, "push")
+    outcomes = _need(state.scans, "layer scans")
     if [o.digest for o in outcomes] != [layer.digest for layer in image.layers]:
         raise EventInvalid("the layer scans do not match the image's layers")
     stored = StoredImage.model_validate_json(svc.bucket.get(image.resolved_key))
@@ -287,19 +278,18 @@ def evaluate(state: RunState, svc: Services) -> RunState:
     inventory = assemble_inventory(ecr_uri(pushed), stored.resolved(), Platform(), results, problems)
     report = build_report(inventory, job.binding.profile, _policy(job))
     prefix = image_prefix(pushed)
-    findings = sorted(report.findings, key=lambda f: f.severity != Severity.ERROR)
     errors = len(report.errors)
     state.evaluation = Evaluation(
         verdict=report.verdict,
         errors=errors,
         warnings=len(report.findings) - errors,
-        findings=findings[: notices.LISTED_FINDINGS],
-        findings_total=len(findings),
+        findings=report.findings[: notices.LISTED_FINDINGS],  # errors first, as the rules sort them
+        findings_total=len(report.findings),
         report_uri=svc.bucket.put(prefix + "report.json", render_json(report).encode(), "application/json"),
         report_markdown_uri=svc.bucket.put(
             prefix + "report.md", render_markdown(report).encode(), "text/markdown"
         ),
-        app_image_config=report.model_dump(mode="json")["app_image_config"],
+        app_image_config=report.app_image_config_fields(),
     )
     return state
 
@@ -320,8 +310,8 @@ def _policy(job: Job) -> Policy:
 def register(state: RunState, svc: Services) -> RunState:
     """Create the SageMaker image if absent and a version of it for this digest. The version's
     client token is derived from repository and digest, so a repeated call makes no second one."""
-    job: Job = _need(state.job, "job")
-    pushed: Pushed = _need(state.pushed, "push")
+    job = _need(state.job, "job")
+    pushed = _need(state.pushed, "push")
     marker = f"Built from ECR repository {pushed.repository} by {MANAGED_BY}"
     existing = svc.sagemaker.describe_image(job.image_name)
     if existing is not None and not job.binding.image_name and existing.get("Description") != marker:
@@ -344,7 +334,7 @@ def register(state: RunState, svc: Services) -> RunState:
 
 
 def check_version(state: RunState, svc: Services) -> RunState:
-    registration: Registration = _need(state.registration, "registration")
+    registration = _need(state.registration, "registration")
     found = svc.sagemaker.describe_image_version(registration.image_name, registration.version)
     registration.status = str(found["ImageVersionStatus"])
     registration.polls += 1
@@ -366,8 +356,8 @@ def check_version(state: RunState, svc: Services) -> RunState:
 
 def configure(state: RunState, svc: Services) -> RunState:
     """Create or update the image's AppImageConfig, derived from the image itself."""
-    registration: Registration = _need(state.registration, "registration")
-    evaluation: Evaluation = _need(state.evaluation, "evaluation")
+    registration = _need(state.registration, "registration")
+    evaluation = _need(state.evaluation, "evaluation")
     name = registration.image_name.replace(".", "-")  # AppImageConfig names allow no dots
     svc.sagemaker.put_app_image_config({"AppImageConfigName": name, **(evaluation.app_image_config or {})})
     registration.app_image_config_name = name
@@ -375,8 +365,8 @@ def configure(state: RunState, svc: Services) -> RunState:
 
 
 def attach(state: RunState, svc: Services) -> RunState:
-    job: Job = _need(state.job, "job")
-    registration: Registration = _need(state.registration, "registration")
+    job = _need(state.job, "job")
+    registration = _need(state.registration, "registration")
     entry = {
         "ImageName": registration.image_name,
         "ImageVersionNumber": registration.version,

@@ -120,8 +120,11 @@ class RangedStream:
             self._pending.append(self._pool.submit(self._fetch, *self._ranges[self._next]))
             self._next += 1
 
+    def _request(self, first: int, last: int) -> ResponseStream:
+        return get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+
     def _fetch(self, first: int, last: int) -> bytes:
-        stream = get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        stream = self._request(first, last)
         try:
             data = stream.read()
         finally:
@@ -136,8 +139,7 @@ class RangedStream:
         self._started = True
         if not self._ranges:
             return
-        first, last = self._ranges[0]
-        stream = get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        stream = self._request(*self._ranges[0])
         if stream.status != 206:
             self._plain = stream
             return
