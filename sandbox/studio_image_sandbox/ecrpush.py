@@ -1,54 +1,119 @@
-"""Push an OCI layout's image to ECR through ECR's own API (as `docker push` does over the registry
-protocol): each blob through InitiateLayerUpload / UploadLayerPart / CompleteLayerUpload, then the
-manifest bytes through PutImage. Works against AWS and against the moto_studio sandbox."""
+"""Push an image to ECR through ECR's own API, as `docker push` does over the registry protocol:
+each blob through InitiateLayerUpload / UploadLayerPart / CompleteLayerUpload, then a manifest
+through PutImage. Any image `studio-image check` reads can be pushed; blobs stream in parts, so
+memory stays at one part. Works against AWS and against the sandbox."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-PART_SIZE = 10 * 1024 * 1024
+from studio_image.oci import DOCKER_CONFIG, DOCKER_MANIFEST, OCI_MANIFEST, Descriptor, Platform
+from studio_image.sources import open_source
+from studio_image.sources.base import ImageSource
+
+PART_SIZE = 10 * 1024 * 1024  # ECR's layer parts are at least 5 MiB, except the last
 
 
-def _blob(layout: Path, digest: str) -> bytes:
-    algorithm, _, hex_digest = digest.partition(":")
-    return (layout / "blobs" / algorithm / hex_digest).read_bytes()
+@dataclass(frozen=True)
+class PushedImage:
+    repository: str
+    tag: str | None
+    digest: str  # of the manifest, as ECR computed it
+    media_type: str
+    layers: int
+    size: int  # compressed bytes of config and layers
+    uploaded: int  # bytes actually sent: blobs the repository already had are skipped
 
 
-def _upload(ecr: Any, repository: str, data: bytes, digest: str) -> None:
-    available = ecr.batch_check_layer_availability(repositoryName=repository, layerDigests=[digest])
+def _read_part(stream: Any) -> bytes:
+    """PART_SIZE bytes, fewer only at the end: streams may return short reads, ECR wants full parts."""
+    chunks, wanted = [], PART_SIZE
+    while wanted and (chunk := stream.read(wanted)):
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)
+
+
+def _upload(ecr: Any, repository: str, source: ImageSource, blob: Descriptor) -> int:
+    available = ecr.batch_check_layer_availability(repositoryName=repository, layerDigests=[blob.digest])
     if any(layer["layerAvailability"] == "AVAILABLE" for layer in available.get("layers", [])):
-        return
+        return 0
     upload_id = ecr.initiate_layer_upload(repositoryName=repository)["uploadId"]
-    for first in range(0, max(len(data), 1), PART_SIZE):
-        part = data[first : first + PART_SIZE]
-        ecr.upload_layer_part(
-            repositoryName=repository,
-            uploadId=upload_id,
-            partFirstByte=first,
-            partLastByte=first + len(part) - 1,
-            layerPartBlob=part,
-        )
-    ecr.complete_layer_upload(repositoryName=repository, uploadId=upload_id, layerDigests=[digest])
+    stream = source.open_blob(blob)
+    sent = 0
+    digest = hashlib.sha256()
+    try:
+        part = _read_part(stream)
+        while True:  # an empty blob is still one (empty) part
+            digest.update(part)
+            ecr.upload_layer_part(
+                repositoryName=repository,
+                uploadId=upload_id,
+                partFirstByte=sent,
+                partLastByte=sent + len(part) - 1,
+                layerPartBlob=part,
+            )
+            sent += len(part)
+            part = _read_part(stream)
+            if not part:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close:
+            close()
+    # ECR checks the digest too; checking here names the source as the culprit.
+    if f"sha256:{digest.hexdigest()}" != blob.digest:
+        raise ValueError(f"{source.reference}: blob {blob.digest} does not hash to its digest")
+    ecr.complete_layer_upload(repositoryName=repository, uploadId=upload_id, layerDigests=[blob.digest])
+    return sent
 
 
-def push_layout(ecr: Any, layout: Path, tag: str, repository: str, push_tag: str | None = None) -> str:
-    """Push the image tagged `tag` in the OCI layout at `layout`; return the pushed image's digest."""
-    index = json.loads((layout / "index.json").read_text())
-    descriptor = next(
-        d
-        for d in index["manifests"]
-        if d.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
-    )
-    manifest_bytes = _blob(layout, descriptor["digest"])
-    manifest = json.loads(manifest_bytes)
-    for blob in [manifest["config"], *manifest["layers"]]:
-        _upload(ecr, repository, _blob(layout, blob["digest"]), blob["digest"])
-    image = ecr.put_image(
+def _descriptor(blob: Descriptor) -> dict[str, Any]:
+    return {"mediaType": blob.media_type, "digest": blob.digest, "size": blob.size}
+
+
+def push_image(
+    ecr: Any,
+    reference: str,
+    repository: str,
+    tag: str | None,
+    platform: Platform | None = None,
+) -> PushedImage:
+    """Push the image `reference` names (for `platform`, from an index) to `repository`, tagged
+    `tag` (None: by digest only), creating the repository if needed.
+
+    The manifest is written afresh from the source's config and layers (a docker-archive has none
+    to copy), so its digest can differ from the source's; the image content is the same."""
+    with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
+        ecr.create_repository(repositoryName=repository)
+    with open_source(reference) as source:
+        image = source.resolve(platform or Platform(os="linux", architecture="amd64"))
+        blobs = [image.manifest.config, *image.manifest.layers]
+        uploaded = sum(_upload(ecr, repository, source, blob) for blob in blobs)
+    media_type = DOCKER_MANIFEST if image.manifest.config.media_type == DOCKER_CONFIG else OCI_MANIFEST
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "config": _descriptor(image.manifest.config),
+        "layers": [_descriptor(layer) for layer in image.manifest.layers],
+    }
+    put = {"imageTag": tag} if tag else {}
+    pushed = ecr.put_image(
         repositoryName=repository,
-        imageManifest=manifest_bytes.decode(),
-        imageManifestMediaType=descriptor["mediaType"],
-        imageTag=push_tag or tag,
+        imageManifest=json.dumps(manifest, indent=2),
+        imageManifestMediaType=media_type,
+        **put,
     )["image"]
-    return str(image["imageId"]["imageDigest"])
+    return PushedImage(
+        repository=repository,
+        tag=tag,
+        digest=str(pushed["imageId"]["imageDigest"]),
+        media_type=media_type,
+        layers=len(image.manifest.layers),
+        size=sum(blob.size for blob in blobs),
+        uploaded=uploaded,
+    )

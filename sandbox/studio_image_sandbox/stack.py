@@ -96,11 +96,11 @@ class Stack:
     queue_url: str = ""  # an SQS queue subscribed to the topic, to read notifications back
     bucket: str = ""
 
-    def deliver(self, event: dict[str, Any]) -> str | None:
+    def deliver(self, event: dict[str, Any], sfn: Any = None) -> str | None:
         """What EventBridge does with an event: start an execution if the rule's pattern matches."""
         if not event_patterns.matches(self.event_pattern, event):
             return None
-        sfn = boto3.client("stepfunctions", region_name=self.region)
+        sfn = sfn or boto3.client("stepfunctions", region_name=self.region)
         started = sfn.start_execution(
             stateMachineArn=self.state_machine_arn, name=str(uuid.uuid4()), input=json.dumps(event)
         )

@@ -3,7 +3,6 @@ the real handlers running in-process, images pushed through ECR's layer API."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -17,9 +16,11 @@ from moto import mock_aws
 
 from studio_image.pipeline import steps
 from studio_image.pipeline.settings import load_settings
-from studio_image_sandbox.ecrpush import push_layout
+from studio_image_sandbox.ecrpush import push_image
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
+from studio_image_sandbox.sandbox import FUNCTION_ENVIRONMENT
 from studio_image_sandbox.stack import ROOT, Stack, deploy
+from studio_image_sandbox.studio import create_domain
 
 REGION = "us-east-1"
 EVENTS = ROOT / "events"
@@ -42,10 +43,7 @@ class Pipeline:
     def push(self, spec: ImageSpec, repository: str, tag: str = "1.0") -> str:
         """Push an image built from `spec` and return its digest (no event is sent)."""
         layout = self.workdir / f"{repository.replace('/', '_')}-{tag}-{time.monotonic_ns()}"
-        build_image(layout, spec, tag)
-        with contextlib.suppress(self.ecr.exceptions.RepositoryAlreadyExistsException):
-            self.ecr.create_repository(repositoryName=repository)
-        return push_layout(self.ecr, layout, tag, repository)
+        return push_image(self.ecr, build_image(layout, spec, tag), repository, tag).digest
 
     def start(self, repository: str, digest: str, tag: str | None = "1.0", **detail: Any) -> str:
         event = load_event("push-tag", **{"repository-name": repository, "image-digest": digest}, **detail)
@@ -114,32 +112,18 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         steps.services.cache_clear()
         load_settings.cache_clear()
-        iam = boto3.client("iam", region_name=REGION)
-        role = iam.create_role(RoleName="studio-image-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        sagemaker = boto3.client("sagemaker", region_name=REGION)
-        domain_arn = sagemaker.create_domain(
-            DomainName="studio",
-            AuthMode="IAM",
-            DefaultUserSettings={"ExecutionRole": role},
-            SubnetIds=["subnet-1"],
-            VpcId="vpc-1",
-        )["DomainArn"]
-        domain_id = domain_arn.rsplit("/", 1)[1]
-        sagemaker.create_user_profile(
-            DomainId=domain_id, UserProfileName="alice", UserSettings={"ExecutionRole": role}
-        )
-        sagemaker.create_space(
-            DomainId=domain_id, SpaceName="shared", SpaceSettings={"AppType": "JupyterLab"}
+        domain = create_domain(
+            boto3.client("iam", region_name=REGION), boto3.client("sagemaker", region_name=REGION)
         )
         stack = deploy(
             {
-                "DomainId": domain_id,
-                "ImageRoleArn": role,
+                "DomainId": domain.domain_id,
+                "ImageRoleArn": domain.role_arn,
                 "Configuration": json.dumps(CONFIGURATION),
                 "VersionPollSeconds": "1",
             },
-            environment={"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"},
+            environment=FUNCTION_ENVIRONMENT,
         )
-        yield Pipeline(stack, domain_id, tmp_path)
+        yield Pipeline(stack, domain.domain_id, tmp_path)
         steps.services.cache_clear()
         load_settings.cache_clear()

@@ -11,7 +11,7 @@ from studio_image.aws.ecr import Ecr
 from studio_image.engine import inspect_image
 from studio_image.errors import BlobNotFound, ImageNotFound, RepositoryNotFound
 from studio_image.sources.ecr import EcrSource
-from studio_image_sandbox.ecrpush import push_layout
+from studio_image_sandbox.ecrpush import push_image
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def ecr():
 
 @pytest.fixture
 def pushed(ecr, umoci_image):
-    digest = push_layout(ecr, umoci_image.layout, umoci_image.tag, "team/studio", push_tag="1.0")
+    digest = push_image(ecr, f"oci:{umoci_image.layout}:{umoci_image.tag}", "team/studio", "1.0").digest
     return digest
 
 

@@ -13,7 +13,7 @@ from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
 import moto_studio
-from studio_image_sandbox.ecrpush import push_layout
+from studio_image_sandbox.ecrpush import push_image
 
 ROLE = "arn:aws:iam::123456789012:role/studio-images"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
@@ -100,7 +100,7 @@ def test_duplicates_are_resource_in_use_and_missing_is_resource_not_found(sm):
 def test_an_image_version_is_creating_then_created_when_its_base_image_is_in_ecr(aws, umoci_image):
     sm, ecr = aws
     ecr.create_repository(repositoryName="team/studio")
-    digest = push_layout(ecr, umoci_image.layout, umoci_image.tag, "team/studio", push_tag="1.0")
+    digest = push_image(ecr, f"oci:{umoci_image.layout}:{umoci_image.tag}", "team/studio", "1.0").digest
     sm.create_image(ImageName="img", RoleArn=ROLE)
     arn = sm.create_image_version(
         ImageName="img", BaseImage=f"{REGISTRY}/team/studio:1.0", Aliases=["1.0.0"]

@@ -12,11 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
+from studio_image.aws.common import call
 from studio_image.aws.storage import Bucket, Table
 from studio_image.cache import cache_key
-from studio_image.errors import LayerDeadlineExceeded
+from studio_image.errors import AwsRequestFailed, AwsUnavailable, LayerDeadlineExceeded
 from studio_image.pipeline.records import INLINE_LIMIT, Claims, DomainLock, TableLayerCache
 from studio_image.scan.models import Entry, LayerScan
 from studio_image.scan.streams import VerifyingReader
@@ -174,3 +176,30 @@ def test_the_layer_cache_keeps_small_scans_inline_and_large_ones_in_s3(tables):
     items = {d: layers.get(cache_key(d)) for d in (small.digest, large.digest)}
     assert "scan" in items[small.digest] and int(items[large.digest]["size"]["N"]) > INLINE_LIMIT
     assert items[large.digest]["s3_key"]["S"].startswith("layers/")
+
+
+def test_a_request_botocore_refuses_is_not_retried_and_a_lost_connection_is():
+    # Given a client whose request cannot validate, and one whose endpoint does not answer
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name="us-east-1")
+        # When a space's JupyterLab settings are given CustomImages (they have none)
+        with pytest.raises(AwsRequestFailed, match="Unknown parameter"):
+            call(
+                sagemaker,
+                "update_space",
+                "update space",
+                DomainId="d-1",
+                SpaceName="s",
+                SpaceSettings={"JupyterLabAppSettings": {"CustomImages": []}},
+            )
+    # Then that is AwsRequestFailed (not retried), while an unreachable endpoint is AwsUnavailable
+    dead = boto3.client(
+        "sagemaker",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 0}, connect_timeout=1),
+    )
+    with pytest.raises(AwsUnavailable):
+        call(dead, "describe_domain", "describe domain", DomainId="d-1")

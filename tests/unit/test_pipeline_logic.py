@@ -41,6 +41,10 @@ def test_the_first_binding_whose_glob_matches_wins():
             "spaces have no custom images",
         ),
         (
+            [{"match": "a/*", "profile": "jupyterlab", "attach": {"spaces": ["s"]}}],
+            "spaces have no custom images",
+        ),
+        (
             [{"match": "a/*", "profile": "code-editor", "attach": {"default_space_settings": True}}],
             "default space",
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from ..errors import AwsRequestFailed, AwsUnavailable, StudioImageError
 
@@ -62,5 +62,7 @@ def call(
         return getattr(client, operation)(**kwargs)  # type: ignore[no-any-return]
     except ClientError as err:
         raise translate(err, what, errors or {}) from err
+    except ParamValidationError as err:  # a request that can never succeed: not worth a retry
+        raise AwsRequestFailed(f"{what}: {err}") from err
     except BotoCoreError as err:
         raise unavailable(f"{what}: {err}") from err

@@ -34,7 +34,9 @@ APP_SETTINGS = {
     Profile.CODE_EDITOR: "CodeEditorAppSettings",
     Profile.RSTUDIO: "RSessionAppSettings",
 }
-IN_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB, Profile.CODE_EDITOR}
+# A space's JupyterLab and Code Editor settings have no CustomImages (botocore's
+# SpaceJupyterLabAppSettings, SpaceCodeEditorAppSettings): those spaces use the owner's images.
+IN_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY}
 IN_DEFAULT_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB}
 
 

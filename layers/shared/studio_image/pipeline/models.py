@@ -69,6 +69,7 @@ class Skip(_Model):
     outcome: Outcome
     reason: str
     image_version_arn: str | None = None  # of an earlier run of the same digest
+    earlier_outcome: Outcome | None = None  # that run's outcome, when it has finished
 
 
 class Job(_Model):
@@ -177,6 +178,7 @@ class Notice(_Model):
     subject: str
     message_id: str
     image: str  # repository:tag, or repository@digest
+    verdict: Verdict | None = None  # of the checks (for "unchanged", of the earlier run's); None: not checked
     image_version_arn: str | None = None
     attached: bool = False
     report_uri: str | None = None

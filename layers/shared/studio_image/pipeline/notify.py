@@ -28,6 +28,16 @@ def outcome_of(state: RunState) -> Outcome:
     return Outcome.FAILED  # a run that stopped short without an error: the text says where
 
 
+def verdict_of(state: RunState) -> Verdict | None:
+    """The checks' verdict; for a digest handled before, the earlier run's. None: never checked."""
+    if state.evaluation is not None:
+        return state.evaluation.verdict
+    earlier = state.skip.earlier_outcome if state.skip else None
+    if earlier == Outcome.PASSED:
+        return Verdict.PASS
+    return Verdict.FAIL if earlier == Outcome.REFUSED else None
+
+
 def _registers(state: RunState) -> bool:
     return state.job is not None and state.job.binding.registers
 
@@ -140,8 +150,15 @@ def body(state: RunState, outcome: Outcome) -> str:
 
 
 def document(state: RunState, outcome: Outcome) -> dict[str, Any]:
-    """The machine-readable message: the outcome and everything the run learned."""
-    doc: dict[str, Any] = {"outcome": outcome.value, "subject": subject(state, outcome)}
+    """The machine-readable message: the outcome, the text a person reads, and everything the run
+    learned."""
+    verdict = verdict_of(state)
+    doc: dict[str, Any] = {
+        "outcome": outcome.value,
+        "verdict": verdict.value if verdict else None,
+        "subject": subject(state, outcome),
+        "text": body(state, outcome),  # what email gets, for subscribers that pass it on to people
+    }
     doc.update(
         state.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"event", "image", "scans"})
     )

@@ -163,22 +163,27 @@ def resolve(state: RunState, svc: Services) -> RunState:
     if event.source != "aws.ecr" or event.detail_type != "ECR Image Action":
         raise EventInvalid(f"{event.source} {event.detail_type!r} is not an ECR image action")
     if detail.action_type != "PUSH" or detail.result != "SUCCESS":
-        return _skip(state, Outcome.SKIPPED, f"a {detail.result} {detail.action_type} is not a push to check")
+        return _skip(state, f"a {detail.result} {detail.action_type} is not a push to check")
     if detail.artifact_media_type and detail.artifact_media_type not in IMAGE_CONFIG_TYPES:
-        return _skip(state, Outcome.SKIPPED, f"not a container image (artifact {detail.artifact_media_type})")
+        return _skip(state, f"not a container image (artifact {detail.artifact_media_type})")
     if not pushed.digest:
         raise EventInvalid("the push event names no image digest")
     settings = svc.settings
     config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
     binding = config.binding_for(pushed.repository)
     if binding is None:
-        return _skip(state, Outcome.SKIPPED, "no binding in the configuration matches this repository")
+        return _skip(state, "no binding in the configuration matches this repository")
     claims = Claims(svc.state)
     earlier = claims.claim(pushed.repository, pushed.digest, state.execution_arn)
     if earlier is not None:
         result, by = earlier.get("run_outcome", "handled"), earlier.get("execution_arn")
-        reason = f"this digest was already {result} by {by}"
-        return _skip(state, Outcome.UNCHANGED, reason, earlier.get("image_version_arn"))
+        state.skip = Skip(
+            outcome=Outcome.UNCHANGED,
+            reason=f"this digest was already {result} by {by}",
+            image_version_arn=earlier.get("image_version_arn"),
+            earlier_outcome=Outcome(result) if result in set(Outcome) else None,  # not while "running"
+        )
+        return state
     try:
         return _read_image(state, svc, pushed, binding)
     except BaseException:
@@ -186,8 +191,8 @@ def resolve(state: RunState, svc: Services) -> RunState:
         raise
 
 
-def _skip(state: RunState, outcome: Outcome, reason: str, version_arn: str | None = None) -> RunState:
-    state.skip = Skip(outcome=outcome, reason=reason, image_version_arn=version_arn)
+def _skip(state: RunState, reason: str) -> RunState:
+    state.skip = Skip(outcome=Outcome.SKIPPED, reason=reason)
     return state
 
 
@@ -396,6 +401,7 @@ def notify(state: RunState, svc: Services) -> Notice:
         subject=subject,
         message_id=message_id,
         image=notices.image_label(state),
+        verdict=notices.verdict_of(state),
         image_version_arn=version_arn or (state.skip.image_version_arn if state.skip else None),
         attached=bool(state.attached),
         report_uri=state.evaluation.report_markdown_uri if state.evaluation else None,

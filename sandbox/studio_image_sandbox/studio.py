@@ -1,0 +1,41 @@
+"""A Studio domain for the pipeline to attach images to: the execution role SageMaker images
+assume, a domain, user profiles and shared spaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StudioDomain:
+    domain_id: str
+    role_arn: str  # the execution role, also the role the pipeline passes to CreateImage
+    user_profiles: tuple[str, ...]
+    spaces: tuple[str, ...]
+
+
+def create_domain(
+    iam: Any,
+    sagemaker: Any,
+    *,
+    name: str = "studio",
+    user_profiles: tuple[str, ...] = ("alice",),
+    spaces: tuple[str, ...] = ("shared",),
+) -> StudioDomain:
+    role = iam.create_role(RoleName=f"{name}-execution", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    domain_arn = sagemaker.create_domain(
+        DomainName=name,
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": role},
+        SubnetIds=["subnet-1"],
+        VpcId="vpc-1",
+    )["DomainArn"]
+    domain_id = domain_arn.rsplit("/", 1)[1]
+    for user in user_profiles:
+        sagemaker.create_user_profile(
+            DomainId=domain_id, UserProfileName=user, UserSettings={"ExecutionRole": role}
+        )
+    for space in spaces:
+        sagemaker.create_space(DomainId=domain_id, SpaceName=space, SpaceSettings={"AppType": "JupyterLab"})
+    return StudioDomain(domain_id, role, user_profiles, spaces)
