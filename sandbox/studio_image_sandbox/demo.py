@@ -1,37 +1,111 @@
-"""`make demo`: build the sample images and check each one, as `studio-image check` would."""
+"""`studio-image sandbox demo` (`make demo`): sample images for every profile, and images Studio
+would fail to start, pushed one after another through the whole pipeline in the sandbox; then a
+table of what happened to each."""
 
 from __future__ import annotations
 
-import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import TextIO
 
-from studio_image.engine import inspect_image
-from studio_image.findings import Profile
-from studio_image.report import build_report
-from studio_image.sources import open_source
+from pydantic import BaseModel
 
 from .samples import SAMPLES
+from .sandbox import Sandbox
+from .watch import FINAL, state_path, write_table
+
+TAG = "1.0"
 
 
-def main() -> int:
-    rows = [("IMAGE", "PROFILE", "VERDICT", "EXPECTED", "FIRST FINDING")]
-    surprises = 0
+class DemoRow(BaseModel):
+    image: str
+    why: str
+    expected_profile: str
+    expected_verdict: str
+    profile: str | None  # the binding the pipeline chose, from the notification
+    verdict: str | None
+    outcome: str | None
+    image_version_arn: str | None
+    attached: bool
+    notification: str | None  # the subject SNS delivered
+    seconds: float | None
+
+    @property
+    def as_expected(self) -> bool:
+        return self.profile == self.expected_profile and self.verdict == self.expected_verdict
+
+
+def _follow(sandbox: Sandbox, execution_arn: str, label: str, out: TextIO) -> None:
+    """One line per image: the states it has been through, rewritten in place on a terminal."""
+    live = out.isatty()
+    while True:
+        history = sandbox.history(execution_arn)
+        line = f"{label}  {' › '.join(state_path(history))}"
+        done = bool(history) and history[-1]["type"] in FINAL
+        if live:
+            out.write(f"\r\033[K{line}")
+            out.flush()
+        if done:
+            break
+        time.sleep(0.2)
+    if not live:
+        out.write(line)
+    out.write("\n")
+
+
+def run(sandbox: Sandbox, out: TextIO) -> list[DemoRow]:
+    rows = []
+    width = max(len(sample.name) for sample in SAMPLES) + len("studio/")
     with tempfile.TemporaryDirectory(prefix="studio-image-demo-") as tmp:
         for sample in SAMPLES:
-            reference = sample.build(Path(tmp))
-            with open_source(reference) as source:
-                report = build_report(inspect_image(source), Profile(sample.profile))
-            first = report.errors[0] if report.errors else (report.findings or [None])[0]
-            summary = f"{first.rule}: {first.message}" if first else "-"
-            rows.append((sample.name, sample.profile, report.verdict.value, sample.expect, summary[:90]))
-            surprises += report.verdict.value != sample.expect
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+            repository = f"studio/{sample.name}"
+            pushed = sandbox.push(sample.build(Path(tmp)), repository, TAG)
+            execution_arn = sandbox.deliver(pushed)
+            _follow(sandbox, execution_arn, repository.ljust(width), out)
+            result = sandbox.result(execution_arn)
+            notification = sandbox.notification(result.message_id or "")
+            job = notification.document.get("job", {}) if notification else {}
+            rows.append(
+                DemoRow(
+                    image=f"{repository}:{TAG}",
+                    why=sample.why,
+                    expected_profile=sample.profile,
+                    expected_verdict=sample.expect,
+                    profile=job.get("binding", {}).get("profile"),
+                    verdict=result.verdict,
+                    outcome=result.outcome,
+                    image_version_arn=result.image_version_arn,
+                    attached=result.attached,
+                    notification=notification.subject if notification else None,
+                    seconds=result.seconds,
+                )
+            )
+    return rows
+
+
+def summary(rows: list[DemoRow], out: TextIO) -> None:
+    table = [("IMAGE", "PROFILE", "VERDICT", "IMAGE VERSION", "ATTACHED", "NOTIFICATION")]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
-    print(f"\n{len(SAMPLES)} sample images checked; {surprises} verdict(s) differ from expected")
-    return 1 if surprises else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        version = row.image_version_arn.split("image-version/", 1)[1] if row.image_version_arn else "-"
+        verdict = (row.verdict or "-") + ("" if row.as_expected else f" (expected {row.expected_verdict})")
+        table.append(
+            (
+                row.image,
+                row.profile or "-",
+                verdict,
+                version,
+                "yes" if row.attached else "no",
+                row.notification or "-",
+            )
+        )
+    out.write("\n")
+    write_table(table, out)
+    attached = sum(row.attached for row in rows)
+    refused = sum(row.verdict == "fail" for row in rows)
+    surprises = sum(not row.as_expected for row in rows)
+    out.write(
+        f"\n{len(rows)} images: {attached} registered and attached, {refused} refused, "
+        f"{len(rows) - attached - refused} checked only; "
+        + ("every verdict as expected\n" if not surprises else f"{surprises} not as expected\n")
+    )

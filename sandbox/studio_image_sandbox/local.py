@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import urllib.request
 from collections.abc import Iterator
 
 from moto.core.config import default_user_config
@@ -60,6 +61,8 @@ def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
     server.start()
     host, bound = server.get_host_and_port()
     endpoint = f"http://{host}:{bound}"
+    # moto's state lives in the process: an earlier sandbox in this process must not show through.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).close()
     try:
         # MOTO_PORT: where moto's state machine interpreter sends its own service calls.
         with environment({**client_environment(endpoint, region), "MOTO_PORT": str(bound)}):

@@ -25,8 +25,11 @@ import boto3
 from pydantic import BaseModel
 
 import moto_studio
+from studio_image.errors import StudioImageError
 from studio_image.oci import Platform
+from studio_image.pipeline import steps
 from studio_image.pipeline.models import Notice
+from studio_image.pipeline.settings import load_settings
 
 from .ecrpush import PushedImage, push_image
 from .local import REGION, client_environment, environment, local_aws
@@ -59,7 +62,7 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
 FUNCTION_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
 
 
-class SandboxError(Exception):
+class SandboxError(StudioImageError):
     """A sandbox command cannot do what was asked; the message says why."""
 
 
@@ -82,12 +85,15 @@ class RunResult(BaseModel):
     """One execution, as `sandbox push --format json` prints it."""
 
     execution_arn: str
+    image: str  # repository:tag (or @digest) from the event
+    started: datetime
     status: str  # the execution's: RUNNING, SUCCEEDED, FAILED, ...
     verdict: str | None  # pass or fail; None when the image was never checked
     outcome: str | None  # passed, refused, failed, skipped or unchanged
     image_version_arn: str | None
     attached: bool
     notification: str | None  # the SNS subject
+    message_id: str | None  # of the SNS message
     report: str | None
     seconds: float | None  # from start to end
 
@@ -136,11 +142,14 @@ def _notice(history: list[dict[str, Any]]) -> Notice | None:
 
 
 class Sandbox:
-    def __init__(self, endpoint: str, stack: Stack, domain: StudioDomain, directory: Path) -> None:
+    def __init__(
+        self, endpoint: str, stack: Stack, domain: StudioDomain, directory: Path, *, private: bool = False
+    ) -> None:
         self.endpoint = endpoint
         self.stack = stack
         self.domain = domain
         self.directory = directory
+        self.private = private  # lasts as long as one command
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.stack.region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
@@ -177,31 +186,35 @@ class Sandbox:
         described = self.client("stepfunctions").describe_execution(executionArn=execution_arn)
         notice = _notice(self.history(execution_arn))
         stopped = described.get("stopDate")
+        detail = json.loads(described.get("input") or "{}").get("detail", {})
+        tag, digest = detail.get("image-tag"), detail.get("image-digest")
+        image = str(detail.get("repository-name", "?")) + (
+            f":{tag}" if tag else f"@{digest}" if digest else ""
+        )
         return RunResult(
             execution_arn=execution_arn,
+            image=image,
+            started=described["startDate"],
             status=described["status"],
             verdict=notice.verdict.value if notice and notice.verdict else None,
             outcome=notice.outcome.value if notice else None,
             image_version_arn=notice.image_version_arn if notice else None,
             attached=bool(notice and notice.attached),
             notification=notice.subject if notice else None,
+            message_id=notice.message_id if notice else None,
             report=notice.report_uri if notice else None,
             seconds=(stopped - described["startDate"]).total_seconds() if stopped else None,
         )
 
-    def executions(self) -> list[dict[str, Any]]:
-        """The state machine's executions, newest first, with the image each was started for."""
-        sfn = self.client("stepfunctions")
-        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=self.stack.state_machine_arn)
-        found = []
-        for summary in (e for page in pages for e in page["executions"]):
-            described = sfn.describe_execution(executionArn=summary["executionArn"])
-            detail = json.loads(described.get("input") or "{}").get("detail", {})
-            image = detail.get("repository-name", "?") + (
-                f":{detail['image-tag']}" if detail.get("image-tag") else ""
-            )
-            found.append({**summary, "image": image, "output": described.get("output")})
-        return sorted(found, key=lambda e: e["startDate"], reverse=True)
+    def executions(self) -> list[RunResult]:
+        """The state machine's executions, newest first."""
+        pages = (
+            self.client("stepfunctions")
+            .get_paginator("list_executions")
+            .paginate(stateMachineArn=self.stack.state_machine_arn)
+        )
+        found = [self.result(e["executionArn"]) for page in pages for e in page["executions"]]
+        return sorted(found, key=lambda run: run.started, reverse=True)
 
     def notifications(self) -> list[Notification]:
         """Everything SNS has delivered so far. Messages are moved from the subscribed queue into
@@ -252,14 +265,22 @@ class Sandbox:
         return cls(record["endpoint"], Stack(**record["stack"]), StudioDomain(**domain), directory)
 
 
+def _forget_clients() -> None:
+    """The handlers run in this process and cache their clients and settings, as a warm Lambda
+    does; a new sandbox (in the same process) is a cold start."""
+    steps.services.cache_clear()
+    load_settings.cache_clear()
+
+
 @contextlib.contextmanager
-def running(options: Options, directory: Path, port: int = 0) -> Iterator[Sandbox]:
+def running(options: Options, directory: Path, port: int = 0, *, private: bool = False) -> Iterator[Sandbox]:
     """Start the local AWS, deploy the pipeline into it, and create the Studio domain."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / INBOX_FILE).unlink(missing_ok=True)
     with local_aws(port) as endpoint:
         moto_studio.settings.image_version_seconds = options.sagemaker_seconds
         moto_studio.settings.domain_update_seconds = options.sagemaker_seconds
+        _forget_clients()
         try:
             domain = create_domain(boto3.client("iam"), boto3.client("sagemaker"))
             stack = deploy(
@@ -271,9 +292,10 @@ def running(options: Options, directory: Path, port: int = 0) -> Iterator[Sandbo
                 },
                 environment=FUNCTION_ENVIRONMENT,
             )
-            yield Sandbox(endpoint, stack, domain, directory)
+            yield Sandbox(endpoint, stack, domain, directory, private=private)
         finally:
             moto_studio.settings.reset()
+            _forget_clients()
 
 
 @contextlib.contextmanager
@@ -287,6 +309,6 @@ def connect(directory: Path, options: Options | None = None) -> Iterator[Sandbox
     sys.stderr.write("no sandbox is running (`studio-image sandbox up` starts one): using a private one\n")
     with (
         tempfile.TemporaryDirectory(prefix="studio-image-sandbox-") as private,
-        running(options or Options(), Path(private)) as sandbox,
+        running(options or Options(), Path(private), private=True) as sandbox,
     ):
         yield sandbox

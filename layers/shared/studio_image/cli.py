@@ -2,6 +2,9 @@
 
 Exit codes of `check`: 0 the image passes, 1 it has error findings, 2 it could not be read.
 `kernelspec` writes the kernel.json a Gateway Provisioners host needs to run a kernel image.
+Other installed packages add commands through the `studio_image.commands` entry point group (the
+development install adds `sandbox`): each entry is a function given the subcommand parsers, whose
+parsers set `run` to a function of the parsed arguments that returns the exit code.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TextIO
 
@@ -118,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
         "--kernels-dir", default=KERNELS_DIR, help="where the host keeps kernelspecs (default: %(default)s)"
     )
     spec.add_argument("--replace", action="store_true", help="overwrite an existing kernel.json")
+    for plugin in entry_points(group="studio_image.commands"):
+        plugin.load()(commands)
     return parser
 
 
@@ -170,6 +177,9 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+        if run is not None:
+            return run(args)
         if args.command == "kernelspec":
             return kernelspec(args, sys.stdout)
         return check(args, sys.stdout, sys.stderr)

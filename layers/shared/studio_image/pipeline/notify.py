@@ -75,6 +75,9 @@ def subject(state: RunState, outcome: Outcome) -> str:
         text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
     elif outcome == Outcome.FAILED and state.error is not None:
         text = f"{label}: {state.error.error}"
+    elif state.skip is not None and state.skip.outcome == Outcome.UNCHANGED:  # the body names the run
+        earlier = state.skip.earlier_outcome
+        text = f"{label}: this digest was already {earlier.value if earlier else 'handled'}"
     elif state.skip is not None:
         text = f"{label}: {state.skip.reason}"
     else:

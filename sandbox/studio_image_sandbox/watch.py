@@ -1,0 +1,161 @@
+"""Watch an execution the way a person wants to: each state as it is entered and left, progress
+over the layers the Map scans, retries and caught errors, then the final status and duration.
+
+The display is built from the execution's history alone (as the Step Functions console builds
+its own), so it shows what the real workflow did, not what the sandbox expected it to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from datetime import datetime
+from typing import Any, TextIO
+
+FINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+MAP_ENDS = {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}
+
+
+def _seconds(start: datetime, end: datetime) -> str:
+    return f"{(end - start).total_seconds():.2f} s"
+
+
+def _error(details: dict[str, Any]) -> str:
+    """`Error: message` from a failure's details; a Lambda error's cause is its JSON payload."""
+    cause = details.get("cause") or ""
+    with contextlib.suppress(ValueError, AttributeError):
+        cause = json.loads(cause).get("errorMessage", cause)
+    text = f"{details.get('error', 'error')}: {cause}".rstrip(": ")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+class Narrator:
+    """Turns history events into lines. `live` lines describe what is under way; a terminal shows
+    them in place, a log does not need them."""
+
+    def __init__(self) -> None:
+        self.entered: dict[str, datetime] = {}
+        self.current: str | None = None
+        self.failure: str | None = None
+        self.layers = self.layers_done = 0
+        self.started: datetime | None = None
+        self.pending_choice: str | None = None
+        self.in_map = False  # a Map's iterations are shown as progress, not state by state
+
+    def lines(self, event: dict[str, Any]) -> list[tuple[str, bool]]:
+        """(text, live) pairs for one event."""
+        kind, at = event["type"], event["timestamp"]
+        entered = event.get("stateEnteredEventDetails")
+        exited = event.get("stateExitedEventDetails")
+        if kind == "ExecutionStarted":
+            self.started = at
+            return []
+        if kind == "MapStateStarted":
+            self.in_map = True
+            self.layers, self.layers_done = event["mapStateStartedEventDetails"].get("length", 0), 0
+            return [(f"  → {self.current}: 0/{self.layers} layers", True)]
+        if kind in MAP_ENDS:
+            self.in_map = False
+        if entered and not self.in_map:
+            return self._entered(kind, entered["name"], at)
+        if exited and not self.in_map:
+            return self._exited(kind, exited["name"], at)
+        if kind in {"MapIterationSucceeded", "MapIterationFailed"}:
+            self.layers_done += 1
+            return [(f"  → {self.current}: {self.layers_done}/{self.layers} layers", True)]
+        if kind == "LambdaFunctionScheduled" and self.failure:  # the Retry of a failed attempt
+            retried, self.failure = self.failure, None
+            return [(f"    ↻ {self.current} retried after {retried}", False)]
+        if kind in {"LambdaFunctionFailed", "LambdaFunctionTimedOut"}:
+            details = event.get("lambdaFunctionFailedEventDetails") or event.get(
+                "lambdaFunctionTimedOutEventDetails", {}
+            )
+            self.failure = _error(details)
+            return []
+        if kind in FINAL:
+            return [self._final(kind, event, at)]
+        return []
+
+    def _entered(self, kind: str, name: str, at: datetime) -> list[tuple[str, bool]]:
+        self.entered[name], self.current, self.failure = at, name, None
+        found: list[tuple[str, bool]] = []
+        if self.pending_choice:
+            found.append((f"  ◇ {self.pending_choice} → {name}", False))
+            self.pending_choice = None
+        if kind.startswith("Choice"):
+            return found
+        if kind.startswith("Wait"):
+            return [*found, (f"  ⏱ {name}", True)]
+        return [*found, (f"  → {name}", True)]
+
+    def _exited(self, kind: str, name: str, at: datetime) -> list[tuple[str, bool]]:
+        if kind.startswith("Choice"):
+            self.pending_choice = name
+            return []
+        took = _seconds(self.entered.get(name, at), at)
+        if kind.startswith("Map"):
+            return [(f"  ✓ {name:<16} {took:>9}  {self.layers_done}/{self.layers} layers scanned", False)]
+        if self.failure and kind.startswith("Task"):  # failed, and the Catch went on elsewhere
+            return [(f"  ✗ {name:<16} {took:>9}  {self.failure} (caught)", False)]
+        if kind.startswith(("Pass", "Succeed", "Fail")):
+            return []
+        return [(f"  ✓ {name:<16} {took:>9}", False)]
+
+    def _final(self, kind: str, event: dict[str, Any], at: datetime) -> tuple[str, bool]:
+        status = kind.removeprefix("Execution").upper()
+        took = f" in {_seconds(self.started, at)}" if self.started else ""
+        if kind == "ExecutionSucceeded":
+            return f"✔ {status}{took}", False
+        details = event.get("executionFailedEventDetails") or {}
+        reason = f" ({details['error']})" if details.get("error") else ""
+        return f"✘ {status}{reason}{took}", False
+
+
+def follow(sfn: Any, execution_arn: str, out: TextIO, *, live: bool, poll: float = 0.2) -> None:
+    """Print the execution's progress to `out` until it ends. `live` (a terminal): what is under
+    way shows on one line that is rewritten; otherwise only what has happened is printed."""
+    narrator = Narrator()
+    seen = 0
+    showing = False
+    while True:
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        events = [event for page in pages for event in page["events"]]
+        for event in events[seen:]:
+            for text, transient in narrator.lines(event):
+                if transient and not live:
+                    continue
+                if showing:
+                    out.write("\r\033[K")
+                out.write(text if transient else text + "\n")
+                showing = transient
+            if event["type"] in FINAL:
+                out.flush()
+                return
+        seen = len(events)
+        out.flush()
+        time.sleep(poll)
+
+
+def state_path(history: list[dict[str, Any]]) -> list[str]:
+    """The states an execution went through, in order (the Map once, with its layer count)."""
+    path: list[str] = []
+    in_map = False
+    for event in history:
+        if event["type"] == "MapStateStarted" and path:
+            path[-1] += f"({event['mapStateStartedEventDetails'].get('length', 0)})"
+            in_map = True
+        in_map = in_map and event["type"] not in MAP_ENDS
+        entered = event.get("stateEnteredEventDetails")
+        if entered and not in_map and not event["type"].startswith("Choice"):
+            path.append(entered["name"])
+    return path
+
+
+def write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    """Rows in columns; the first row is the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n"
+        )
