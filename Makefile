@@ -32,12 +32,14 @@ lint: dev
 build: dev
 	$(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
-demo: dev
-	$(BIN)/python -m studio_image_sandbox.demo
+# The pipeline end to end in the local sandbox (needs no system tools).
+demo: $(STAMP)
+	$(BIN)/studio-image sandbox demo
 
 bench: dev
 	$(BIN)/python benchmarks/scan_throughput.py
 	$(BIN)/python benchmarks/rule_evaluation.py
+	$(BIN)/python benchmarks/sandbox_e2e.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam

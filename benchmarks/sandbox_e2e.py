@@ -1,0 +1,121 @@
+"""The whole pipeline in the sandbox, from ECR push event to SNS notification, for an image of
+about 100 MB in 5 layers; side by side with `studio-image check` on the same image in the same run
+(the scan and rules alone, no AWS).
+
+Per run: the push through ECR's layer API; event to notification (from delivering the event to
+the SNS message's timestamp); and how the execution's time divides between scanning (the Map),
+the state machine's Wait states, and everything else (Lambda invocations and AWS calls). Each run
+builds an image with new layer content, so no layer scan comes from the cache.
+
+Floor (issue 6): event to notification under 10 s. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from studio_image.engine import inspect_image
+from studio_image.findings import Profile
+from studio_image.report import build_report
+from studio_image.sources import open_source
+from studio_image_sandbox.ocibuild import Layer, build_image
+from studio_image_sandbox.samples import compliant
+from studio_image_sandbox.sandbox import Options, running
+
+MB = 1_000_000
+
+
+def data_layer(rng: random.Random, index: int, size: int) -> Layer:
+    """Model files and wheels: mostly incompressible, as such layers are."""
+    layer = Layer()
+    for number in range(size // (2 * MB)):
+        layer.file(f"opt/models/set{index}/part{number:03d}.bin", rng.randbytes(2 * MB))
+    return layer
+
+
+def build(root: Path, seed: int, total: int) -> str:
+    """The compliant KernelGateway image plus three data layers: 5 layers, about `total` bytes."""
+    rng = random.Random(seed)
+    spec = compliant("kernel-gateway")
+    extra = [data_layer(rng, i, total // 3) for i in range(3)]
+    return build_image(root / f"image-{seed}", dataclasses.replace(spec, layers=[*spec.layers, *extra]))
+
+
+def timestamp(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def spans(history: list[dict]) -> dict[str, float]:
+    """Seconds in the Map (scanning), in Wait states, and from start to Notify's end."""
+    entered: dict[str, datetime] = {}
+    found = {"scan": 0.0, "wait": 0.0, "total": 0.0}
+    start = history[0]["timestamp"]
+    for event in history:
+        details = event.get("stateEnteredEventDetails") or event.get("stateExitedEventDetails") or {}
+        name, kind = details.get("name"), event["type"]
+        if kind.endswith("StateEntered"):
+            entered[name] = event["timestamp"]
+        elif kind in {"MapStateExited", "WaitStateExited"}:
+            found["scan" if kind.startswith("Map") else "wait"] += (
+                event["timestamp"] - entered[name]
+            ).total_seconds()
+        elif kind == "TaskStateExited" and name == "Notify":
+            found["total"] = (event["timestamp"] - start).total_seconds()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--megabytes", type=int, default=100)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, running(Options(), Path(tmp) / "sandbox") as sandbox:
+        rows = []
+        for run in range(1, args.runs + 1):
+            reference = build(Path(tmp), run, args.megabytes * MB)
+            started = time.perf_counter()
+            with open_source(reference) as source:
+                report = build_report(inspect_image(source), Profile.KERNEL_GATEWAY)
+            check = time.perf_counter() - started
+
+            started = time.perf_counter()
+            pushed = sandbox.push(reference, f"studio/bench-{run}", "1.0")
+            push = time.perf_counter() - started
+
+            sent = time.time()
+            execution_arn = sandbox.deliver(pushed)
+            sandbox.wait(execution_arn)
+            result = sandbox.result(execution_arn)
+            notification = sandbox.notification(result.message_id or "")
+            assert notification is not None and result.outcome == "passed", result
+            assert report.verdict.value == result.verdict
+            to_notification = timestamp(notification.received) - sent
+            parts = spans(sandbox.history(execution_arn))
+            rest = parts["total"] - parts["scan"] - parts["wait"]
+            rows.append((pushed.size / MB, pushed.layers, push, to_notification, parts, rest, check))
+            print(
+                f"run {run}: {pushed.size / MB:.0f} MB in {pushed.layers} layers; push {push:.2f} s; "
+                f"event to notification {to_notification:.2f} s (scan {parts['scan']:.2f} s, "
+                f"waits {parts['wait']:.2f} s, Lambda and AWS calls {rest:.2f} s); "
+                f"`studio-image check` alone {check:.2f} s",
+                flush=True,
+            )
+    best = min(rows, key=lambda row: row[3])
+    size, layers, push, to_notification, parts, rest, check = best
+    total = parts["total"] or 1
+    print(
+        f"\nbest of {len(rows)}: event to notification {to_notification:.2f} s for {size:.0f} MB "
+        f"in {layers} layers (floor: under 10 s); scanning {parts['scan'] / total:.0%}, "
+        f"waits {parts['wait'] / total:.0%}, Lambda and AWS calls {rest / total:.0%}; "
+        f"push {push:.2f} s; baseline `studio-image check` {check:.2f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
