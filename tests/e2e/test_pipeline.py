@@ -18,7 +18,7 @@ def only_notification(pipeline) -> dict:
     notes = pipeline.notifications()
     assert len(notes) == 1, [n.get("Subject") for n in notes]
     note = notes[0]
-    note["doc"] = json.loads(note["Message"])  # the "sqs" form of the MessageStructure=json message
+    note["doc"] = json.loads(note["Message"])  # the "default" (JSON) form SQS subscribers get
     return note
 
 

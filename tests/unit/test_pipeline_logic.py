@@ -11,7 +11,14 @@ from studio_image.findings import Finding, Severity
 from studio_image.pipeline.attach import with_image
 from studio_image.pipeline.config import IMAGE_NAME, derive_image_name, load_config
 from studio_image.pipeline.models import RunState, StepError
-from studio_image.pipeline.notify import MAX_SUBJECT, attributes, message, outcome_of, subject
+from studio_image.pipeline.notify import (
+    MAX_MESSAGE_BYTES,
+    MAX_SUBJECT,
+    attributes,
+    message,
+    outcome_of,
+    subject,
+)
 from studio_image_sandbox.stack import ROOT
 
 EVENT = json.loads((ROOT / "events" / "push-tag.json").read_text())
@@ -164,8 +171,39 @@ def test_subjects_are_ascii_and_under_snss_limit_and_messages_carry_every_protoc
     outcome = outcome_of(run)
     text = subject(run, outcome)
     assert outcome.value == "refused" and len(text) <= MAX_SUBJECT and text.isascii() and text.endswith("...")
-    assert set(json.loads(message(run, outcome))) == {"default", "email", "sqs", "lambda", "https"}
+    published = json.loads(message(run, outcome))
+    assert set(published) == {"default", "email"}  # SQS, Lambda and HTTPS take `default`
+    assert json.loads(published["default"])["outcome"] == "refused"
     assert attributes(run, outcome) == {"status": "refused", "repository": "studio/ünïcode" + "x" * 80}
+
+
+def test_a_message_with_long_findings_is_shortened_to_fit_sns_and_points_at_the_report():
+    # Given a refusal whose 20 listed findings each carry a 5 KB message
+    findings = [
+        Finding(rule=f"rule-{i}", severity=Severity.ERROR, message="x" * 5000, remediation="r")
+        for i in range(20)
+    ]
+    run = state(
+        pushed={"account": "1", "region": "us-east-1", "repository": "studio/big", "tag": "t"},
+        evaluation={
+            "verdict": "fail",
+            "errors": 20,
+            "warnings": 0,
+            "findings": findings,
+            "findings_total": 20,
+            "report_uri": "s3://b/k.json",
+            "report_markdown_uri": "s3://b/k.md",
+        },
+    )
+    # When its message is built
+    published = message(run, outcome_of(run))
+    # Then it fits SNS's limit, every finding is still in the JSON document, and the text says where
+    # the rest went
+    assert len(published.encode()) <= MAX_MESSAGE_BYTES
+    machine = json.loads(json.loads(published)["default"])
+    assert len(machine["evaluation"]["findings"]) == 20
+    assert machine["text"].endswith("the report has it all: s3://b/k.md")
+    assert json.loads(published)["email"] == machine["text"]
 
 
 def test_a_catch_records_the_error_under_the_names_step_functions_uses():

@@ -14,6 +14,7 @@ from .models import Outcome, RunState
 
 MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
 LISTED_FINDINGS = 20
+MAX_MESSAGE_BYTES = 256 * 1024  # SNS's limit on a message
 
 
 def outcome_of(state: RunState) -> Outcome:
@@ -152,15 +153,19 @@ def body(state: RunState, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def document(state: RunState, outcome: Outcome) -> dict[str, Any]:
-    """The machine-readable message: the outcome, the text a person reads, and everything the run
-    learned."""
+def _report(state: RunState) -> str:
+    return state.evaluation.report_markdown_uri if state.evaluation else "-"
+
+
+def document(state: RunState, outcome: Outcome, text: str) -> dict[str, Any]:
+    """The machine-readable message: the outcome, the `text` a person reads (for subscribers that
+    pass it on to people), and everything the run learned."""
     verdict = verdict_of(state)
     doc: dict[str, Any] = {
         "outcome": outcome.value,
         "verdict": verdict.value if verdict else None,
         "subject": subject(state, outcome),
-        "text": body(state, outcome),  # what email gets, for subscribers that pass it on to people
+        "text": text,
     }
     doc.update(
         state.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"event", "image", "scans"})
@@ -176,6 +181,15 @@ def attributes(state: RunState, outcome: Outcome) -> dict[str, str]:
 
 
 def message(state: RunState, outcome: Outcome) -> str:
+    """The message, published with MessageStructure=json: email gets the text, every other
+    protocol (SQS, Lambda, HTTPS, email-json) the JSON document under `default`. Within SNS's size
+    limit, the text is what gives way (never the facts): the report in S3 has every finding."""
     text = body(state, outcome)
-    machine = json.dumps(document(state, outcome))
-    return json.dumps({"default": text, "email": text, "sqs": machine, "lambda": machine, "https": machine})
+    while True:
+        found = json.dumps({"default": json.dumps(document(state, outcome, text)), "email": text})
+        if len(found.encode()) <= MAX_MESSAGE_BYTES or len(text) < 1000:
+            return found
+        text = (
+            text[: len(text) // 2].rstrip()
+            + f"\n\n... shortened for SNS; the report has it all: {_report(state)}"
+        )
