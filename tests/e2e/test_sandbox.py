@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,13 +15,20 @@ from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from studio_image.cli import main
 from studio_image_sandbox.ocibuild import build_image
 from studio_image_sandbox.samples import SAMPLES, compliant
-from studio_image_sandbox.sandbox import STATE_FILE, Options, Sandbox, running
+from studio_image_sandbox.sandbox import DEFAULT_CONFIGURATION, STATE_FILE, Options, Sandbox, running
+from studio_image_sandbox.stack import ROOT, TemplateError, deploy
 
 STUDIO_IMAGE = Path(sys.executable).with_name("studio-image")
+PARAMETERS = {
+    "DomainId": "d-studio",
+    "ImageRoleArn": "arn:aws:iam::123456789012:role/studio-execution",
+    "Configuration": json.dumps(DEFAULT_CONFIGURATION),
+}
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object]:
@@ -162,3 +170,24 @@ def test_up_serves_the_pipeline_to_other_processes_until_stopped(tmp_path):
     # And a stopped sandbox leaves no record behind for the next command to find
     assert up.returncode == 0
     assert not state.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("CodeUri: functions/notify/", "CodeUri: functions/notifier/"), "notifier/app.py does not exist"),
+        (("    Handler: app.handler", "    Handler: app.main"), "defines no function main"),
+        (("NotifyFunctionArn: !GetAtt NotifyFunction.Arn", ""), "no substitution for ['NotifyFunctionArn']"),
+    ],
+)
+def test_a_template_mistake_fails_the_sandbox_deployment_not_only_aws(tmp_path, change, problem):
+    # Given a copy of the project whose template has one mistake AWS would only find at run time
+    for part in ("functions", "statemachine", "layers"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    template = (ROOT / "template.yaml").read_text()
+    assert template.count(change[0]) == 1
+    (tmp_path / "template.yaml").write_text(template.replace(*change))
+    # When the sandbox deploys it, then the deployment stops and names the mistake
+    with mock_aws(), pytest.raises(TemplateError) as raised:
+        deploy(PARAMETERS, template_path=tmp_path / "template.yaml")
+    assert problem in str(raised.value)
