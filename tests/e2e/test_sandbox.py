@@ -77,6 +77,8 @@ def test_the_same_image_pushed_twice_gives_one_version_and_two_notifications(san
     push = ("sandbox", "push", reference, "--repository", "studio/twice", "--wait", "--format", "json")
     # When it is pushed under one tag, then again under another
     first_code, first = run_json(capsys, *push, "--tag", "1.0")
+    _, delivered = run_json(capsys, "sandbox", "notifications", "--format", "json")
+    assert [n["subject"] for n in delivered] == [first["notification"]]
     second_code, second = run_json(capsys, *push, "--tag", "1.1")
     # Then the first run registers and attaches it, and the second changes nothing
     assert (first_code, first["status"], first["outcome"]) == (0, "SUCCEEDED", "passed")
@@ -86,7 +88,8 @@ def test_the_same_image_pushed_twice_gives_one_version_and_two_notifications(san
     assert second["image_version_arn"] == first["image_version_arn"]
     versions = sandbox.client("sagemaker").list_image_versions(ImageName="studio-studio-twice")
     assert len(versions["ImageVersions"]) == 1
-    # And SNS delivered one notification per push, the second saying the digest was handled before
+    # And SNS delivered one notification per push (each read once, all kept), the second saying the
+    # digest was handled before
     _, delivered = run_json(capsys, "sandbox", "notifications", "--format", "json")
     assert [n["subject"] for n in delivered] == [first["notification"], second["notification"]]
     assert delivered[1]["subject"] == "[UNCHANGED] studio/twice:1.1: this digest was already passed"
