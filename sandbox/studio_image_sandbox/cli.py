@@ -107,10 +107,11 @@ def push(args: argparse.Namespace) -> int:
         arn = sandbox.deliver(pushed)
         if text:
             print(f"ECR push event delivered: execution {_short(arn)}")
-        if (args.wait or sandbox.private) and (text or display.isatty()):  # a private one ends with us
-            follow(sandbox.client("stepfunctions"), arn, display, live=display.isatty())
-        elif args.wait or sandbox.private:
-            sandbox.wait(arn)
+        if args.wait or sandbox.private:  # a private sandbox ends with this command
+            if text or display.isatty():
+                follow(lambda: sandbox.history(arn), display, live=display.isatty())
+            else:
+                sandbox.wait(arn)
         result = sandbox.result(arn)
         if text and result.status == "RUNNING":
             print("follow it with `studio-image sandbox executions`")

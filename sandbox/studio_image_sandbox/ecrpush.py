@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from studio_image.errors import DigestMismatch
 from studio_image.oci import DOCKER_CONFIG, DOCKER_MANIFEST, OCI_MANIFEST, Descriptor, Platform
 from studio_image.sources import open_source
 from studio_image.sources.base import ImageSource
@@ -67,7 +68,7 @@ def _upload(ecr: Any, repository: str, source: ImageSource, blob: Descriptor) ->
             close()
     # ECR checks the digest too; checking here names the source as the culprit.
     if f"sha256:{digest.hexdigest()}" != blob.digest:
-        raise ValueError(f"{source.reference}: blob {blob.digest} does not hash to its digest")
+        raise DigestMismatch(f"{source.reference}: blob {blob.digest} does not hash to its digest")
     ecr.complete_layer_upload(repositoryName=repository, uploadId=upload_id, layerDigests=[blob.digest])
     return sent
 

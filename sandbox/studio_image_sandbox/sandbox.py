@@ -152,7 +152,7 @@ class Sandbox:
         self.private = private  # lasts as long as one command
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.stack.region, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+        return boto3.client(service, region_name=self.stack.region, endpoint_url=self.endpoint)
 
     # Pushing and running
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -112,15 +113,17 @@ class Narrator:
         return f"✘ {status}{reason}{took}", False
 
 
-def follow(sfn: Any, execution_arn: str, out: TextIO, *, live: bool, poll: float = 0.2) -> None:
-    """Print the execution's progress to `out` until it ends. `live` (a terminal): what is under
-    way shows on one line that is rewritten; otherwise only what has happened is printed."""
+def follow(
+    history: Callable[[], list[dict[str, Any]]], out: TextIO, *, live: bool, poll: float = 0.2
+) -> None:
+    """Print an execution's progress to `out` until it ends, reading its `history` as it grows.
+    `live` (a terminal): what is under way shows on one line that is rewritten; otherwise only what
+    has happened is printed."""
     narrator = Narrator()
     seen = 0
     showing = False
     while True:
-        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
-        events = [event for page in pages for event in page["events"]]
+        events = history()
         for event in events[seen:]:
             for text, transient in narrator.lines(event):
                 if transient and not live:
