@@ -20,10 +20,16 @@ class Settings:
     app_scripts: dict[str, AppScript] = field(default_factory=dict)
 
     def script_app(
-        self, app_or_image: str, *, fails: bool = False, reason: str = "", log_lines: list[str] | None = None
+        self,
+        app_or_image: str,
+        *,
+        fails: bool = False,
+        reason: str = "",
+        log_lines: list[str] | None = None,
+        never_starts: bool = False,
     ) -> None:
         """Decide how the start of an app (by app name, or by the name of its SageMaker image) goes."""
-        self.app_scripts[app_or_image] = AppScript(fails, reason, log_lines)
+        self.app_scripts[app_or_image] = AppScript(fails, reason, log_lines, never_starts)
 
     def app_script_for(self, app_name: str, image_name: str | None) -> AppScript:
         return self.app_scripts.get(app_name) or self.app_scripts.get(image_name or "") or AppScript()

@@ -55,15 +55,18 @@ def test_every_task_retries_lambda_service_errors_and_every_path_reaches_notify(
         assert retried >= LAMBDA_ERRORS, name
         assert {"AwsUnavailable", "RegistryUnavailable"} <= retried, name
         in_map = name == "ScanLayer"  # the Map state catches for its iterations
+        # A failed look at the canary still stops (deletes) the app, and StopCanary goes to Notify.
+        caught_to = "StopCanary" if name == "WatchCanary" else "Notify"
         if name != "Notify" and not in_map:
             assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}
-            ]
+                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": caught_to}
+            ], name
     assert ASL["States"]["ScanLayers"]["Catch"][0]["Next"] == "Notify"
 
 
-def test_the_attach_state_retries_a_busy_domain_and_a_held_lock():
-    retried = {e for clause in ASL["States"]["Attach"]["Retry"] for e in clause["ErrorEquals"]}
+@pytest.mark.parametrize("name", ["Attach", "StopCanary"])  # StopCanary may roll the attach back
+def test_the_states_that_change_custom_images_retry_a_busy_domain_and_a_held_lock(name):
+    retried = {e for clause in ASL["States"][name]["Retry"] for e in clause["ErrorEquals"]}
     assert {"DomainBusy", "AttachLockHeld"} <= retried
 
 

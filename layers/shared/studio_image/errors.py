@@ -122,5 +122,9 @@ class ImageVersionTimeout(PipelineError):
     """The image version stayed in CREATING longer than the pipeline waits."""
 
 
+class CanaryFailed(PipelineError):
+    """The version was attached, but an app started with it failed (the notification says why)."""
+
+
 class AttachVerificationFailed(PipelineError):
     """Reading the settings back after an update did not show the image attached."""

@@ -182,7 +182,7 @@ DEFAULT_LOG_LINES = {
     ],
     "JupyterLab": ["[I ServerApp] Jupyter Server is running at: http://0.0.0.0:8888/jupyterlab/default"],
     "CodeEditor": ["Extension host agent listening on 8888"],
-    "RSession": ["rsession started"],
+    "RSessionGateway": ["rsession started"],
 }
 
 
@@ -201,13 +201,14 @@ class App:
 
     @property
     def log_stream(self) -> str:
-        return f"{self.domain_id}/{self.owner}/{self.app_type}/{self.name}"
+        kind = "RSession" if self.app_type == "RSessionGateway" else self.app_type  # as Studio names it
+        return f"{self.domain_id}/{self.owner}/{kind}/{self.name}"
 
     @property
     def status(self) -> str:
         if self.deleted:
             return "Deleted"
-        if not _elapsed(self.created, settings.app_start_seconds):
+        if self.script.never_starts or not _elapsed(self.created, settings.app_start_seconds):
             return "Pending"
         return "Failed" if self.script.fails else "InService"
 

@@ -10,3 +10,4 @@ class AppScript:
     fails: bool = False
     reason: str = ""
     log_lines: list[str] | None = None  # None: the app type's usual start-up lines
+    never_starts: bool = False  # stays Pending

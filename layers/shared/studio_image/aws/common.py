@@ -31,6 +31,10 @@ THROTTLING = frozenset(
 ErrorMap = Mapping[str, type[StudioImageError]]
 
 
+class NotFound(AwsRequestFailed):
+    """A call named a resource the service does not have."""
+
+
 def error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 

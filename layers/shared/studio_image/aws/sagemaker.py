@@ -7,14 +7,10 @@ from typing import Any
 import boto3
 
 from ..errors import AwsRequestFailed, DomainBusy
-from .common import ErrorMap, call
+from .common import ErrorMap, NotFound, call
 
 # ResourceInUse on an update means the domain, space or profile is still applying another change.
 _UPDATE_ERRORS: ErrorMap = {"ResourceInUse": DomainBusy}
-
-
-class NotFound(AwsRequestFailed):
-    """A describe call named a resource SageMaker does not have."""
 
 
 class AlreadyExists(AwsRequestFailed):
@@ -118,3 +114,50 @@ class SageMaker:
         _, update, name_key, settings_key = MEMBER_CALLS[kind]
         kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name, settings_key: settings}
         call(self._client, update, f"update {kind} {name} in {domain_id}", _UPDATE_ERRORS, **kwargs)
+
+    # Apps: the canary start
+
+    def _app(self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str) -> dict[str, Any]:
+        return {
+            "DomainId": domain_id,
+            MEMBER_CALLS[owner_kind][2]: owner,
+            "AppType": app_type,
+            "AppName": name,
+        }
+
+    def create_app(
+        self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str, spec: dict[str, Any]
+    ) -> None:
+        call(
+            self._client,
+            "create_app",
+            f"create {app_type} app {name} for {owner}",
+            _CREATE_ERRORS,
+            ResourceSpec=spec,
+            **self._app(domain_id, owner_kind, owner, app_type, name),
+        )
+
+    def describe_app(
+        self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str
+    ) -> dict[str, Any]:
+        return call(
+            self._client,
+            "describe_app",
+            f"{app_type} app {name} of {owner}",
+            _DESCRIBE_ERRORS,
+            **self._app(domain_id, owner_kind, owner, app_type, name),
+        )
+
+    def delete_app(self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str) -> bool:
+        """Delete the app; False if it was already gone."""
+        try:
+            call(
+                self._client,
+                "delete_app",
+                f"delete {app_type} app {name} of {owner}",
+                _DESCRIBE_ERRORS,
+                **self._app(domain_id, owner_kind, owner, app_type, name),
+            )
+        except NotFound:
+            return False
+        return True

@@ -39,6 +39,24 @@ def with_image(
     return app, previous
 
 
+def restored(
+    settings: dict[str, Any], app_key: str, image_name: str, previous_version: int | None
+) -> dict[str, Any] | None:
+    """The app settings with this image as it was before an attach: its earlier version back, or
+    no entry if it was new. None if nothing needs to change."""
+    app = dict(settings.get(app_key) or {})
+    images: list[CustomImage] = list(app.get("CustomImages") or [])
+    index = next((i for i, image in enumerate(images) if image["ImageName"] == image_name), None)
+    if index is None:  # someone removed it since: nothing to take back
+        return None
+    if previous_version is None:
+        del images[index]
+    else:
+        images[index] = {**images[index], "ImageVersionNumber": previous_version}
+    app["CustomImages"] = images
+    return app
+
+
 def has_image(settings: dict[str, Any], app_key: str, entry: CustomImage) -> bool:
     return entry in ((settings.get(app_key) or {}).get("CustomImages") or [])
 
@@ -79,7 +97,11 @@ def _attach_to_domain(
         app, previous = with_image(domain.get(key) or {}, app_key, entry)
         if app is not None:
             changes[key] = {app_key: app}
-        attached.append(AttachedTo(target=f"domain {domain_id} {label}", previous_version=previous))
+        attached.append(
+            AttachedTo(
+                target=f"domain {domain_id} {label}", previous_version=previous, setting=key, name=domain_id
+            )
+        )
     if changes:
         if domain.get("Status") not in (None, "InService"):
             raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
@@ -105,4 +127,48 @@ def _attach_to_member(
                 f"{kind} {name} in {domain_id} does not list {entry} after the update"
             )
     label = "space" if kind == "Space" else "user profile"
-    return AttachedTo(target=f"{label} {name} in {domain_id}", previous_version=previous)
+    return AttachedTo(
+        target=f"{label} {name} in {domain_id}",
+        previous_version=previous,
+        setting=kind,
+        name=name,
+    )
+
+
+def restore_image(
+    sagemaker: SageMaker,
+    lock: DomainLock,
+    binding: Binding,
+    domain_id: str,
+    image_name: str,
+    attached: list[AttachedTo],
+) -> list[str]:
+    """Undo an attach: each target gets back the version it had (or loses the image if it was
+    new). Returns the targets changed."""
+    app_key = APP_SETTINGS[binding.profile]
+    if not lock.acquire():
+        raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
+    try:
+        changed = []
+        domain_changes: dict[str, Any] = {}
+        domain: dict[str, Any] | None = None
+        for target in attached:
+            if target.setting in ("DefaultUserSettings", "DefaultSpaceSettings"):
+                domain = domain or sagemaker.describe_domain(domain_id)
+                app = restored(domain.get(target.setting) or {}, app_key, image_name, target.previous_version)
+                if app is not None:
+                    domain_changes[target.setting] = {app_key: app}
+                    changed.append(target.target)
+            else:
+                settings = sagemaker.member_settings(target.setting, domain_id, target.name)
+                app = restored(settings, app_key, image_name, target.previous_version)
+                if app is not None:
+                    sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
+                    changed.append(target.target)
+        if domain_changes:
+            if domain and domain.get("Status") not in (None, "InService"):
+                raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
+            sagemaker.update_domain(domain_id, **domain_changes)
+        return changed
+    finally:
+        lock.release()

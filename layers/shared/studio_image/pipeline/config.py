@@ -38,6 +38,14 @@ APP_SETTINGS = {
 # SpaceJupyterLabAppSettings, SpaceCodeEditorAppSettings): those spaces use the owner's images.
 IN_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY}
 IN_DEFAULT_SPACE_SETTINGS = {Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB}
+# The app a canary start creates, by profile (CreateApp's AppType), and what it may run under.
+CANARY_APP_TYPES = {
+    Profile.KERNEL_GATEWAY: "KernelGateway",
+    Profile.JUPYTERLAB: "JupyterLab",
+    Profile.CODE_EDITOR: "CodeEditor",
+    Profile.RSTUDIO: "RSessionGateway",
+}
+SPACE_APPS = {Profile.JUPYTERLAB, Profile.CODE_EDITOR}  # the new Studio's apps run in spaces only
 
 
 class _Strict(BaseModel):
@@ -56,8 +64,12 @@ class CanarySettings(_Strict):
     user_profile: str | None = None
     space: str | None = None
     instance_type: str = "ml.t3.medium"
-    budget_seconds: int = Field(default=900, ge=60, le=3600)
+    budget_seconds: int = Field(default=900, ge=1, le=3600)  # from CreateApp until it must be InService
     on_failure: Literal["report", "rollback"] = "report"
+
+    @property
+    def active(self) -> bool:
+        return self.enabled if self.enabled is not None else bool(self.user_profile or self.space)
 
 
 class Binding(_Strict):
@@ -84,6 +96,16 @@ class Binding(_Strict):
             raise ValueError(f"default space settings have no custom images for the {self.profile} profile")
         if self.profile not in IN_SPACE_SETTINGS and targets.spaces:
             raise ValueError(f"spaces have no custom images for the {self.profile} profile")
+        canary = self.canary
+        if canary.active:
+            if self.profile not in CANARY_APP_TYPES:
+                raise ValueError(f"a {self.profile} image runs outside SageMaker: it has no canary")
+            if bool(canary.user_profile) == bool(canary.space):
+                raise ValueError("a canary starts in exactly one of user_profile and space")
+            if self.profile in SPACE_APPS and not canary.space:
+                raise ValueError(f"{self.profile} apps run in spaces: name the canary's space")
+            if self.profile == Profile.RSTUDIO and not canary.user_profile:
+                raise ValueError("RSession apps run under user profiles: name the canary's user_profile")
         return self
 
     @property

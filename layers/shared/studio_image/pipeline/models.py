@@ -5,7 +5,7 @@ are left out of the JSON while empty, which is what the state machine's Choice s
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..findings import Finding
 from ..report import Verdict
 from .config import Binding
+from .signatures import SignatureMatch
 
 
 class _Model(BaseModel):
@@ -47,6 +48,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # the pipeline itself failed: the error says why
     SKIPPED = "skipped"  # nothing to do: not an image, not a managed repository
     UNCHANGED = "unchanged"  # this repository and digest were handled before
+    CANARY_FAILED = "canary-failed"  # registered and attached, but a canary app failed to start
 
 
 class Pushed(_Model):
@@ -72,6 +74,17 @@ class Skip(_Model):
     earlier_outcome: Outcome | None = None  # that run's outcome, when it has finished
 
 
+class CanaryPlan(_Model):
+    """Where and how the canary app starts, settled by Resolve from the binding."""
+
+    owner_kind: Literal["UserProfile", "Space"]
+    owner: str
+    app_type: str  # CreateApp's AppType
+    instance_type: str
+    budget_seconds: int
+    rollback: bool  # on failure: restore what Attach replaced (else: report only)
+
+
 class Job(_Model):
     """What the run works on, settled by Resolve."""
 
@@ -82,6 +95,29 @@ class Job(_Model):
     display_name: str
     kernels: list[str] | None = None  # from the image's label; refines the binding's policy
     poll_seconds: int
+    canary: CanaryPlan | None = None  # None: no canary start for this binding
+
+
+class Canary(_Model):
+    """The canary app as the workflow has seen it so far."""
+
+    app_name: str
+    log_stream: str
+    deadline: float  # epoch seconds: still Pending after this is TimedOut
+    status: str = "Pending"  # SageMaker's app status, or TimedOut
+    failure_reason: str | None = None
+    log_token: str | None = None  # where the next read of the log stream goes on from
+    lines: list[str] = Field(default_factory=list)  # the start-up log, the latest lines
+    matches: list[SignatureMatch] = Field(default_factory=list)
+    done: bool = False  # the app has left Pending (or ran out of time): the loop ends
+    deleted: bool = False
+    rolled_back: list[str] | None = None  # targets restored to what they had before
+
+    @property
+    def failed(self) -> bool:
+        """Failed to start, ran out of time, or logged a known start-up failure while starting."""
+        known = any(match.signature != "unknown-error" for match in self.matches)
+        return self.status != "InService" or known
 
 
 class LayerRef(_Model):
@@ -135,6 +171,8 @@ class Registration(_Model):
 class AttachedTo(_Model):
     target: str  # "domain d-x default user settings", "space s in d-x", ...
     previous_version: int | None = None  # the version this image had there before; None: new
+    setting: Literal["DefaultUserSettings", "DefaultSpaceSettings", "Space", "UserProfile"]
+    name: str  # the domain's ID, or the space's or user profile's name
 
 
 class StepError(_Model):
@@ -168,6 +206,7 @@ class RunState(_Model):
     evaluation: Evaluation | None = None
     registration: Registration | None = None
     attached: list[AttachedTo] | None = None
+    canary: Canary | None = None
     error: StepError | None = None
 
 

@@ -24,6 +24,8 @@ def outcome_of(state: RunState) -> Outcome:
         return Outcome.FAILED
     if state.evaluation is not None and state.evaluation.verdict == Verdict.FAIL:
         return Outcome.REFUSED
+    if state.canary is not None and state.canary.failed:
+        return Outcome.CANARY_FAILED
     if state.evaluation is not None and (state.attached is not None or not _registers(state)):
         return Outcome.PASSED
     return Outcome.FAILED  # a run that stopped short without an error: the text says where
@@ -71,6 +73,11 @@ def subject(state: RunState, outcome: Outcome) -> str:
         text = f"{label} -> {registration.image_name} v{registration.version}"
     elif outcome == Outcome.PASSED:
         text = f"{label} passed every check (not a Studio image: nothing registered)"
+    elif outcome == Outcome.CANARY_FAILED and state.canary is not None and registration is not None:
+        known = [m.signature for m in state.canary.matches if m.signature != "unknown-error"]
+        why = ", ".join(known) or state.canary.status
+        after = "; rolled back" if state.canary.rolled_back else "; still attached"
+        text = f"{label} v{registration.version}: {why}{after}"
     elif outcome == Outcome.REFUSED and state.evaluation is not None:
         rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
         text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
@@ -92,6 +99,25 @@ def _console(region: str, kind: str, value: str) -> str:
         return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{value}"
     bucket, _, key = value.removeprefix("s3://").partition("/")
     return f"https://{region}.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key)}"
+
+
+def _canary_text(state: RunState) -> list[str]:
+    canary = state.canary
+    assert canary is not None
+    plan = state.job.canary if state.job else None
+    owner = f"{plan.owner_kind} {plan.owner}" if plan else "?"
+    status = canary.status + (f": {canary.failure_reason}" if canary.failure_reason else "")
+    lines = [f"Canary: {plan.app_type if plan else 'app'} app {canary.app_name} for {owner}: {status}"]
+    for match in canary.matches:
+        lines += [f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
+        lines += [f"  > {line}" for line in match.context]
+    if canary.rolled_back:
+        lines.append("Rolled back (the previous version restored, or the image removed if it was new):")
+        lines += [f"- {target}" for target in canary.rolled_back]
+    elif canary.failed:
+        lines.append("The version stays attached (on_failure: report).")
+    lines.append(f"The canary app was {'deleted' if canary.deleted else 'NOT deleted: delete it by hand'}.")
+    return lines
 
 
 def body(state: RunState, outcome: Outcome) -> str:
@@ -120,6 +146,8 @@ def body(state: RunState, outcome: Outcome) -> str:
     for attached in state.attached or []:
         was = "new" if attached.previous_version is None else f"replaced version {attached.previous_version}"
         lines.append(f"Attached to {attached.target} ({was})")
+    if state.canary is not None:
+        lines += ["", *_canary_text(state)]
     if state.error is not None:
         name, message = error_text(state)
         lines += ["", f"The pipeline failed: {name}", message]

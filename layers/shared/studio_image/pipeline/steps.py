@@ -14,6 +14,7 @@ import boto3
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..aws.logs import Logs
 from ..aws.sagemaker import SageMaker
 from ..aws.storage import Bucket, Table, Topic, read_parameter
 from ..engine import assemble_inventory
@@ -34,9 +35,18 @@ from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import notify as notices
-from .attach import attach_image
-from .config import LABEL_DISPLAY_NAME, LABEL_KERNELS, Binding, derive_image_name, load_config
+from .attach import attach_image, restore_image
+from .config import (
+    CANARY_APP_TYPES,
+    LABEL_DISPLAY_NAME,
+    LABEL_KERNELS,
+    Binding,
+    derive_image_name,
+    load_config,
+)
 from .models import (
+    Canary,
+    CanaryPlan,
     EcrImageActionEvent,
     Evaluation,
     ImageRead,
@@ -53,6 +63,7 @@ from .models import (
 )
 from .records import Claims, DomainLock, TableLayerCache
 from .settings import Settings, load_settings
+from .signatures import match_lines
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
 MANAGED_BY = "studio-image-pipeline"
@@ -68,6 +79,7 @@ class Services:
     state: Table
     topic: Topic
     ssm: Any
+    logs: Logs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
@@ -82,6 +94,7 @@ class Services:
             state=Table(settings.state_table, dynamodb),
             topic=Topic(settings.topic_arn, boto3.client("sns")),
             ssm=boto3.client("ssm"),
+            logs=Logs(boto3.client("logs")),
         )
 
 
@@ -213,6 +226,7 @@ def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding
         display_name=labels.get(LABEL_DISPLAY_NAME) or binding.display_name or pushed.repository,
         kernels=kernels,
         poll_seconds=svc.settings.version_poll_seconds,
+        canary=_canary_plan(binding),
     )
     state.image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",
@@ -382,6 +396,95 @@ def attach(state: RunState, svc: Services) -> RunState:
     return state
 
 
+# Canary --------------------------------------------------------------------------------------------
+
+STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
+LOG_APP_TYPES = {"RSessionGateway": "RSession"}  # the stream names RStudio's sessions so
+CANARY_LINES = 200  # the start-up log lines a run keeps
+
+
+def _canary_plan(binding: Binding) -> CanaryPlan | None:
+    canary = binding.canary
+    if not canary.active or binding.profile not in CANARY_APP_TYPES:
+        return None
+    return CanaryPlan(
+        owner_kind="UserProfile" if canary.user_profile else "Space",
+        owner=_need(canary.user_profile or canary.space, "canary owner"),
+        app_type=CANARY_APP_TYPES[binding.profile],
+        instance_type=canary.instance_type,
+        budget_seconds=canary.budget_seconds,
+        rollback=canary.on_failure == "rollback",
+    )
+
+
+def _app_of(state: RunState) -> tuple[str, str, str, str, str]:
+    """CreateApp's domain, owner kind, owner, app type and app name for this run's canary."""
+    job = _need(state.job, "job")
+    plan = _need(job.canary, "canary plan")
+    return job.domain_id, plan.owner_kind, plan.owner, plan.app_type, _need(state.canary, "canary").app_name
+
+
+def start_canary(state: RunState, svc: Services) -> RunState:
+    """Create an app of the image's type with the new version, for the canary user or space."""
+    job = _need(state.job, "job")
+    plan = _need(job.canary, "canary plan")
+    registration = _need(state.registration, "registration")
+    run = hashlib.sha256(state.execution_arn.encode()).hexdigest()[:8]
+    name = f"canary-v{registration.version}-{run}"
+    image_arn = registration.image_version_arn.rsplit("/", 1)[0].replace(":image-version/", ":image/")
+    svc.sagemaker.create_app(
+        job.domain_id,
+        plan.owner_kind,
+        plan.owner,
+        plan.app_type,
+        name,
+        {
+            "SageMakerImageArn": image_arn,
+            "SageMakerImageVersionArn": registration.image_version_arn,
+            "InstanceType": plan.instance_type,
+        },
+    )
+    log_type = LOG_APP_TYPES.get(plan.app_type, plan.app_type)
+    state.canary = Canary(
+        app_name=name,
+        log_stream=f"{job.domain_id}/{plan.owner}/{log_type}/{name}",
+        deadline=time.time() + plan.budget_seconds,
+    )
+    return state
+
+
+def watch_canary(state: RunState, svc: Services) -> RunState:
+    """Read the app's status and its start-up log from where the last read stopped."""
+    canary = _need(state.canary, "canary")
+    app = svc.sagemaker.describe_app(*_app_of(state))
+    lines, canary.log_token = svc.logs.read_on(STUDIO_LOG_GROUP, canary.log_stream, canary.log_token)
+    canary.lines = (canary.lines + lines)[-CANARY_LINES:]
+    canary.matches = match_lines(canary.lines)
+    canary.status = str(app["Status"])
+    canary.failure_reason = app.get("FailureReason") or None
+    if canary.status == "Pending" and time.time() > canary.deadline:
+        canary.status = "TimedOut"
+    canary.done = canary.status != "Pending"
+    return state
+
+
+def stop_canary(state: RunState, svc: Services) -> RunState:
+    """Delete the canary app, whatever happened; on a failure the binding wants rolled back,
+    restore what Attach replaced."""
+    canary = _need(state.canary, "canary")
+    job = _need(state.job, "job")
+    plan = _need(job.canary, "canary plan")
+    svc.sagemaker.delete_app(*_app_of(state))
+    canary.deleted = True
+    if canary.failed and plan.rollback and state.attached:
+        lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
+        image_name = _need(state.registration, "registration").image_name
+        canary.rolled_back = restore_image(
+            svc.sagemaker, lock, job.binding, job.domain_id, image_name, state.attached
+        )
+    return state
+
+
 # Notify --------------------------------------------------------------------------------------------
 
 
@@ -403,6 +506,6 @@ def notify(state: RunState, svc: Services) -> Notice:
         image=notices.image_label(state),
         verdict=notices.verdict_of(state),
         image_version_arn=version_arn or (state.skip.image_version_arn if state.skip else None),
-        attached=bool(state.attached),
+        attached=bool(state.attached) and not (state.canary and state.canary.rolled_back),
         report_uri=state.evaluation.report_markdown_uri if state.evaluation else None,
     )

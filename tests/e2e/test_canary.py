@@ -1,0 +1,145 @@
+"""The canary start after Attach, on moto with apps that write chosen start-up lines and can be
+made to fail: the app is always deleted, a failure is named from its log, and rolled back if the
+binding says so."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+import moto_studio
+from studio_image_sandbox.samples import compliant
+
+from .conftest import CONFIGURATION, REGION
+from .test_pipeline import only_notification
+
+IMAGE = "studio-studio-canary"  # the SageMaker image name derived for studio/canary
+
+
+def configure(pipeline, **canary) -> None:
+    """Bind studio/* with a canary under user profile alice (the configuration is read per run)."""
+    bindings = json.loads(json.dumps(CONFIGURATION["repositories"]))
+    bindings[-1]["canary"] = {"user_profile": "alice", "budget_seconds": 30, **canary}
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{pipeline.stack.name}/configuration",
+        Value=json.dumps({"repositories": bindings}),
+        Type="String",
+        Overwrite=True,
+    )
+
+
+def states_entered(pipeline, execution_arn: str) -> list[str]:
+    return [
+        e["stateEnteredEventDetails"]["name"]
+        for e in pipeline.history(execution_arn)
+        if "stateEnteredEventDetails" in e
+    ]
+
+
+def apps(pipeline) -> list[dict]:
+    return pipeline.sagemaker.list_apps(DomainIdEquals=pipeline.domain_id)["Apps"]
+
+
+def custom_images(pipeline) -> dict[str, list]:
+    domain = pipeline.sagemaker.describe_domain(DomainId=pipeline.domain_id)
+    profile = pipeline.sagemaker.describe_user_profile(DomainId=pipeline.domain_id, UserProfileName="alice")
+    space = pipeline.sagemaker.describe_space(DomainId=pipeline.domain_id, SpaceName="shared")
+    return {
+        "domain": pipeline.custom_images(domain["DefaultUserSettings"]),
+        "alice": pipeline.custom_images(profile["UserSettings"]),
+        "shared": pipeline.custom_images(space["SpaceSettings"]),
+    }
+
+
+def test_a_canary_that_starts_cleanly_passes_and_its_app_is_deleted(pipeline):
+    # Given a binding with a canary under alice
+    configure(pipeline)
+    # When a compliant image is pushed
+    execution = pipeline.run(compliant("kernel-gateway"), "studio/canary")
+    # Then the workflow starts the app, watches it into service, deletes it, and passes
+    assert execution["status"] == "SUCCEEDED"
+    entered = states_entered(pipeline, execution["executionArn"])
+    assert entered[entered.index("Attach") :][:5] == [
+        "Attach",
+        "CanaryWanted",
+        "StartCanary",
+        "WaitForCanary",
+        "WatchCanary",
+    ]
+    assert entered[-4:-2] == ["StopCanary", "Notify"]
+    (app,) = apps(pipeline)
+    assert (app["AppType"], app["UserProfileName"], app["Status"]) == ("KernelGateway", "alice", "Deleted")
+    note = only_notification(pipeline)
+    assert note["Subject"] == f"[PASSED] studio/canary:1.0 -> {IMAGE} v1"
+    assert "Canary: KernelGateway app canary-v1-" in note["doc"]["text"]
+    assert ": InService" in note["doc"]["text"] and "The canary app was deleted." in note["doc"]["text"]
+    assert all(IMAGE in [i["ImageName"] for i in images] for images in custom_images(pipeline).values())
+
+
+@pytest.mark.parametrize(
+    ("line", "signature"),
+    [
+        ("exec /opt/conda/bin/python3.11: exec format error", "exec-format-error"),
+        ("Kernel with name [python3] does not exist in image", "kernel-name-mismatch"),
+        ("the image's uid 1001 does not match the DefaultUid 1000", "uid-gid-mismatch"),
+        ("[nb_conda_kernels] enabled, 0 kernels found", "conda-no-kernels"),
+        ("ModuleNotFoundError: No module named 'ipykernel'", "python-traceback"),
+        ("/home/sagemaker-user/.jupyter: Permission denied", "permission-denied"),
+        ("/opt/conda/bin/python3.11: No such file or directory", "interpreter-missing"),
+    ],
+)
+def test_a_canary_failing_with_a_known_signature_is_rolled_back_and_quoted(pipeline, line, signature):
+    # Given a binding that rolls back, and an image whose app fails with `line` in its log
+    configure(pipeline, on_failure="rollback")
+    moto_studio.settings.script_app(
+        IMAGE, fails=True, reason="The app failed to start.", log_lines=["[I] starting", line, "[I] exiting"]
+    )
+    # When it is pushed
+    execution = pipeline.run(compliant("kernel-gateway"), "studio/canary")
+    # Then the execution fails with CanaryFailed, the app is deleted, and the new image is taken
+    # off everything Attach put it on
+    assert (execution["status"], execution.get("error")) == ("FAILED", "CanaryFailed")
+    assert [app["Status"] for app in apps(pipeline)] == ["Deleted"]
+    assert custom_images(pipeline) == {"domain": [], "alice": [], "shared": []}
+    # And the notification names the signature, quotes the line, and says what was rolled back
+    note = only_notification(pipeline)
+    assert note["Subject"] == f"[CANARY-FAILED] studio/canary:1.0 v1: {signature}; rolled back"
+    text = note["doc"]["text"]
+    assert f"- {signature}: " in text and f"  > {line}" in text and "  Fix: " in text
+    assert "Failed: The app failed to start." in text
+    assert "Rolled back" in text and "- user profile alice in d-studio" in text
+
+
+def test_a_rollback_restores_the_version_the_image_had_before(pipeline):
+    # Given version 1 of the image attached after a clean canary
+    configure(pipeline, on_failure="rollback")
+    assert pipeline.run(compliant("kernel-gateway"), "studio/canary")["status"] == "SUCCEEDED"
+    pipeline.notifications()
+    # When version 2 fails its canary
+    moto_studio.settings.script_app(IMAGE, fails=True, log_lines=["exec format error"])
+    changed = compliant("kernel-gateway")
+    changed.env = [*changed.env, "TEAM=data"]
+    execution = pipeline.run(changed, "studio/canary", tag="2.0")
+    # Then every target has version 1 again
+    assert execution.get("error") == "CanaryFailed"
+    for target, images in custom_images(pipeline).items():
+        assert [(i["ImageName"], i["ImageVersionNumber"]) for i in images] == [(IMAGE, 1)], target
+    assert "rolled back" in only_notification(pipeline)["Subject"]
+
+
+def test_a_canary_that_never_leaves_pending_hits_its_budget_and_is_still_deleted(pipeline):
+    # Given a binding that only reports, a 2 s budget, and an app that stays Pending
+    configure(pipeline, budget_seconds=2)
+    moto_studio.settings.script_app(IMAGE, never_starts=True)
+    # When the image is pushed
+    execution = pipeline.run(compliant("kernel-gateway"), "studio/canary")
+    # Then the loop ends on the budget, the app is deleted, and the version stays attached
+    assert execution.get("error") == "CanaryFailed"
+    assert states_entered(pipeline, execution["executionArn"]).count("WatchCanary") >= 2
+    assert [app["Status"] for app in apps(pipeline)] == ["Deleted"]
+    assert IMAGE in [i["ImageName"] for i in custom_images(pipeline)["alice"]]
+    note = only_notification(pipeline)
+    assert note["Subject"] == "[CANARY-FAILED] studio/canary:1.0 v1: TimedOut; still attached"
+    assert "The version stays attached (on_failure: report)." in note["doc"]["text"]
