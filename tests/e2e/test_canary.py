@@ -68,7 +68,7 @@ def test_a_canary_that_starts_cleanly_passes_and_its_app_is_deleted(pipeline):
         "WaitForCanary",
         "WatchCanary",
     ]
-    assert entered[-4:-2] == ["StopCanary", "Notify"]
+    assert entered[-5:-2] == ["StopCanary", "PruneWanted", "Notify"]
     (app,) = apps(pipeline)
     assert (app["AppType"], app["UserProfileName"], app["Status"]) == ("KernelGateway", "alice", "Deleted")
     note = only_notification(pipeline)

@@ -131,6 +131,14 @@ def test_a_client_token_makes_create_image_version_idempotent(sm):
     assert [v["Version"] for v in sm.list_image_versions(ImageName="img")["ImageVersions"]] == [1, 2]
 
 
+def test_a_deleted_version_number_is_never_given_out_again(sm):
+    sm.create_image(ImageName="img", RoleArn=ROLE)
+    sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1")
+    sm.delete_image_version(ImageName="img", Version=1)
+    again = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1")
+    assert again["ImageVersionArn"].endswith("/img/2")
+
+
 def test_version_aliases_are_added_moved_and_deleted(sm):
     sm.create_image(ImageName="img", RoleArn=ROLE)
     sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", Aliases=["1.0"])

@@ -43,6 +43,7 @@ class Image:
     modified: datetime = field(default_factory=utcnow)
     versions: dict[int, ImageVersion] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)  # ClientToken -> version it created
+    last_version: int = 0  # numbers are never reused, even after a version is deleted
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -308,7 +309,7 @@ class StudioBackend:
         taken = {a for v in image.versions.values() for a in v.aliases}.intersection(aliases or [])
         if taken:
             raise ValidationError(f"Alias {sorted(taken)[0]} already exists for image {image_name}")
-        number = max(image.versions, default=0) + 1
+        number = image.last_version = image.last_version + 1
         version = ImageVersion(
             image, number, base_image, self.account_id, self.region_name, set(aliases or []), details
         )

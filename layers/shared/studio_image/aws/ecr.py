@@ -60,6 +60,16 @@ class Ecr:
         image = images[0]
         return image["imageManifest"].encode(), image.get("imageManifestMediaType")
 
+    def has_image(self, repository: str, registry_id: str | None, digest: str) -> bool:
+        kwargs: dict[str, Any] = {"repositoryName": repository, "imageIds": [{"imageDigest": digest}]}
+        if registry_id:
+            kwargs["registryId"] = registry_id
+        try:
+            found = self._call(f"ECR {repository}@{digest}", "batch_get_image", **kwargs)
+        except RepositoryNotFound:
+            return False
+        return bool(found.get("images"))
+
     def layer_url(self, repository: str, registry_id: str | None, digest: str) -> str:
         kwargs: dict[str, Any] = {"repositoryName": repository, "layerDigest": digest}
         if registry_id:

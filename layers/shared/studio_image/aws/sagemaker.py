@@ -74,6 +74,33 @@ class SageMaker:
             Version=version,
         )
 
+    def list_image_versions(self, name: str) -> list[int]:
+        found: list[int] = []
+        token: dict[str, Any] = {}
+        while True:
+            page = call(
+                self._client, "list_image_versions", f"versions of image {name}", ImageName=name, **token
+            )
+            found += [int(v["Version"]) for v in page.get("ImageVersions", [])]
+            if not page.get("NextToken"):
+                return sorted(found)
+            token = {"NextToken": page["NextToken"]}
+
+    def delete_image_version(self, name: str, version: int) -> bool:
+        """Delete the version; False if it was already gone."""
+        try:
+            call(
+                self._client,
+                "delete_image_version",
+                f"delete image {name} version {version}",
+                _DESCRIBE_ERRORS,
+                ImageName=name,
+                Version=version,
+            )
+        except NotFound:
+            return False
+        return True
+
     def put_app_image_config(self, request: dict[str, Any]) -> str:
         """Create the AppImageConfig, or update it in place if it exists."""
         name = request["AppImageConfigName"]

@@ -9,6 +9,7 @@ SageMaker refuses because the domain is still applying another (`ResourceInUse`)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..aws.sagemaker import SageMaker
@@ -81,10 +82,10 @@ def _attach_to_domain(
     sagemaker: SageMaker, binding: Binding, domain_id: str, app_key: str, entry: CustomImage
 ) -> list[AttachedTo]:
     wanted = [
-        (key, label)
-        for key, label, on in (
-            ("DefaultUserSettings", "default user settings", binding.attach.default_user_settings),
-            ("DefaultSpaceSettings", "default space settings", binding.attach.default_space_settings),
+        key
+        for key, on in (
+            ("DefaultUserSettings", binding.attach.default_user_settings),
+            ("DefaultSpaceSettings", binding.attach.default_space_settings),
         )
         if on
     ]
@@ -93,13 +94,16 @@ def _attach_to_domain(
     domain = sagemaker.describe_domain(domain_id)
     changes: dict[str, Any] = {}
     attached = []
-    for key, label in wanted:
+    for key in wanted:
         app, previous = with_image(domain.get(key) or {}, app_key, entry)
         if app is not None:
             changes[key] = {app_key: app}
         attached.append(
             AttachedTo(
-                target=f"domain {domain_id} {label}", previous_version=previous, setting=key, name=domain_id
+                target=_label(key, domain_id, domain_id),
+                previous_version=previous,
+                setting=key,
+                name=domain_id,
             )
         )
     if changes:
@@ -107,7 +111,7 @@ def _attach_to_domain(
             raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
         sagemaker.update_domain(domain_id, **changes)
         after = sagemaker.describe_domain(domain_id)
-        for key, _ in wanted:
+        for key in wanted:
             if not has_image(after.get(key) or {}, app_key, entry):
                 raise AttachVerificationFailed(
                     f"domain {domain_id} {key} does not list {entry} after the update"
@@ -126,13 +130,89 @@ def _attach_to_member(
             raise AttachVerificationFailed(
                 f"{kind} {name} in {domain_id} does not list {entry} after the update"
             )
-    label = "space" if kind == "Space" else "user profile"
     return AttachedTo(
-        target=f"{label} {name} in {domain_id}",
-        previous_version=previous,
-        setting=kind,
-        name=name,
+        target=_label(kind, name, domain_id), previous_version=previous, setting=kind, name=name
     )
+
+
+def binding_targets(binding: Binding, domain_id: str) -> list[AttachedTo]:
+    """Everywhere the binding attaches its images."""
+    attach = binding.attach
+    targets = [
+        AttachedTo(target=_label(setting, domain_id, domain_id), setting=setting, name=domain_id)
+        for setting, on in (
+            ("DefaultUserSettings", attach.default_user_settings),
+            ("DefaultSpaceSettings", attach.default_space_settings),
+        )
+        if on
+    ]
+    for kind, names in (("Space", attach.spaces), ("UserProfile", attach.user_profiles)):
+        targets += [
+            AttachedTo(target=_label(kind, name, domain_id), setting=kind, name=name) for name in names
+        ]
+    return targets
+
+
+def _label(setting: str, name: str, domain_id: str) -> str:
+    if setting == "DefaultUserSettings":
+        return f"domain {domain_id} default user settings"
+    if setting == "DefaultSpaceSettings":
+        return f"domain {domain_id} default space settings"
+    return f"{'space' if setting == 'Space' else 'user profile'} {name} in {domain_id}"
+
+
+def without_versions(
+    settings: dict[str, Any], app_key: str, image_name: str, versions: set[int]
+) -> dict[str, Any] | None:
+    """The app settings without this image's entry if it is at one of `versions` (None: no change)."""
+    app = dict(settings.get(app_key) or {})
+    images: list[CustomImage] = list(app.get("CustomImages") or [])
+    kept = [
+        i for i in images if not (i["ImageName"] == image_name and i.get("ImageVersionNumber") in versions)
+    ]
+    if len(kept) == len(images):
+        return None
+    app["CustomImages"] = kept
+    return app
+
+
+Change = Callable[[dict[str, Any], AttachedTo], "dict[str, Any] | None"]
+
+
+def _rewrite(
+    sagemaker: SageMaker,
+    lock: DomainLock,
+    domain_id: str,
+    targets: list[AttachedTo],
+    app_key: str,
+    change: Change,
+) -> list[str]:
+    """Apply `change` to each target's app settings under the domain lock; the targets changed."""
+    if not lock.acquire():
+        raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
+    try:
+        changed = []
+        domain_changes: dict[str, Any] = {}
+        domain: dict[str, Any] | None = None
+        for target in targets:
+            if target.setting in ("DefaultUserSettings", "DefaultSpaceSettings"):
+                domain = domain or sagemaker.describe_domain(domain_id)
+                app = change(domain.get(target.setting) or {}, target)
+                if app is not None:
+                    domain_changes[target.setting] = {app_key: app}
+                    changed.append(target.target)
+            else:
+                app = change(sagemaker.member_settings(target.setting, domain_id, target.name), target)
+                if app is not None:
+                    sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
+                    changed.append(target.target)
+        if domain_changes:
+            if domain and domain.get("Status") not in (None, "InService"):
+                raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
+            sagemaker.update_domain(domain_id, **domain_changes)
+        return changed
+    finally:
+        lock.release()
 
 
 def restore_image(
@@ -146,29 +226,31 @@ def restore_image(
     """Undo an attach: each target gets back the version it had (or loses the image if it was
     new). Returns the targets changed."""
     app_key = APP_SETTINGS[binding.profile]
-    if not lock.acquire():
-        raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
-    try:
-        changed = []
-        domain_changes: dict[str, Any] = {}
-        domain: dict[str, Any] | None = None
-        for target in attached:
-            if target.setting in ("DefaultUserSettings", "DefaultSpaceSettings"):
-                domain = domain or sagemaker.describe_domain(domain_id)
-                app = restored(domain.get(target.setting) or {}, app_key, image_name, target.previous_version)
-                if app is not None:
-                    domain_changes[target.setting] = {app_key: app}
-                    changed.append(target.target)
-            else:
-                settings = sagemaker.member_settings(target.setting, domain_id, target.name)
-                app = restored(settings, app_key, image_name, target.previous_version)
-                if app is not None:
-                    sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
-                    changed.append(target.target)
-        if domain_changes:
-            if domain and domain.get("Status") not in (None, "InService"):
-                raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
-            sagemaker.update_domain(domain_id, **domain_changes)
-        return changed
-    finally:
-        lock.release()
+    return _rewrite(
+        sagemaker,
+        lock,
+        domain_id,
+        attached,
+        app_key,
+        lambda settings, target: restored(settings, app_key, image_name, target.previous_version),
+    )
+
+
+def detach_versions(
+    sagemaker: SageMaker,
+    lock: DomainLock,
+    binding: Binding,
+    domain_id: str,
+    image_name: str,
+    versions: set[int],
+) -> list[str]:
+    """Take the image off every target of the binding where it is at one of `versions`."""
+    app_key = APP_SETTINGS[binding.profile]
+    return _rewrite(
+        sagemaker,
+        lock,
+        domain_id,
+        binding_targets(binding, domain_id),
+        app_key,
+        lambda settings, _: without_versions(settings, app_key, image_name, versions),
+    )

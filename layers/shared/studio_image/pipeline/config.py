@@ -81,6 +81,7 @@ class Binding(_Strict):
     attach: AttachTargets = Field(default_factory=AttachTargets)
     policy: Policy = Field(default_factory=Policy)
     canary: CanarySettings = Field(default_factory=CanarySettings)
+    keep_versions: int | None = Field(default=None, ge=1)  # None: keep every version
 
     @field_validator("image_name")
     @classmethod

@@ -49,6 +49,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # nothing to do: not an image, not a managed repository
     UNCHANGED = "unchanged"  # this repository and digest were handled before
     CANARY_FAILED = "canary-failed"  # registered and attached, but a canary app failed to start
+    RETIRED = "retired"  # its ECR image was deleted: the versions built from it were detached and deleted
 
 
 class Pushed(_Model):
@@ -110,14 +111,10 @@ class Canary(_Model):
     lines: list[str] = Field(default_factory=list)  # the start-up log, the latest lines
     matches: list[SignatureMatch] = Field(default_factory=list)
     done: bool = False  # the app has left Pending (or ran out of time): the loop ends
+    # Until the app is seen in service with no known start-up failure in its log.
+    failed: bool = True
     deleted: bool = False
     rolled_back: list[str] | None = None  # targets restored to what they had before
-
-    @property
-    def failed(self) -> bool:
-        """Failed to start, ran out of time, or logged a known start-up failure while starting."""
-        known = any(match.signature != "unknown-error" for match in self.matches)
-        return self.status != "InService" or known
 
 
 class LayerRef(_Model):
@@ -175,6 +172,17 @@ class AttachedTo(_Model):
     name: str  # the domain's ID, or the space's or user profile's name
 
 
+class Retired(_Model):
+    """Image versions taken out of use: those built from a digest deleted from ECR, or those
+    beyond the binding's keep_versions after a successful attach."""
+
+    reason: Literal["deleted", "pruned"]
+    image_name: str
+    versions: list[int]
+    detached_from: list[str] = Field(default_factory=list)
+    deleted: list[int] = Field(default_factory=list)
+
+
 class StepError(_Model):
     """What a Catch records at `$.error`."""
 
@@ -207,6 +215,7 @@ class RunState(_Model):
     registration: Registration | None = None
     attached: list[AttachedTo] | None = None
     canary: Canary | None = None
+    retired: Retired | None = None
     error: StepError | None = None
 
 

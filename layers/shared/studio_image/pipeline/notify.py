@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from ..findings import Severity
 from ..report import Verdict
-from .models import Outcome, RunState
+from .models import Outcome, Retired, RunState
 
 MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
 LISTED_FINDINGS = 20
@@ -22,6 +22,8 @@ def outcome_of(state: RunState) -> Outcome:
         return state.skip.outcome
     if state.error is not None:
         return Outcome.FAILED
+    if state.retired is not None and state.retired.reason == "deleted":
+        return Outcome.RETIRED
     if state.evaluation is not None and state.evaluation.verdict == Verdict.FAIL:
         return Outcome.REFUSED
     if state.canary is not None and state.canary.failed:
@@ -78,6 +80,10 @@ def subject(state: RunState, outcome: Outcome) -> str:
         why = ", ".join(known) or state.canary.status
         after = "; rolled back" if state.canary.rolled_back else "; still attached"
         text = f"{label} v{registration.version}: {why}{after}"
+    elif outcome == Outcome.RETIRED and state.retired is not None:
+        retired = state.retired
+        versions = ", ".join(f"v{v}" for v in retired.deleted) or "nothing"
+        text = f"{label}: deleted from ECR; {retired.image_name} {versions} detached and deleted"
     elif outcome == Outcome.REFUSED and state.evaluation is not None:
         rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
         text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
@@ -120,6 +126,20 @@ def _canary_text(state: RunState) -> list[str]:
     return lines
 
 
+def _retired_text(retired: Retired, keep: int | None) -> list[str]:
+    why = (
+        "Its image was deleted from ECR, so the versions built from it were taken out of use:"
+        if retired.reason == "deleted"
+        else f"Older versions beyond the newest {keep} (keep_versions) were taken out of use:"
+    )
+    if not retired.versions:
+        return [why, "- none to take out."]
+    deleted = ", ".join(str(v) for v in retired.deleted) or "none (already gone)"
+    lines = [why, f"- {retired.image_name} versions deleted: {deleted}"]
+    lines += [f"- detached from {target}" for target in retired.detached_from] or ["- attached nowhere"]
+    return lines
+
+
 def body(state: RunState, outcome: Outcome) -> str:
     region = state.pushed.region if state.pushed else str(state.event.get("region") or "us-east-1")
     lines = [subject(state, outcome), ""]
@@ -148,6 +168,8 @@ def body(state: RunState, outcome: Outcome) -> str:
         lines.append(f"Attached to {attached.target} ({was})")
     if state.canary is not None:
         lines += ["", *_canary_text(state)]
+    if state.retired is not None:
+        lines += ["", *_retired_text(state.retired, state.job.binding.keep_versions if state.job else None)]
     if state.error is not None:
         name, message = error_text(state)
         lines += ["", f"The pipeline failed: {name}", message]

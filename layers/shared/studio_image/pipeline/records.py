@@ -83,8 +83,20 @@ class Claims:
             )
             return None
         except ConditionFailed:
-            item = self.table.get(key) or {}
-            return {name: value["S"] for name, value in item.items() if "S" in value and name != "pk"}
+            return self.record(repository, digest) or {}
+
+    def record(self, repository: str, digest: str) -> dict[str, str] | None:
+        """The digest's claim (`execution_arn`, `run_outcome`, `image_version_arn`), if any."""
+        item = self.table.get(_claim_key(repository, digest))
+        return (
+            {name: value["S"] for name, value in item.items() if "S" in value and name != "pk"}
+            if item
+            else None
+        )
+
+    def release(self, repository: str, digest: str) -> None:
+        """Forget the digest: pushed again, it is checked again."""
+        self.table.delete(_claim_key(repository, digest))
 
     def finish(
         self, repository: str, digest: str, execution_arn: str, outcome: str, image_version_arn: str | None

@@ -14,6 +14,7 @@ import boto3
 from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..aws.ecr import Ecr
 from ..aws.logs import Logs
 from ..aws.sagemaker import SageMaker
 from ..aws.storage import Bucket, Table, Topic, read_parameter
@@ -35,7 +36,7 @@ from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import notify as notices
-from .attach import attach_image, restore_image
+from .attach import attach_image, detach_versions, restore_image
 from .config import (
     CANARY_APP_TYPES,
     LABEL_DISPLAY_NAME,
@@ -58,6 +59,7 @@ from .models import (
     Outcome,
     Pushed,
     Registration,
+    Retired,
     RunState,
     Skip,
 )
@@ -175,17 +177,20 @@ def resolve(state: RunState, svc: Services) -> RunState:
     )
     if event.source != "aws.ecr" or event.detail_type != "ECR Image Action":
         raise EventInvalid(f"{event.source} {event.detail_type!r} is not an ECR image action")
-    if detail.action_type != "PUSH" or detail.result != "SUCCESS":
-        return _skip(state, f"a {detail.result} {detail.action_type} is not a push to check")
-    if detail.artifact_media_type and detail.artifact_media_type not in IMAGE_CONFIG_TYPES:
+    if detail.action_type not in ("PUSH", "DELETE") or detail.result != "SUCCESS":
+        return _skip(state, f"a {detail.result} {detail.action_type} is neither a push nor a delete")
+    deleted = detail.action_type == "DELETE"
+    if not deleted and detail.artifact_media_type and detail.artifact_media_type not in IMAGE_CONFIG_TYPES:
         return _skip(state, f"not a container image (artifact {detail.artifact_media_type})")
     if not pushed.digest:
-        raise EventInvalid("the push event names no image digest")
+        raise EventInvalid(f"the {detail.action_type.lower()} event names no image digest")
     settings = svc.settings
     config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
     binding = config.binding_for(pushed.repository)
     if binding is None:
         return _skip(state, "no binding in the configuration matches this repository")
+    if deleted:
+        return _retire_deleted(state, svc, pushed, binding)
     claims = Claims(svc.state)
     earlier = claims.claim(pushed.repository, pushed.digest, state.execution_arn)
     if earlier is not None:
@@ -202,6 +207,29 @@ def resolve(state: RunState, svc: Services) -> RunState:
     except BaseException:
         claims.finish(pushed.repository, pushed.digest, state.execution_arn, Outcome.FAILED, None)
         raise
+
+
+def _retire_deleted(state: RunState, svc: Services, pushed: Pushed, binding: Binding) -> RunState:
+    """An ECR delete: plan to retire the version built from the digest, if there is one and the
+    image is really gone (deleting one of several tags leaves it in ECR)."""
+    digest = _need(pushed.digest, "digest")
+    record = Claims(svc.state).record(pushed.repository, digest) or {}
+    version_arn = record.get("image_version_arn")
+    if not version_arn:
+        return _skip(state, "no image version was built from this digest")
+    if Ecr(svc.ecr).has_image(pushed.repository, pushed.account, digest):
+        return _skip(state, "a tag was removed, but the image is still in ECR")
+    image_name, _, version = version_arn.rpartition("image-version/")[2].partition("/")
+    state.job = Job(
+        binding=binding,
+        registers=binding.registers,
+        image_name=image_name,
+        domain_id=binding.domain_id or svc.settings.domain_id,
+        display_name=pushed.repository,
+        poll_seconds=svc.settings.version_poll_seconds,
+    )
+    state.retired = Retired(reason="deleted", image_name=image_name, versions=[int(version)])
+    return state
 
 
 def _skip(state: RunState, reason: str) -> RunState:
@@ -328,7 +356,9 @@ def _policy(job: Job) -> Policy:
 
 def register(state: RunState, svc: Services) -> RunState:
     """Create the SageMaker image if absent and a version of it for this digest. The version's
-    client token is derived from repository and digest, so a repeated call makes no second one."""
+    client token is derived from the execution, so a retried call makes no second version; across
+    executions the digest's claim decides (and a digest retried after a failure, or pushed again
+    after a delete, gets a new version, not the old one back)."""
     job = _need(state.job, "job")
     pushed = _need(state.pushed, "push")
     marker = f"Built from ECR repository {pushed.repository} by {MANAGED_BY}"
@@ -341,7 +371,7 @@ def register(state: RunState, svc: Services) -> RunState:
         svc.sagemaker.create_image(
             job.image_name, svc.settings.image_role_arn, job.display_name[:128], marker
         )
-    token = str(uuid.UUID(hashlib.sha256(f"{pushed.repository}@{pushed.digest}".encode()).hexdigest()[:32]))
+    token = str(uuid.UUID(hashlib.sha256(state.execution_arn.encode()).hexdigest()[:32]))
     arn = svc.sagemaker.create_image_version(job.image_name, ecr_uri(pushed), token)
     state.registration = Registration(
         image_name=job.image_name,
@@ -465,6 +495,8 @@ def watch_canary(state: RunState, svc: Services) -> RunState:
     if canary.status == "Pending" and time.time() > canary.deadline:
         canary.status = "TimedOut"
     canary.done = canary.status != "Pending"
+    known = [match for match in canary.matches if match.signature != "unknown-error"]
+    canary.failed = canary.status != "InService" or bool(known)
     return state
 
 
@@ -485,6 +517,46 @@ def stop_canary(state: RunState, svc: Services) -> RunState:
     return state
 
 
+# Retire and prune ----------------------------------------------------------------------------------
+
+
+def _take_out_of_use(state: RunState, svc: Services, retired: Retired) -> Retired:
+    """Detach the versions wherever the binding attaches the image, then delete them."""
+    job = _need(state.job, "job")
+    if retired.versions:
+        lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
+        retired.detached_from = detach_versions(
+            svc.sagemaker, lock, job.binding, job.domain_id, retired.image_name, set(retired.versions)
+        )
+        retired.deleted = [
+            v for v in retired.versions if svc.sagemaker.delete_image_version(retired.image_name, v)
+        ]
+    return retired
+
+
+def retire(state: RunState, svc: Services) -> RunState:
+    """Take the versions built from a deleted digest out of use, and forget the digest."""
+    pushed = _need(state.pushed, "push")
+    state.retired = _take_out_of_use(state, svc, _need(state.retired, "versions to retire"))
+    Claims(svc.state).release(pushed.repository, _need(pushed.digest, "digest"))
+    return state
+
+
+def prune(state: RunState, svc: Services) -> RunState:
+    """After a successful attach, keep the binding's newest `keep_versions` versions of the image."""
+    job = _need(state.job, "job")
+    keep = _need(job.binding.keep_versions, "keep_versions")
+    registration = _need(state.registration, "registration")
+    versions = [
+        v for v in svc.sagemaker.list_image_versions(registration.image_name) if v != registration.version
+    ]
+    older = sorted(versions)[: max(len(versions) + 1 - keep, 0)]  # the new version counts as one kept
+    state.retired = _take_out_of_use(
+        state, svc, Retired(reason="pruned", image_name=registration.image_name, versions=older)
+    )
+    return state
+
+
 # Notify --------------------------------------------------------------------------------------------
 
 
@@ -497,7 +569,8 @@ def notify(state: RunState, svc: Services) -> Notice:
     )
     pushed = state.pushed
     version_arn = state.registration.image_version_arn if state.registration else None
-    if state.job is not None and pushed is not None and pushed.digest:  # the run holds the claim
+    holds_claim = state.retired is None or state.retired.reason != "deleted"  # Retire let go of it
+    if holds_claim and state.job is not None and pushed is not None and pushed.digest:
         Claims(svc.state).finish(pushed.repository, pushed.digest, state.execution_arn, outcome, version_arn)
     return Notice(
         outcome=outcome,
