@@ -5,7 +5,8 @@ both serve them.
 - SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
   and apps (moto_studio.sagemaker), validated against botocore's service model.
 - ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
-- Lambda: functions run their Python handler in this process (moto_studio.awslambda).
+- Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
+  subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from moto.awslambda.models import LambdaFunction
+from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.ecr.models import ECRBackend
 from moto.ecr.responses import ECRResponse
 from moto.sagemaker.models import SageMakerModelBackend
@@ -25,6 +26,7 @@ from moto.sagemaker.responses import SageMakerResponse
 
 from .awslambda import invoke_in_process, register_handler
 from .ecr import StudioEcrBackend, StudioEcrResponse
+from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .settings import settings
@@ -60,4 +62,6 @@ def install() -> None:
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
         _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
         LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
+        _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
         _installed = True

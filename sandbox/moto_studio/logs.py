@@ -1,11 +1,15 @@
 """CloudWatch Logs filter patterns for unstructured lines: moto returns every event for anything
 but a plain term. Supported: terms (all must appear), "quoted phrases", `?term` (any of these),
-and `-term` (must not appear); matching is case-sensitive, as in CloudWatch."""
+and `-term` (must not appear); matching is case-sensitive, as in CloudWatch. Subscriptions apply
+them too (`StudioLambdaBackend`)."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from typing import Any
+
+from moto.logs.models import logs_backends
 
 
 def matches(pattern: str, line: str) -> bool:
@@ -22,3 +26,22 @@ def matches(pattern: str, line: str) -> bool:
 
 def filter_lines(pattern: str, lines: Iterable[str]) -> list[str]:
     return [line for line in lines if matches(pattern, line)]
+
+
+class StudioLambdaBackend:
+    """Grafted onto moto's LambdaBackend: a subscription delivers what CloudWatch Logs would. Only
+    events that match the subscription's filter pattern are sent (moto sends every event), with
+    their IDs as strings (moto sends integers, which Powertools' CloudWatchLogsModel refuses)."""
+
+    account_id: str
+    region_name: str
+    _moto_send_log_event: Any  # moto's own send_log_event, kept by install()
+
+    def send_log_event(
+        self, function_arn: str, filter_name: str, log_group_name: str, log_stream_name: str, log_events: Any
+    ) -> None:
+        group = logs_backends[self.account_id][self.region_name].groups[log_group_name]
+        pattern = group.subscription_filters[filter_name].filter_pattern
+        events = [{**e, "id": str(e["id"])} for e in log_events if matches(pattern, e["message"])]
+        if events:
+            self._moto_send_log_event(function_arn, filter_name, log_group_name, log_stream_name, events)

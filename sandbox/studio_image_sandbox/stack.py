@@ -8,6 +8,7 @@ wrong handler path or an unresolved substitution fails the deployment.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -294,6 +295,20 @@ def deploy(
         )["FunctionArn"]
         stack.physical[logical], stack.arns[logical] = function, arn
         stack.functions[logical] = function
+        for event_name, event in props.get("Events", {}).items():
+            if event["Type"] != "CloudWatchLogs":
+                raise TemplateError(
+                    f"{logical}: event source {event['Type']} is not supported by the sandbox"
+                )
+            group = event["Properties"]["LogGroupName"]
+            with contextlib.suppress(clients["logs"].exceptions.ResourceAlreadyExistsException):
+                clients["logs"].create_log_group(logGroupName=group)  # SageMaker's, in AWS
+            clients["logs"].put_subscription_filter(
+                logGroupName=group,
+                filterName=f"{name}-{event_name}",
+                filterPattern=event["Properties"].get("FilterPattern", ""),
+                destinationArn=arn,
+            )
 
     for logical in of_type("AWS::Serverless::StateMachine"):
         props = _properties(template, logical, resolve)

@@ -3,6 +3,8 @@ reset), against moto, with the sample events from `events/`."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import importlib.util
 import json
 from dataclasses import dataclass
@@ -108,3 +110,25 @@ def test_notify_publishes_one_message_for_a_skipped_run(deployment):
         notice["subject"]
         == "[SKIPPED] an unreadable event: no binding in the configuration matches this repository"
     )
+
+
+def test_the_app_start_watch_refuses_an_event_that_is_not_a_logs_subscription(deployment):
+    with pytest.raises(EventInvalid, match="not a CloudWatch Logs subscription event"):
+        handler("app_start_watch")({"awslogs": {"data": "bm90IGd6aXA="}}, FakeContext())
+
+
+def test_the_app_start_watch_ignores_lines_from_a_stream_that_is_not_an_apps(deployment):
+    # Given a subscription event as CloudWatch Logs sends it (gzip, base64), from another stream
+    data = {
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/sagemaker/studio",
+        "logStream": "some-other-stream",
+        "subscriptionFilters": ["f"],
+        "logEvents": [{"id": "1", "timestamp": 1, "message": "exec format error"}],
+    }
+    event = {"awslogs": {"data": base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()}}
+    # When the handler receives it, then it says why nothing was sent
+    result = handler("app_start_watch")(event, FakeContext())
+    assert (result["notified"], result["reason"]) == (False, "not an app's log stream")
+    assert [m["signature"] for m in result["matches"]] == ["exec-format-error"]

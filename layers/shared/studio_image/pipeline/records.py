@@ -148,3 +148,21 @@ class DomainLock:
             self.table.delete(self.key, condition="execution_arn = :me", values={":me": {"S": self.holder}})
         except ConditionFailed:
             return
+
+
+class AppStartNotices:
+    """One notification per failing app start: the first sender within the window wins."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def first(self, stream: str, window_seconds: int) -> bool:
+        try:
+            self.table.put(
+                {"pk": {"S": f"app-start#{stream}"}, "lease_until": {"N": str(epoch(window_seconds))}},
+                condition="attribute_not_exists(pk) OR lease_until < :now",
+                values={":now": {"N": str(epoch())}},
+            )
+        except ConditionFailed:
+            return False
+        return True

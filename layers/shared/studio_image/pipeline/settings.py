@@ -28,6 +28,8 @@ class Settings(BaseModel):
     version_poll_seconds: int = Field(default=15, alias="VERSION_POLL_SECONDS", ge=1, le=300)
     version_max_polls: int = Field(default=120, alias="VERSION_MAX_POLLS", ge=1)
     scan_connections: int = Field(default=4, alias="SCAN_CONNECTIONS", ge=1, le=16)
+    # A failing app start is notified once; its log lines within this window are not sent again.
+    app_start_dedup_seconds: int = Field(default=3600, alias="APP_START_DEDUP_SECONDS", ge=1)
 
 
 @cache

@@ -1,0 +1,118 @@
+"""Watching real users' app starts: a CloudWatch Logs subscription on `/aws/sagemaker/studio`
+delivers start-up lines; when they show a known failure of an app running an image this pipeline
+manages, one notification goes out per app start (a repeat within the window is not sent again).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..aws.common import NotFound
+from .records import AppStartNotices
+from .signatures import SignatureMatch, match_lines
+from .steps import MANAGED_BY, Services
+
+CANARY_PREFIX = "canary-"  # the workflow's own canary apps: the workflow reports those
+API_APP_TYPES = {"RSession": "RSessionGateway"}  # the stream's name for an app type -> the API's
+OUTCOME = "app-start-failed"
+
+
+class AppStart(BaseModel):
+    """The app a log stream belongs to: `<domain>/<user profile or space>/<app type>/<app name>`."""
+
+    domain_id: str
+    owner: str
+    app_type: str
+    app_name: str
+
+    @classmethod
+    def from_stream(cls, stream: str) -> AppStart | None:
+        parts = stream.split("/")
+        if len(parts) != 4 or not all(parts):
+            return None
+        return cls(domain_id=parts[0], owner=parts[1], app_type=parts[2], app_name=parts[3])
+
+
+class StartWatchResult(BaseModel):
+    stream: str
+    notified: bool
+    reason: str  # why a notification was, or was not, sent
+    image_version_arn: str | None = None
+    matches: list[SignatureMatch] = Field(default_factory=list)
+
+
+def _describe_app(svc: Services, start: AppStart) -> tuple[str, dict[str, Any]] | None:
+    """(owner kind, DescribeApp) for the stream's app, as a user profile's or else a space's."""
+    app_type = API_APP_TYPES.get(start.app_type, start.app_type)
+    for kind in ("UserProfile", "Space"):
+        try:
+            return kind, svc.sagemaker.describe_app(
+                start.domain_id, kind, start.owner, app_type, start.app_name
+            )
+        except NotFound:
+            continue
+    return None
+
+
+def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchResult:
+    """Notify once if `lines` from `stream` show a known start-up failure of a managed image."""
+    start = AppStart.from_stream(stream)
+    known = [m for m in match_lines(lines) if m.signature != "unknown-error"]
+
+    def result(reason: str, **found: Any) -> StartWatchResult:
+        return StartWatchResult(stream=stream, notified=False, reason=reason, matches=known, **found)
+
+    if start is None:
+        return result("not an app's log stream")
+    if start.app_name.startswith(CANARY_PREFIX):
+        return result("the pipeline's own canary app: its run reports it")
+    if not known:
+        return result("no known start-up failure in these lines")
+    described = _describe_app(svc, start)
+    if described is None:
+        return result("the app no longer exists")
+    kind, app = described
+    spec = app.get("ResourceSpec") or {}
+    image_arn = spec.get("SageMakerImageArn")
+    if not image_arn:
+        return result("the app runs a SageMaker-provided image")
+    image_name = str(image_arn).rsplit("/", 1)[-1]
+    image = svc.sagemaker.describe_image(image_name)
+    if image is None or f"by {MANAGED_BY}" not in str(image.get("Description") or ""):
+        return result(f"image {image_name} is not managed by this pipeline")
+    version_arn = spec.get("SageMakerImageVersionArn")
+    if not AppStartNotices(svc.state).first(stream, svc.settings.app_start_dedup_seconds):
+        return result("already notified for this app start", image_version_arn=version_arn)
+    version = str(version_arn).rsplit("/", 1)[-1] if version_arn else "latest"
+    owner = f"{'user profile' if kind == 'UserProfile' else 'space'} {start.owner}"
+    names = ", ".join(m.signature for m in known)
+    subject = f"[APP-START-FAILED] {image_name} v{version}: {names} for {owner}"[:99]
+    text = [
+        subject,
+        "",
+        f"A {start.app_type} app ({start.app_name}) of {owner} in domain {start.domain_id} "
+        f"failed to start with image {image_name} version {version}.",
+    ]
+    for match in known:
+        text += ["", f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
+        text += [f"  > {line}" for line in match.context]
+    text += ["", f"Log stream: /aws/sagemaker/studio {stream}"]
+    document = {
+        "outcome": OUTCOME,
+        "subject": subject,
+        "text": "\n".join(text),
+        "image_name": image_name,
+        "image_version_arn": version_arn,
+        "domain_id": start.domain_id,
+        "user_profile" if kind == "UserProfile" else "space": start.owner,
+        "app": start.model_dump(),
+        "matches": [m.model_dump() for m in known],
+    }
+    message = json.dumps({"default": json.dumps(document), "email": document["text"]})
+    svc.topic.publish(subject, message, {"status": OUTCOME, "image": image_name})
+    return StartWatchResult(
+        stream=stream, notified=True, reason="notified", image_version_arn=version_arn, matches=known
+    )
