@@ -6,6 +6,7 @@ them too (`StudioLambdaBackend`)."""
 from __future__ import annotations
 
 import shlex
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,7 +32,9 @@ def filter_lines(pattern: str, lines: Iterable[str]) -> list[str]:
 class StudioLambdaBackend:
     """Grafted onto moto's LambdaBackend: a subscription delivers what CloudWatch Logs would. Only
     events that match the subscription's filter pattern are sent (moto sends every event), with
-    their IDs as strings (moto sends integers, which Powertools' CloudWatchLogsModel refuses)."""
+    their IDs as strings (moto sends integers, which Powertools' CloudWatchLogsModel refuses), and
+    after PutLogEvents returns, on a thread of its own, as AWS delivers them: a function that
+    writes log lines (an app started by a Lambda) does not wait for the function they wake."""
 
     account_id: str
     region_name: str
@@ -44,4 +47,9 @@ class StudioLambdaBackend:
         pattern = group.subscription_filters[filter_name].filter_pattern
         events = [{**e, "id": str(e["id"])} for e in log_events if matches(pattern, e["message"])]
         if events:
-            self._moto_send_log_event(function_arn, filter_name, log_group_name, log_stream_name, events)
+            threading.Thread(
+                target=self._moto_send_log_event,
+                args=(function_arn, filter_name, log_group_name, log_stream_name, events),
+                name=f"log-subscription-{filter_name}",
+                daemon=True,
+            ).start()

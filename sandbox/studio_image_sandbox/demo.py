@@ -11,7 +11,7 @@ from typing import TextIO
 
 from pydantic import BaseModel
 
-from .samples import SAMPLES
+from .samples import SAMPLES, Sample
 from .sandbox import Sandbox
 from .watch import FINAL, state_path, write_table
 
@@ -23,6 +23,7 @@ class DemoRow(BaseModel):
     why: str
     expected_profile: str
     expected_verdict: str
+    expected_outcome: str
     profile: str | None  # the binding the pipeline chose, from the notification
     verdict: str | None
     outcome: str | None
@@ -33,7 +34,8 @@ class DemoRow(BaseModel):
 
     @property
     def as_expected(self) -> bool:
-        return self.profile == self.expected_profile and self.verdict == self.expected_verdict
+        found = (self.profile, self.verdict, self.outcome)
+        return found == (self.expected_profile, self.expected_verdict, self.expected_outcome)
 
 
 def _follow(sandbox: Sandbox, execution_arn: str, label: str, out: TextIO) -> None:
@@ -54,6 +56,14 @@ def _follow(sandbox: Sandbox, execution_arn: str, label: str, out: TextIO) -> No
     out.write("\n")
 
 
+def _expected_outcome(sample: Sample) -> str:
+    if sample.expect == "fail":
+        return "refused"
+    if sample.profile == "gateway-provisioners" or sample.starts:  # checked only, or started fine
+        return "passed"
+    return "canary-failed"
+
+
 def run(sandbox: Sandbox, out: TextIO) -> list[DemoRow]:
     rows = []
     width = max(len(sample.name) for sample in SAMPLES) + len("studio/")
@@ -72,6 +82,7 @@ def run(sandbox: Sandbox, out: TextIO) -> list[DemoRow]:
                     why=sample.why,
                     expected_profile=sample.profile,
                     expected_verdict=sample.expect,
+                    expected_outcome=_expected_outcome(sample),
                     profile=job.get("binding", {}).get("profile"),
                     verdict=result.verdict,
                     outcome=result.outcome,
@@ -88,7 +99,8 @@ def summary(rows: list[DemoRow], out: TextIO) -> None:
     table = [("IMAGE", "PROFILE", "VERDICT", "IMAGE VERSION", "ATTACHED", "NOTIFICATION")]
     for row in rows:
         version = row.image_version_arn.split("image-version/", 1)[1] if row.image_version_arn else "-"
-        verdict = (row.verdict or "-") + ("" if row.as_expected else f" (expected {row.expected_verdict})")
+        expected = f" (expected {row.expected_verdict}, {row.expected_outcome})"
+        verdict = (row.verdict or "-") + ("" if row.as_expected else expected)
         table.append(
             (
                 row.image,
@@ -102,10 +114,12 @@ def summary(rows: list[DemoRow], out: TextIO) -> None:
     out.write("\n")
     write_table(table, out)
     attached = sum(row.attached for row in rows)
-    refused = sum(row.verdict == "fail" for row in rows)
+    refused = sum(row.outcome == "refused" for row in rows)
+    canary = sum(row.outcome == "canary-failed" for row in rows)
     surprises = sum(not row.as_expected for row in rows)
     out.write(
-        f"\n{len(rows)} images: {attached} registered and attached, {refused} refused, "
-        f"{len(rows) - attached - refused} checked only; "
+        f"\n{len(rows)} images: {attached} registered, started and attached, "
+        f"{refused} refused by the checks, {canary} failed their canary start and were rolled back, "
+        f"{len(rows) - attached - refused - canary} checked only; "
         + ("every verdict as expected\n" if not surprises else f"{surprises} not as expected\n")
     )

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from moto_studio.sagemaker.models import START_FAILURE_LABEL
+
 from .ocibuild import ImageSpec, Layer, build_image
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -151,6 +153,7 @@ class Sample:
     expect: str  # "pass" or "fail"
     why: str
     build: Callable[[Path], str]  # writes the image under a directory, returns its reference
+    starts: bool = True  # False: its apps fail to start in the sandbox (its label says how)
 
 
 def _image(
@@ -165,7 +168,19 @@ def _image(
 
 
 def _sample(name: str, profile: str, expect: str, why: str, *extra: Layer, **changes: object) -> Sample:
-    return Sample(name, profile, expect, why, _image(name, profile, *extra, **changes))
+    labels = changes.get("labels")
+    starts = not (isinstance(labels, dict) and START_FAILURE_LABEL in labels)
+    return Sample(name, profile, expect, why, _image(name, profile, *extra, **changes), starts)
+
+
+IMPORT_CRASH = [
+    "[I KernelGatewayApp] Starting kernel python3",
+    "Traceback (most recent call last):",
+    '  File "/opt/conda/lib/python3.11/site-packages/ipykernel_launcher.py", line 15, in <module>',
+    "    from ipykernel import kernelapp as app",
+    "ImportError: libzmq.so.5: cannot open shared object file: No such file or directory",
+    "[W KernelGatewayApp] Kernel python3 died, restarting",
+]
 
 
 SAMPLES = [
@@ -199,6 +214,13 @@ SAMPLES = [
         "fail",
         "its kernel.json points at a Python that a later layer removed",
         Layer().whiteout("opt/conda/bin/python3.11"),
+    ),
+    _sample(
+        "crashes-at-start",
+        "kernel-gateway",
+        "pass",
+        "passes every check, then its kernel dies on import: the canary start catches it",
+        labels={START_FAILURE_LABEL: json.dumps(IMPORT_CRASH)},
     ),
     _sample("jupyterlab", "jupyterlab", "pass", "a compliant JupyterLab image"),
     _sample("jupyterlab-root", "jupyterlab", "fail", "runs as root", user="root"),

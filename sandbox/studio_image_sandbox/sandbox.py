@@ -39,8 +39,8 @@ from .studio import StudioDomain, create_domain
 STATE_FILE = "sandbox.json"
 INBOX_FILE = "notifications.jsonl"
 
-# One binding per profile, attached wherever the profile can be; repository names must start with
-# the template's RepositoryPrefix.
+# One binding per profile, attached wherever the profile can be, with a canary start where Studio
+# runs the image; repository names must start with the template's RepositoryPrefix.
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "repositories": [
         {"match": "studio/gp-*", "profile": "gateway-provisioners"},
@@ -48,13 +48,25 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
             "match": "studio/jupyterlab*",
             "profile": "jupyterlab",
             "attach": {"default_space_settings": True, "user_profiles": ["alice"]},
+            "canary": {"space": "shared", "budget_seconds": 120},
         },
-        {"match": "studio/code-editor*", "profile": "code-editor", "attach": {"user_profiles": ["alice"]}},
-        {"match": "studio/rstudio*", "profile": "rstudio", "attach": {"user_profiles": ["alice"]}},
+        {
+            "match": "studio/code-editor*",
+            "profile": "code-editor",
+            "attach": {"user_profiles": ["alice"]},
+            "canary": {"space": "shared", "budget_seconds": 120},
+        },
+        {
+            "match": "studio/rstudio*",
+            "profile": "rstudio",
+            "attach": {"user_profiles": ["alice"]},
+            "canary": {"user_profile": "alice", "budget_seconds": 120},
+        },
         {
             "match": "studio/*",
             "profile": "kernel-gateway",
             "attach": {"spaces": ["shared"], "user_profiles": ["alice"]},
+            "canary": {"user_profile": "alice", "budget_seconds": 120, "on_failure": "rollback"},
         },
     ]
 }
@@ -68,7 +80,7 @@ class SandboxError(StudioImageError):
 
 @dataclasses.dataclass(frozen=True)
 class Options:
-    sagemaker_seconds: float = 1.0  # how long SageMaker's asynchronous work (versions, domains) takes
+    sagemaker_seconds: float = 1.0  # how long SageMaker's asynchronous work (versions, domains, apps) takes
     version_poll_seconds: int = 1  # the template's VersionPollSeconds
     configuration: dict[str, Any] = dataclasses.field(default_factory=lambda: DEFAULT_CONFIGURATION)
 
@@ -280,6 +292,7 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
     with local_aws(port) as endpoint:
         moto_studio.settings.image_version_seconds = options.sagemaker_seconds
         moto_studio.settings.domain_update_seconds = options.sagemaker_seconds
+        moto_studio.settings.app_start_seconds = options.sagemaker_seconds
         _forget_clients()
         try:
             domain = create_domain(boto3.client("iam"), boto3.client("sagemaker"))

@@ -59,16 +59,22 @@ def test_the_demo_gives_every_sample_its_verdict_and_attaches_only_what_passes(s
     assert [row["image"] for row in rows] == [f"studio/{sample.name}:1.0" for sample in SAMPLES]
     for row, sample in zip(rows, SAMPLES, strict=True):
         assert (row["profile"], row["verdict"]) == (sample.profile, sample.expect), row
-        registers = sample.profile != "gateway-provisioners"
-        # And what passed (and is a Studio image) is registered and attached; nothing refused is
-        assert row["attached"] is (sample.expect == "pass" and registers), row
-        assert (row["image_version_arn"] is not None) is (sample.expect == "pass" and registers), row
-        assert row["notification"].startswith("[PASSED]" if sample.expect == "pass" else "[REFUSED]")
+        registered = sample.expect == "pass" and sample.profile != "gateway-provisioners"
+        # And what passed (and is a Studio image) is registered; it stays attached only if its
+        # canary app started; nothing refused is registered
+        assert (row["image_version_arn"] is not None) is registered, row
+        assert row["attached"] is (registered and sample.starts), row
+        prefix = (
+            "[REFUSED]" if sample.expect == "fail" else "[PASSED]" if sample.starts else "[CANARY-FAILED]"
+        )
+        assert row["notification"].startswith(prefix), row
     refused = {row["image"]: row["notification"] for row in rows if row["verdict"] == "fail"}
     assert "(platform)" in refused["studio/arm64-only:1.0"]
     assert "(reserved-path)" in refused["studio/opt-ml:1.0"]
     assert "(owner-id-range)" in refused["studio/uid-70000:1.0"]
     assert "(kernelspec-invalid)" in refused["studio/kernel-gone:1.0"]
+    crashed = next(row for row in rows if row["image"] == "studio/crashes-at-start:1.0")
+    assert crashed["notification"].endswith("v1: python-traceback; rolled back")
 
 
 def test_the_same_image_pushed_twice_gives_one_version_and_two_notifications(sandbox, tmp_path, capsys):

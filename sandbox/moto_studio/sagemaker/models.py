@@ -7,6 +7,7 @@ for and reports the status it would have by now (`settings` holds the delays).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from moto.logs.models import logs_backends
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.utils import arn_formatter
 
+from ..ecr import layer_blobs
 from ..settings import settings
 from .script import AppScript
 
@@ -125,6 +127,29 @@ def _resolve_base_image(uri: str) -> tuple[str | None, str | None]:
                 None,
             )
     return None, f"Unable to pull image {uri}: the image does not exist in Amazon ECR"
+
+
+# A label an image can carry to script its own app starts in the sandbox (AWS ignores it): a JSON
+# list of start-up log lines, after which the app fails.
+START_FAILURE_LABEL = "moto-studio.app-start-failure"
+
+
+def _label_script(uri: str | None) -> AppScript | None:
+    """The app script the image at `uri` asks for through START_FAILURE_LABEL, if any."""
+    match = ECR_IMAGE.fullmatch(uri or "")
+    if match is None:
+        return None
+    account, region, repository_name, tag, digest = match.groups()
+    repository = ecr_backends[account][region].repositories.get(repository_name)
+    for image in repository.images if repository else []:
+        if (tag and tag in image.image_tags) or (digest and image.get_image_digest() == digest):
+            config_digest = json.loads(image.image_manifest).get("config", {}).get("digest")
+            blob = layer_blobs(repository).get(config_digest)
+            labels = (json.loads(blob).get("config") or {}).get("Labels") or {} if blob else {}
+            if START_FAILURE_LABEL in labels:
+                lines = [str(line) for line in json.loads(labels[START_FAILURE_LABEL])]
+                return AppScript(fails=True, reason="The app failed to start.", log_lines=lines)
+    return None
 
 
 @dataclass
@@ -481,6 +506,10 @@ class StudioBackend:
         if image_arn and not any(i.arn == image_arn for i in self.studio.images.values()):
             raise ResourceNotFound(f"Image {image_arn} does not exist")
         script = settings.app_script_for(name, image_name)
+        version_arn = (resource_spec or {}).get("SageMakerImageVersionArn")
+        if script == AppScript() and image_name and version_arn:
+            version = self.studio.images[image_name].versions.get(int(version_arn.rsplit("/", 1)[1]))
+            script = _label_script(version.base_image if version else None) or script
         arn = self._arn("app", f"{domain_id}/{owner}/{app_type.lower()}/{name}")
         app = App(domain_id, kind, owner, app_type, name, arn, resource_spec or {}, script)
         self.studio.apps[key] = app
