@@ -11,6 +11,7 @@ from urllib.parse import quote
 from ..findings import Severity
 from ..report import Verdict
 from .models import Outcome, Retired, RunState
+from .signatures import known_failures
 
 MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
 LISTED_FINDINGS = 20
@@ -76,8 +77,7 @@ def subject(state: RunState, outcome: Outcome) -> str:
     elif outcome == Outcome.PASSED:
         text = f"{label} passed every check (not a Studio image: nothing registered)"
     elif outcome == Outcome.CANARY_FAILED and state.canary is not None and registration is not None:
-        known = [m.signature for m in state.canary.matches if m.signature != "unknown-error"]
-        why = ", ".join(known) or state.canary.status
+        why = ", ".join(m.signature for m in known_failures(state.canary.matches)) or state.canary.status
         after = "; rolled back" if state.canary.rolled_back else "; still attached"
         text = f"{label} v{registration.version}: {why}{after}"
     elif outcome == Outcome.RETIRED and state.retired is not None:

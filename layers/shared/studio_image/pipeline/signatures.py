@@ -69,13 +69,14 @@ SIGNATURES = [
         "Point kernel.json's argv[0] at an interpreter that exists, or install it.",
     ),
 ]
+UNKNOWN = "unknown-error"
 LOOKS_LIKE_AN_ERROR = re.compile(
     r"\b(error|fatal|failed|failure|exception|killed|segmentation fault)\b", re.I
 )
 
 
 class SignatureMatch(BaseModel):
-    signature: str  # a Signature's name, or "unknown-error"
+    signature: str  # a Signature's name, or UNKNOWN
     cause: str
     fix: str
     line: str
@@ -101,11 +102,11 @@ def match_lines(lines: list[str]) -> list[SignatureMatch]:
                         context=context,
                     )
                 )
-        elif LOOKS_LIKE_AN_ERROR.search(line) and "unknown-error" not in seen:
-            seen.add("unknown-error")
+        elif LOOKS_LIKE_AN_ERROR.search(line) and UNKNOWN not in seen:
+            seen.add(UNKNOWN)
             found.append(
                 SignatureMatch(
-                    signature="unknown-error",
+                    signature=UNKNOWN,
                     cause="The app logged an error no known signature explains.",
                     fix="Read the quoted lines; the full stream is in CloudWatch Logs.",
                     line=line,
@@ -113,3 +114,8 @@ def match_lines(lines: list[str]) -> list[SignatureMatch]:
                 )
             )
     return found
+
+
+def known_failures(matches: list[SignatureMatch]) -> list[SignatureMatch]:
+    """The matches that name a known start-up failure (a start that logged one has failed)."""
+    return [match for match in matches if match.signature != UNKNOWN]

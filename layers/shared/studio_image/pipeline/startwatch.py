@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from ..aws.common import NotFound
 from .records import AppStartNotices
-from .signatures import SignatureMatch, match_lines
+from .signatures import SignatureMatch, known_failures, match_lines
 from .steps import MANAGED_BY, Services
 
 CANARY_PREFIX = "canary-"  # the workflow's own canary apps: the workflow reports those
@@ -60,7 +60,7 @@ def _describe_app(svc: Services, start: AppStart) -> tuple[str, dict[str, Any]] 
 def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchResult:
     """Notify once if `lines` from `stream` show a known start-up failure of a managed image."""
     start = AppStart.from_stream(stream)
-    known = [m for m in match_lines(lines) if m.signature != "unknown-error"]
+    known = known_failures(match_lines(lines))
 
     def result(reason: str, **found: Any) -> StartWatchResult:
         return StartWatchResult(stream=stream, notified=False, reason=reason, matches=known, **found)

@@ -65,7 +65,7 @@ from .models import (
 )
 from .records import Claims, DomainLock, TableLayerCache
 from .settings import Settings, load_settings
-from .signatures import match_lines
+from .signatures import known_failures, match_lines
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
 MANAGED_BY = "studio-image-pipeline"
@@ -495,8 +495,7 @@ def watch_canary(state: RunState, svc: Services) -> RunState:
     if canary.status == "Pending" and time.time() > canary.deadline:
         canary.status = "TimedOut"
     canary.done = canary.status != "Pending"
-    known = [match for match in canary.matches if match.signature != "unknown-error"]
-    canary.failed = canary.status != "InService" or bool(known)
+    canary.failed = canary.status != "InService" or bool(known_failures(canary.matches))
     return state
 
 
