@@ -162,9 +162,15 @@ class Sandbox:
         self.domain = domain
         self.directory = directory
         self.private = private  # lasts as long as one command
+        self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.stack.region, endpoint_url=self.endpoint)
+        """One client per service (the display polls several times a second)."""
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service, region_name=self.stack.region, endpoint_url=self.endpoint
+            )
+        return self._clients[service]
 
     # Pushing and running
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from studio_image.errors import ConfigurationInvalid
+from studio_image.errors import AttachVerificationFailed, ConfigurationInvalid
 from studio_image.findings import Finding, Severity
-from studio_image.pipeline.attach import with_image
-from studio_image.pipeline.config import IMAGE_NAME, derive_image_name, load_config
+from studio_image.pipeline.attach import attach_image, with_image
+from studio_image.pipeline.config import IMAGE_NAME, Binding, derive_image_name, load_config
 from studio_image.pipeline.models import RunState, StepError
 from studio_image.pipeline.notify import (
     MAX_MESSAGE_BYTES,
@@ -128,6 +128,38 @@ def test_attaching_a_new_image_appends_it_and_an_attached_one_needs_no_update():
     )
     assert (app["CustomImages"], previous) == ([THEIRS, OURS], None)
     assert with_image({"KernelGatewayAppSettings": app}, "KernelGatewayAppSettings", OURS) == (None, 3)
+
+
+class ForgetfulSageMaker:
+    """Accepts updates to a user profile and keeps none of them."""
+
+    def member_settings(self, kind, domain_id, name):
+        return {"KernelGatewayAppSettings": {"CustomImages": [THEIRS]}}
+
+    def update_member(self, kind, domain_id, name, settings):
+        self.updated = (kind, name, settings)
+
+
+class FreeLock:
+    def acquire(self):
+        return True
+
+    def release(self):
+        return None
+
+
+def test_an_attach_that_does_not_read_back_fails_instead_of_counting():
+    # Given a binding for user profile alice, and a SageMaker that drops the update
+    binding = Binding(
+        match="studio/*",
+        profile="kernel-gateway",
+        attach={"default_user_settings": False, "user_profiles": ["alice"]},
+    )
+    sagemaker = ForgetfulSageMaker()
+    # When the image is attached, then the update was sent, and its absence on reading back is an error
+    with pytest.raises(AttachVerificationFailed, match="user profile alice in d-1"):
+        attach_image(sagemaker, FreeLock(), binding, "d-1", OURS)
+    assert sagemaker.updated[:2] == ("UserProfile", "alice")
 
 
 def state(**fields) -> RunState:

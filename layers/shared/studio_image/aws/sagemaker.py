@@ -27,6 +27,13 @@ MEMBER_CALLS = {
 }
 
 
+def split_version_arn(arn: str) -> tuple[str, str, int]:
+    """(image ARN, image name, version number) of an image version's ARN."""
+    head, _, version = arn.rpartition("/")
+    image_arn = head.replace(":image-version/", ":image/")
+    return image_arn, image_arn.rsplit("/", 1)[1], int(version)
+
+
 class SageMaker:
     def __init__(self, client: Any = None, region: str | None = None) -> None:
         self._client = client or boto3.client("sagemaker", region_name=region)

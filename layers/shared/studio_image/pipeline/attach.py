@@ -1,10 +1,11 @@
-"""Attach an image version to a domain's default settings, spaces and user profiles.
+"""Attach an image version to a domain's default settings, spaces and user profiles, and take it
+back off (a canary rollback, a retired version): one mechanism, `_rewrite`, for all three.
 
 Each target is a read-modify-write of one app's `CustomImages` list: the entry for this image is
 replaced in place (or appended) and every other entry is sent back as it was read. A per-domain lock
 keeps concurrent pipelines from writing over each other between the read and the write; an update
 SageMaker refuses because the domain is still applying another (`ResourceInUse`) raises
-`DomainBusy`, which the state machine retries. Every change is read back before it counts.
+`DomainBusy`, which the state machine retries. Every attach is read back before it counts.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .models import AttachedTo
 from .records import DomainLock
 
 CustomImage = dict[str, Any]  # ImageName, ImageVersionNumber, AppImageConfigName
+DOMAIN_SETTINGS = ("DefaultUserSettings", "DefaultSpaceSettings")  # the rest are spaces and profiles
 
 
 def with_image(
@@ -65,74 +67,24 @@ def has_image(settings: dict[str, Any], app_key: str, entry: CustomImage) -> boo
 def attach_image(
     sagemaker: SageMaker, lock: DomainLock, binding: Binding, domain_id: str, entry: CustomImage
 ) -> list[AttachedTo]:
+    """Put `entry` on every target of the binding; each target records the version it replaced."""
     app_key = APP_SETTINGS[binding.profile]
-    if not lock.acquire():
-        raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
-    try:
-        attached = _attach_to_domain(sagemaker, binding, domain_id, app_key, entry)
-        for kind, names in (("Space", binding.attach.spaces), ("UserProfile", binding.attach.user_profiles)):
-            for name in names:
-                attached.append(_attach_to_member(sagemaker, kind, domain_id, name, app_key, entry))
-        return attached
-    finally:
-        lock.release()
+    targets = binding_targets(binding, domain_id)
 
+    def change(settings: dict[str, Any], target: AttachedTo) -> dict[str, Any] | None:
+        app, target.previous_version = with_image(settings, app_key, entry)
+        return app
 
-def _attach_to_domain(
-    sagemaker: SageMaker, binding: Binding, domain_id: str, app_key: str, entry: CustomImage
-) -> list[AttachedTo]:
-    wanted = [
-        key
-        for key, on in (
-            ("DefaultUserSettings", binding.attach.default_user_settings),
-            ("DefaultSpaceSettings", binding.attach.default_space_settings),
-        )
-        if on
-    ]
-    if not wanted:
-        return []
-    domain = sagemaker.describe_domain(domain_id)
-    changes: dict[str, Any] = {}
-    attached = []
-    for key in wanted:
-        app, previous = with_image(domain.get(key) or {}, app_key, entry)
-        if app is not None:
-            changes[key] = {app_key: app}
-        attached.append(
-            AttachedTo(
-                target=_label(key, domain_id, domain_id),
-                previous_version=previous,
-                setting=key,
-                name=domain_id,
-            )
-        )
-    if changes:
-        if domain.get("Status") not in (None, "InService"):
-            raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
-        sagemaker.update_domain(domain_id, **changes)
-        after = sagemaker.describe_domain(domain_id)
-        for key in wanted:
-            if not has_image(after.get(key) or {}, app_key, entry):
-                raise AttachVerificationFailed(
-                    f"domain {domain_id} {key} does not list {entry} after the update"
-                )
-    return attached
-
-
-def _attach_to_member(
-    sagemaker: SageMaker, kind: str, domain_id: str, name: str, app_key: str, entry: CustomImage
-) -> AttachedTo:
-    settings = sagemaker.member_settings(kind, domain_id, name)
-    app, previous = with_image(settings, app_key, entry)
-    if app is not None:
-        sagemaker.update_member(kind, domain_id, name, {app_key: app})
-        if not has_image(sagemaker.member_settings(kind, domain_id, name), app_key, entry):
-            raise AttachVerificationFailed(
-                f"{kind} {name} in {domain_id} does not list {entry} after the update"
-            )
-    return AttachedTo(
-        target=_label(kind, name, domain_id), previous_version=previous, setting=kind, name=name
+    _rewrite(
+        sagemaker,
+        lock,
+        domain_id,
+        targets,
+        app_key,
+        change,
+        lambda settings: has_image(settings, app_key, entry),
     )
+    return targets
 
 
 def binding_targets(binding: Binding, domain_id: str) -> list[AttachedTo]:
@@ -140,9 +92,8 @@ def binding_targets(binding: Binding, domain_id: str) -> list[AttachedTo]:
     attach = binding.attach
     targets = [
         AttachedTo(target=_label(setting, domain_id, domain_id), setting=setting, name=domain_id)
-        for setting, on in (
-            ("DefaultUserSettings", attach.default_user_settings),
-            ("DefaultSpaceSettings", attach.default_space_settings),
+        for setting, on in zip(
+            DOMAIN_SETTINGS, (attach.default_user_settings, attach.default_space_settings), strict=True
         )
         if on
     ]
@@ -186,33 +137,53 @@ def _rewrite(
     targets: list[AttachedTo],
     app_key: str,
     change: Change,
+    holds: Callable[[dict[str, Any]], bool] | None = None,
 ) -> list[str]:
-    """Apply `change` to each target's app settings under the domain lock; the targets changed."""
+    """Apply `change` to each target's settings under the domain lock: the domain's default
+    settings first, in one UpdateDomain, then spaces and user profiles. With `holds`, every changed
+    target is read back and must satisfy it. Returns the targets changed."""
     if not lock.acquire():
         raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
     try:
-        changed = []
-        domain_changes: dict[str, Any] = {}
-        domain: dict[str, Any] | None = None
-        for target in targets:
-            if target.setting in ("DefaultUserSettings", "DefaultSpaceSettings"):
-                domain = domain or sagemaker.describe_domain(domain_id)
+        changed: list[AttachedTo] = []
+        on_domain = [target for target in targets if target.setting in DOMAIN_SETTINGS]
+        if on_domain:  # first, so a busy domain stops the run before anything has changed
+            domain = sagemaker.describe_domain(domain_id)
+            updates: dict[str, Any] = {}
+            for target in on_domain:
                 app = change(domain.get(target.setting) or {}, target)
                 if app is not None:
-                    domain_changes[target.setting] = {app_key: app}
-                    changed.append(target.target)
-            else:
+                    updates[target.setting] = {app_key: app}
+                    changed.append(target)
+            if updates:
+                if domain.get("Status") not in (None, "InService"):
+                    raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
+                sagemaker.update_domain(domain_id, **updates)
+        for target in targets:
+            if target.setting not in DOMAIN_SETTINGS:
                 app = change(sagemaker.member_settings(target.setting, domain_id, target.name), target)
                 if app is not None:
                     sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
-                    changed.append(target.target)
-        if domain_changes:
-            if domain and domain.get("Status") not in (None, "InService"):
-                raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
-            sagemaker.update_domain(domain_id, **domain_changes)
-        return changed
+                    changed.append(target)
+        if holds is not None:
+            _read_back(sagemaker, domain_id, changed, holds)
+        return [target.target for target in changed]
     finally:
         lock.release()
+
+
+def _read_back(
+    sagemaker: SageMaker, domain_id: str, changed: list[AttachedTo], holds: Callable[[dict[str, Any]], bool]
+) -> None:
+    domain: dict[str, Any] | None = None
+    for target in changed:
+        if target.setting in DOMAIN_SETTINGS:
+            domain = domain or sagemaker.describe_domain(domain_id)
+            settings = domain.get(target.setting) or {}
+        else:
+            settings = sagemaker.member_settings(target.setting, domain_id, target.name)
+        if not holds(settings):
+            raise AttachVerificationFailed(f"{target.target} does not show the change after the update")
 
 
 def restore_image(

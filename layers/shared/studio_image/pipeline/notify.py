@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from ..findings import Severity
 from ..report import Verdict
-from .models import Outcome, Retired, RunState
+from .models import Canary, CanaryPlan, Outcome, Retired, RunState
 from .signatures import known_failures
 
 MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
@@ -107,10 +107,7 @@ def _console(region: str, kind: str, value: str) -> str:
     return f"https://{region}.console.aws.amazon.com/s3/object/{bucket}?region={region}&prefix={quote(key)}"
 
 
-def _canary_text(state: RunState) -> list[str]:
-    canary = state.canary
-    assert canary is not None
-    plan = state.job.canary if state.job else None
+def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
     owner = f"{plan.owner_kind} {plan.owner}" if plan else "?"
     status = canary.status + (f": {canary.failure_reason}" if canary.failure_reason else "")
     lines = [f"Canary: {plan.app_type if plan else 'app'} app {canary.app_name} for {owner}: {status}"]
@@ -167,7 +164,7 @@ def body(state: RunState, outcome: Outcome) -> str:
         was = "new" if attached.previous_version is None else f"replaced version {attached.previous_version}"
         lines.append(f"Attached to {attached.target} ({was})")
     if state.canary is not None:
-        lines += ["", *_canary_text(state)]
+        lines += ["", *_canary_text(state.canary, state.job.canary if state.job else None)]
     if state.retired is not None:
         lines += ["", *_retired_text(state.retired, state.job.binding.keep_versions if state.job else None)]
     if state.error is not None:

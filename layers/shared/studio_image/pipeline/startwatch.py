@@ -11,12 +11,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..aws.common import NotFound
+from ..aws.sagemaker import split_version_arn
 from .records import AppStartNotices
 from .signatures import SignatureMatch, known_failures, match_lines
-from .steps import MANAGED_BY, Services
+from .steps import LOG_APP_TYPES, MANAGED_BY, STUDIO_LOG_GROUP, Services
 
 CANARY_PREFIX = "canary-"  # the workflow's own canary apps: the workflow reports those
-API_APP_TYPES = {"RSession": "RSessionGateway"}  # the stream's name for an app type -> the API's
+API_APP_TYPES = {log: api for api, log in LOG_APP_TYPES.items()}  # a stream's app type -> CreateApp's
 OUTCOME = "app-start-failed"
 
 
@@ -86,7 +87,7 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
     version_arn = spec.get("SageMakerImageVersionArn")
     if not AppStartNotices(svc.state).first(stream, svc.settings.app_start_dedup_seconds):
         return result("already notified for this app start", image_version_arn=version_arn)
-    version = str(version_arn).rsplit("/", 1)[-1] if version_arn else "latest"
+    version = str(split_version_arn(version_arn)[2]) if version_arn else "latest"
     owner = f"{'user profile' if kind == 'UserProfile' else 'space'} {start.owner}"
     names = ", ".join(m.signature for m in known)
     subject = f"[APP-START-FAILED] {image_name} v{version}: {names} for {owner}"[:99]
@@ -99,7 +100,7 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
     for match in known:
         text += ["", f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
         text += [f"  > {line}" for line in match.context]
-    text += ["", f"Log stream: /aws/sagemaker/studio {stream}"]
+    text += ["", f"Log stream: {STUDIO_LOG_GROUP} {stream}"]
     document = {
         "outcome": OUTCOME,
         "subject": subject,

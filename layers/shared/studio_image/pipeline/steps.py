@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..aws.ecr import Ecr
 from ..aws.logs import Logs
-from ..aws.sagemaker import SageMaker
+from ..aws.sagemaker import SageMaker, split_version_arn
 from ..aws.storage import Bucket, Table, Topic, read_parameter
 from ..engine import assemble_inventory
 from ..errors import (
@@ -219,17 +219,32 @@ def _retire_deleted(state: RunState, svc: Services, pushed: Pushed, binding: Bin
         return _skip(state, "no image version was built from this digest")
     if Ecr(svc.ecr).has_image(pushed.repository, pushed.account, digest):
         return _skip(state, "a tag was removed, but the image is still in ECR")
-    image_name, _, version = version_arn.rpartition("image-version/")[2].partition("/")
-    state.job = Job(
+    _, image_name, version = split_version_arn(version_arn)
+    state.job = _job(binding, svc, image_name=image_name, display_name=pushed.repository)
+    state.retired = Retired(reason="deleted", image_name=image_name, versions=[version])
+    return state
+
+
+def _job(
+    binding: Binding,
+    svc: Services,
+    *,
+    image_name: str,
+    display_name: str,
+    kernels: list[str] | None = None,
+    canary: CanaryPlan | None = None,
+) -> Job:
+    """The run's job: the binding, with the deployment's domain and poll interval as defaults."""
+    return Job(
         binding=binding,
         registers=binding.registers,
         image_name=image_name,
         domain_id=binding.domain_id or svc.settings.domain_id,
-        display_name=pushed.repository,
+        display_name=display_name,
+        kernels=kernels,
         poll_seconds=svc.settings.version_poll_seconds,
+        canary=canary,
     )
-    state.retired = Retired(reason="deleted", image_name=image_name, versions=[int(version)])
-    return state
 
 
 def _skip(state: RunState, reason: str) -> RunState:
@@ -246,14 +261,12 @@ def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding
     svc.bucket.put(key, stored.model_dump_json(by_alias=True).encode(), "application/json")
     labels = resolved.config.config.labels or {}
     kernels = [k.strip() for k in labels.get(LABEL_KERNELS, "").split(",") if k.strip()] or None
-    state.job = Job(
-        binding=binding,
-        registers=binding.registers,
+    state.job = _job(
+        binding,
+        svc,
         image_name=binding.image_name or derive_image_name(svc.settings.image_name_prefix, pushed.repository),
-        domain_id=binding.domain_id or svc.settings.domain_id,
         display_name=labels.get(LABEL_DISPLAY_NAME) or binding.display_name or pushed.repository,
         kernels=kernels,
-        poll_seconds=svc.settings.version_poll_seconds,
         canary=_canary_plan(binding),
     )
     state.image = ImageRead(
@@ -429,7 +442,7 @@ def attach(state: RunState, svc: Services) -> RunState:
 # Canary --------------------------------------------------------------------------------------------
 
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
-LOG_APP_TYPES = {"RSessionGateway": "RSession"}  # the stream names RStudio's sessions so
+LOG_APP_TYPES = {"RSessionGateway": "RSession"}  # an app's type in its log stream's name, where it differs
 CANARY_LINES = 200  # the start-up log lines a run keeps
 
 
@@ -461,7 +474,7 @@ def start_canary(state: RunState, svc: Services) -> RunState:
     registration = _need(state.registration, "registration")
     run = hashlib.sha256(state.execution_arn.encode()).hexdigest()[:8]
     name = f"canary-v{registration.version}-{run}"
-    image_arn = registration.image_version_arn.rsplit("/", 1)[0].replace(":image-version/", ":image/")
+    image_arn, _, _ = split_version_arn(registration.image_version_arn)
     svc.sagemaker.create_app(
         job.domain_id,
         plan.owner_kind,

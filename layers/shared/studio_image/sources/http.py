@@ -143,12 +143,12 @@ class RangedStream:
         if stream.status != 206:
             self._plain = stream
             return
+        self._next = 1
+        self._submit()  # the server does ranges: fetch the next parts while this one's body arrives
         try:
             self._buffer = memoryview(stream.read())
         finally:
             stream.close()
-        self._next = 1
-        self._submit()
 
     def read(self, size: int = -1, /) -> bytes:
         if not self._started:
