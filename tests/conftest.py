@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,31 @@ from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_i
 from studio_image_sandbox.samples import compliant
 
 moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
+
+# Tests marked `tools` make images and serve them with these programs (scripts/install-tools.sh).
+TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
+# The fixtures (tests/integration/conftest.py) that run them: a test using one must be marked.
+TOOL_FIXTURES = {"umoci_image", "multi_platform", "registry", "basic_auth_registry", "bearer_registry"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if TOOL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("tools")
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"these tests use system tools but are not marked `tools`: {unmarked}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if not item.get_closest_marker("tools"):
+        return
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}: `make tools` (scripts/install-tools.sh) installs them")
+    if os.geteuid() != 0:
+        pytest.skip("needs root: its images hold files owned by IDs beyond 65535")
 
 
 @pytest.fixture(autouse=True)

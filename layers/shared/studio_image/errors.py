@@ -7,7 +7,10 @@ verdict on the input and is never retried.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports this module before it knows it needs pydantic
+    from pydantic import ValidationError
 
 
 def validation_problems(err: ValidationError) -> str:
