@@ -11,9 +11,10 @@ import time
 from typing import TextIO
 
 from studio_image.oci import Platform
-from studio_image.rules.checks import human_bytes
+from studio_image.rules.checks import human_bytes, plural
 
 from . import demo
+from .ecrpush import check_destination
 from .sandbox import (
     Notification,
     Options,
@@ -84,6 +85,7 @@ def push(args: argparse.Namespace) -> int:
     text = args.format == "text"
     display = sys.stdout if text else sys.stderr
     try:
+        check_destination(args.repository, args.tag)
         platform = Platform.parse(args.platform)
     except ValueError as error:
         raise SandboxError(str(error)) from error
@@ -93,7 +95,7 @@ def push(args: argparse.Namespace) -> int:
         took = time.monotonic() - started
         if text:
             print(
-                f"pushed {args.repository}:{args.tag} ({pushed.digest}, {pushed.layers} layers, "
+                f"pushed {args.repository}:{args.tag} ({pushed.digest}, {plural(pushed.layers, 'layer')}, "
                 f"{human_bytes(pushed.size)}, {human_bytes(pushed.uploaded)} uploaded) in {took:.2f} s"
             )
         arn = sandbox.deliver(pushed)

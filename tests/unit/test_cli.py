@@ -47,7 +47,7 @@ def test_a_compliant_image_exits_0_with_the_json_fields(make_compliant, capsys):
 def test_an_error_finding_exits_1(make_compliant, capsys):
     code, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")))
     assert code == 1
-    assert "FAIL: 1 error(s)" in out
+    assert "FAIL: 1 error, 0 warnings, " in out
     assert "fix: move it out of /opt/ml" in out
 
 

@@ -8,14 +8,18 @@ extra, is one line of advice where that extra is not installed.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from dataclasses import dataclass
 from importlib import import_module
+from typing import NoReturn
 
 from . import __version__
 from .errors import StudioImageError
 
 EXIT_UNREADABLE = 2  # also argparse's exit code for bad arguments
+EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE  # what a shell reports for a program SIGPIPE stopped
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,15 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported in one line (the usage is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_UNREADABLE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="studio-image", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="studio-image", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     for name, command in COMMANDS.items():
@@ -52,7 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS.get(chosen or "")
     try:
         args = _parser(chosen).parse_args(argv)
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is handled below
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, and let the flush at exit write nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
     except ModuleNotFoundError as error:
         if command is None or command.extra is None:
             raise

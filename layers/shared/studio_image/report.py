@@ -15,7 +15,7 @@ from .findings import Finding, Profile, Severity
 from .inventory import Inventory, LayerInfo, Sizes
 from .policy import Policy
 from .rules import RULES, evaluate, home_mount, rules_for
-from .rules.checks import human_bytes
+from .rules.checks import human_bytes, plural
 
 
 class Verdict(StrEnum):
@@ -88,8 +88,8 @@ def render_text(report: Report) -> str:
         f"  digest    {report.digest or '-'}",
         f"  profile   {report.profile}    platform {report.platform}",
         f"  size      {human_bytes(report.sizes.uncompressed)} uncompressed, "
-        f"{human_bytes(report.sizes.compressed)} compressed, {len(report.layers)} layers, "
-        f"{report.files} files",
+        f"{human_bytes(report.sizes.compressed)} compressed, {plural(len(report.layers), 'layer')}, "
+        f"{plural(report.files, 'file')}",
         f"  user      {who}",
         f"  kernels   {kernels}",
         f"  registers {describe_app_image_config(report)}",
@@ -102,18 +102,12 @@ def render_text(report: Report) -> str:
             lines.append(f"  {f.severity.value:<8}  {f.rule:<{width}}  {f.message}")
             lines.append(f"  {'':<8}  {'':<{width}}  fix: {f.remediation}")
         lines.append("")
-    errors = len(report.errors)
-    warnings = len(report.findings) - errors
-    lines.append(
-        f"{report.verdict.value.upper()}: {errors} error(s), {warnings} warning(s), "
-        f"{len(report.rules_checked)} rules checked"
-    )
+    lines.append(f"{report.verdict.value.upper()}: {summary(report)}")
     return "\n".join(lines)
 
 
 def render_markdown(report: Report) -> str:
     """The report for a person reading it in a browser or an S3 console: GitHub-flavoured Markdown."""
-    errors = len(report.errors)
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -121,8 +115,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"# {report.verdict.value.upper()}: `{report.image}`",
         "",
-        f"{errors} error(s), {len(report.findings) - errors} warning(s), "
-        f"{len(report.rules_checked)} rules checked for the **{report.profile}** profile.",
+        f"{summary(report)} for the **{report.profile}** profile.",
         "",
         "| | |",
         "|---|---|",
@@ -130,7 +123,7 @@ def render_markdown(report: Report) -> str:
         f"| Platform | {report.platform} |",
         f"| Size | {human_bytes(report.sizes.uncompressed)} uncompressed, "
         f"{human_bytes(report.sizes.compressed)} compressed, "
-        f"{len(report.layers)} layers, {report.files} files |",
+        f"{plural(len(report.layers), 'layer')}, {plural(report.files, 'file')} |",
         f"| User | {report.user.name or '?'} ({report.user.uid}:{report.user.gid}) |",
         f"| Kernels | {', '.join(f'`{k.name}`' for k in report.kernels) or 'none found'} |",
         f"| Registers | {cell(describe_app_image_config(report))} |",
@@ -147,6 +140,15 @@ def render_markdown(report: Report) -> str:
         config = json.dumps(report.app_image_config_fields(), indent=2)
         lines += ["## AppImageConfig", "", "```json", config, "```", ""]
     return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    """ "1 error, 2 warnings, 14 rules checked" """
+    errors = len(report.errors)
+    return (
+        f"{plural(errors, 'error')}, {plural(len(report.findings) - errors, 'warning')}, "
+        f"{plural(len(report.rules_checked), 'rule')} checked"
+    )
 
 
 def describe_app_image_config(report: Report) -> str:
