@@ -24,7 +24,8 @@ from studio_image_sandbox.samples import compliant
 
 moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
 
-# Tests marked `tools` make images and serve them with these programs (scripts/install-tools.sh).
+# Tests marked `tools` make images and serve them with these programs, as root; a test marked
+# `tools("chromium")` needs only the programs it names (scripts/install-tools.sh installs them all).
 TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
 # The fixtures (tests/integration/conftest.py) that run them: a test using one must be marked.
 TOOL_FIXTURES = {"umoci_image", "multi_platform", "registry", "basic_auth_registry", "bearer_registry"}
@@ -41,12 +42,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if not item.get_closest_marker("tools"):
+    marker = item.get_closest_marker("tools")
+    if marker is None:
         return
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    missing = [tool for tool in marker.args or TOOLS if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)}: `make tools` (scripts/install-tools.sh) installs them")
-    if os.geteuid() != 0:
+    if not marker.args and os.geteuid() != 0:
         pytest.skip("needs root: its images hold files owned by IDs beyond 65535")
 
 
