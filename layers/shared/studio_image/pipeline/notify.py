@@ -191,6 +191,7 @@ def body(state: RunState, outcome: Outcome) -> str:
             "",
             f"Report: {evaluation.report_markdown_uri}",
             f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
+            *([f"Report (HTML): {evaluation.report_html_uri}"] if evaluation.report_html_uri else []),
             f"Report (JSON): {evaluation.report_uri}",
         ]
     lines += [
