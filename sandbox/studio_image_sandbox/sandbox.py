@@ -183,8 +183,12 @@ class Sandbox:
         """Send ECR's push event through the template's rule; return the execution it started."""
         arn = self.stack.deliver(ecr_push_event(pushed, self.stack.region), self.client("stepfunctions"))
         if arn is None:
-            pattern = json.dumps(self.stack.event_pattern.get("detail", {}))
-            raise SandboxError(f"the pipeline's rule does not match a push to {pushed.repository}: {pattern}")
+            matchers = self.stack.event_pattern.get("detail", {}).get("repository-name", [])
+            prefixes = [f"'{m['prefix']}'" for m in matchers if isinstance(m, dict) and "prefix" in m]
+            takes = f"repositories starting with {' or '.join(prefixes)}" if prefixes else "other pushes"
+            raise SandboxError(
+                f"the pipeline's rule does not match a push to {pushed.repository}: it takes {takes}"
+            )
         return arn
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:

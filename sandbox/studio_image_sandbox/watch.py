@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
+from studio_image.rules.checks import plural
+
 FINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 MAP_ENDS = {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}
 
@@ -55,7 +57,7 @@ class Narrator:
         if kind == "MapStateStarted":
             self.in_map = True
             self.layers, self.layers_done = event["mapStateStartedEventDetails"].get("length", 0), 0
-            return [(f"  → {self.current}: 0/{self.layers} layers", True)]
+            return [(f"  → {self.current}: 0/{plural(self.layers, 'layer')}", True)]
         if kind in MAP_ENDS:
             self.in_map = False
         if entered and not self.in_map:
@@ -64,7 +66,7 @@ class Narrator:
             return self._exited(kind, exited["name"], at)
         if kind in {"MapIterationSucceeded", "MapIterationFailed"}:
             self.layers_done += 1
-            return [(f"  → {self.current}: {self.layers_done}/{self.layers} layers", True)]
+            return [(f"  → {self.current}: {self.layers_done}/{plural(self.layers, 'layer')}", True)]
         if kind == "LambdaFunctionScheduled" and self.failure:  # the Retry of a failed attempt
             retried, self.failure = self.failure, None
             return [(f"    ↻ {self.current} retried after {retried}", False)]
@@ -96,7 +98,12 @@ class Narrator:
             return []
         took = _seconds(self.entered.get(name, at), at)
         if kind.startswith("Map"):
-            return [(f"  ✓ {name:<16} {took:>9}  {self.layers_done}/{self.layers} layers scanned", False)]
+            return [
+                (
+                    f"  ✓ {name:<16} {took:>9}  {self.layers_done}/{plural(self.layers, 'layer')} scanned",
+                    False,
+                )
+            ]
         if self.failure and kind.startswith("Task"):  # failed, and the Catch went on elsewhere
             return [(f"  ✗ {name:<16} {took:>9}  {self.failure} (caught)", False)]
         if kind.startswith(("Pass", "Succeed", "Fail")):

@@ -16,6 +16,8 @@ from studio_image.sources import SourceOptions, open_source
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
 from tests.integration.conftest import LONG_DIR, run
 
+pytestmark = pytest.mark.tools
+
 EXIT_UID_70000 = 1  # the umoci image is readable, and fails owner-id-range for its UID 70000 file
 
 

@@ -243,3 +243,29 @@ def test_a_catch_records_the_error_under_the_names_step_functions_uses():
         "Error": "DomainBusy",
         "Cause": "c",
     }
+
+
+def test_one_error_and_one_warning_are_named_in_the_singular():
+    # Given a refusal with one error and one warning
+    findings = [
+        Finding(rule="reserved-path", severity=Severity.ERROR, message="m", remediation="r"),
+        Finding(rule="entrypoint-ignored", severity=Severity.WARNING, message="m", remediation="r"),
+    ]
+    run = state(
+        pushed={"account": "1", "region": "us-east-1", "repository": "studio/one", "tag": "t"},
+        evaluation={
+            "verdict": "fail",
+            "errors": 1,
+            "warnings": 1,
+            "findings": findings,
+            "findings_total": 2,
+            "report_uri": "s3://b/k.json",
+            "report_markdown_uri": "s3://b/k.md",
+        },
+    )
+    # When its notification is written
+    outcome = outcome_of(run)
+    text = json.loads(json.loads(message(run, outcome))["default"])["text"]
+    # Then the subject and the text count in words a person would use
+    assert subject(run, outcome) == "[REFUSED] studio/one:t: 1 error (reserved-path)"
+    assert "Checks: fail, 1 error, 1 warning\n" in text

@@ -76,4 +76,4 @@ def test_text_report_names_the_kernels_and_what_registration_will_create(report)
         in text
     )
     checked = len(rules_for(Profile.KERNEL_GATEWAY))
-    assert text.endswith(f"PASS: 0 error(s), 0 warning(s), {checked} rules checked")
+    assert text.endswith(f"PASS: 0 errors, 0 warnings, {checked} rules checked")

@@ -153,6 +153,7 @@ class Evaluation(_Model):
     findings_total: int
     report_uri: str
     report_markdown_uri: str
+    report_html_uri: str | None = None  # the page a person reads, beside the Markdown
     app_image_config: dict[str, Any] | None = None  # CreateAppImageConfig's fields, sans name
 
 

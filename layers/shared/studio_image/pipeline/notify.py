@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from ..findings import Severity
 from ..report import Verdict
+from ..rules.checks import plural
 from .models import Canary, CanaryPlan, Outcome, Retired, RunState
 from .signatures import known_failures
 
@@ -86,7 +87,7 @@ def subject(state: RunState, outcome: Outcome) -> str:
         text = f"{label}: deleted from ECR; {retired.image_name} {versions} detached and deleted"
     elif outcome == Outcome.REFUSED and state.evaluation is not None:
         rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
-        text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
+        text = f"{label}: {plural(state.evaluation.errors, 'error')} ({', '.join(rules)})"
     elif outcome == Outcome.FAILED and state.error is not None:
         text = f"{label}: {state.error.error}"
     elif state.skip is not None and state.skip.outcome == Outcome.UNCHANGED:  # the body names the run
@@ -177,7 +178,7 @@ def body(state: RunState, outcome: Outcome) -> str:
         lines += [
             "",
             f"Checks: {evaluation.verdict.value}, "
-            f"{evaluation.errors} error(s), {evaluation.warnings} warning(s)",
+            f"{plural(evaluation.errors, 'error')}, {plural(evaluation.warnings, 'warning')}",
         ]
         if outcome == Outcome.REFUSED:
             lines.append("The image was not registered. Fix the errors below and push again.")
@@ -190,6 +191,7 @@ def body(state: RunState, outcome: Outcome) -> str:
             "",
             f"Report: {evaluation.report_markdown_uri}",
             f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
+            *([f"Report (HTML): {evaluation.report_html_uri}"] if evaluation.report_html_uri else []),
             f"Report (JSON): {evaluation.report_uri}",
         ]
     lines += [

@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..oci import FOREIGN_LAYER_TYPES, IMAGE_CONFIG_TYPES, Descriptor, ImageConfig, Manifest, Platform
 from ..policy import Policy
-from ..report import build_report, render_json, render_markdown
+from ..report import build_report, render_html, render_json, render_markdown
 from ..scan.layer import scan_layer as scan_blob
 from ..scan.models import LayerScan
 from ..scan.tar import ScanLimits
@@ -349,6 +349,7 @@ def evaluate(state: RunState, svc: Services) -> RunState:
         report_markdown_uri=svc.bucket.put(
             prefix + "report.md", render_markdown(report).encode(), "text/markdown"
         ),
+        report_html_uri=svc.bucket.put(prefix + "report.html", render_html(report).encode(), "text/html"),
         app_image_config=report.app_image_config_fields(),
     )
     return state

@@ -29,6 +29,11 @@ def human_bytes(size: int) -> str:
     raise AssertionError("unreachable")
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 layer", "2 layers": the count with its noun, in the number it takes."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 @rule("platform", "the image must be built for linux/amd64")
 def platform(ctx: Context) -> Iterator[Finding]:
     inventory = ctx.inventory
@@ -153,7 +158,8 @@ def mount_path_shadowed(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             rule="mount-path-shadowed",
             severity=Severity.WARNING,
-            message=f"{len(hidden)} file(s) under {mount} will be hidden by the user's home volume: {named}",
+            message=f"{plural(len(hidden), 'file')} under {mount} will be hidden by the user's home volume: "
+            f"{named}",
             remediation=f"install them outside {mount} (e.g. /opt or /usr/local), or copy them into the "
             "home directory from a lifecycle configuration",
             path=mount,
