@@ -52,9 +52,11 @@ demo: $(SANDBOX_STAMP)
 
 bench: dev
 	$(BIN)/python benchmarks/scan_throughput.py
+	$(BIN)/python benchmarks/many_entries.py
 	$(BIN)/python benchmarks/rule_evaluation.py
 	$(BIN)/python benchmarks/sandbox_e2e.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/aws_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
