@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from studio_image.oci import Platform
-from studio_image.rules.checks import human_bytes
+from studio_image.units import human_bytes
 
 from . import demo
 from .sandbox import (

@@ -19,7 +19,7 @@ from studio_image.aws.common import call
 from studio_image.aws.storage import Bucket, Table
 from studio_image.cache import cache_key
 from studio_image.errors import AwsRequestFailed, AwsUnavailable, LayerDeadlineExceeded
-from studio_image.pipeline.records import INLINE_LIMIT, Claims, DomainLock, TableLayerCache
+from studio_image.pipeline.records import INLINE_LIMIT, ClaimRecord, Claims, DomainLock, TableLayerCache
 from studio_image.scan.models import Entry, LayerScan
 from studio_image.scan.streams import VerifyingReader
 from studio_image.sources.http import RangedStream, pool
@@ -116,19 +116,16 @@ def test_the_first_run_claims_a_digest_and_later_runs_see_its_result(tables):
     state, _, _ = tables
     claims = Claims(state)
     assert claims.claim("studio/a", "sha256:1", "run-1") is None
-    assert claims.claim("studio/a", "sha256:1", "run-2") == {
-        "execution_arn": "run-1",
-        "run_outcome": "running",
-    }
+    assert claims.claim("studio/a", "sha256:1", "run-2") == ClaimRecord(
+        execution_arn="run-1", run_outcome="running"
+    )
     claims.finish("studio/a", "sha256:1", "run-1", "passed", "arn:version/1")
-    assert claims.claim("studio/a", "sha256:1", "run-3") == {
-        "execution_arn": "run-1",
-        "run_outcome": "passed",
-        "image_version_arn": "arn:version/1",
-    }
+    assert claims.claim("studio/a", "sha256:1", "run-3") == ClaimRecord(
+        execution_arn="run-1", run_outcome="passed", image_version_arn="arn:version/1"
+    )
     # another run's finish does not touch a claim it does not hold
     claims.finish("studio/a", "sha256:1", "run-3", "failed", None)
-    assert claims.claim("studio/a", "sha256:1", "run-4")["execution_arn"] == "run-1"
+    assert claims.claim("studio/a", "sha256:1", "run-4").execution_arn == "run-1"
 
 
 def test_a_failed_run_releases_its_claim_so_a_new_push_is_checked_again(tables):
