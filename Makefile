@@ -22,7 +22,7 @@ tools:
 test: dev
 	$(BIN)/pytest -q
 
-lint: dev
+lint: $(STAMP)  # needs no system tools
 	$(BIN)/ruff check layers functions sandbox tests benchmarks
 	$(BIN)/ruff format --check layers functions sandbox tests benchmarks
 	$(BIN)/mypy
