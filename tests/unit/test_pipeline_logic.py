@@ -247,3 +247,46 @@ def test_a_catch_records_the_error_under_the_names_step_functions_uses():
         "Error": "DomainBusy",
         "Cause": "c",
     }
+
+
+PUSHED = {"account": "1", "region": "us-east-1", "repository": "studio/lab", "tag": "1.0"}
+EVALUATED = {
+    "verdict": "pass",
+    "errors": 0,
+    "warnings": 0,
+    "findings": [],
+    "findings_total": 0,
+    "report_uri": "s3://b/k.json",
+    "report_markdown_uri": "s3://b/k.md",
+}
+CANARY = {"app_name": "canary-v1-x", "log_stream": "d/alice/KernelGateway/canary-v1-x", "deadline": 0}
+
+
+@pytest.mark.parametrize(
+    ("recorded", "outcome"),
+    [
+        ({"evaluation": {**EVALUATED, "verdict": "fail", "outcome": "refused"}}, "refused"),
+        ({"evaluation": {**EVALUATED, "outcome": "passed"}}, "passed"),  # checked, not registered
+        ({"evaluation": EVALUATED, "attached": []}, "passed"),
+        (
+            {"evaluation": EVALUATED, "attached": [], "canary": {**CANARY, "outcome": "canary-failed"}},
+            "canary-failed",
+        ),
+        (
+            {
+                "evaluation": EVALUATED,
+                "attached": [],
+                "retired": {"reason": "pruned", "image_name": "i", "versions": []},
+            },
+            "passed",  # pruning decides nothing about the run
+        ),
+        ({"retired": {"reason": "deleted", "image_name": "i", "versions": [1]}}, "retired"),
+        ({"evaluation": EVALUATED, "attached": [], "error": {"Error": "PipelineError"}}, "failed"),
+        ({"evaluation": EVALUATED}, "failed"),  # stopped short with no decision: not a pass
+    ],
+)
+def test_the_runs_outcome_is_the_last_decision_a_state_recorded_and_an_error_fails_it(recorded, outcome):
+    # Given a run's record as its states left it
+    run = state(resolved={"pushed": PUSHED}, **recorded)
+    # Then Notify reports the last decision recorded (a caught error overrides every one)
+    assert run.outcome.value == outcome
