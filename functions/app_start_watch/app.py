@@ -23,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logs = parse(event=event, model=CloudWatchLogsModel).awslogs.decoded_data
     except ValidationError as err:
         raise EventInvalid(f"not a CloudWatch Logs subscription event: {validation_problems(err)}") from err
-    lines = [entry.message for entry in logs.logEvents]
+    lines = [str(entry.message) for entry in logs.logEvents]
     result = watch_app_start(logs.logStream, lines, services())
     if result.notified:
         metrics.add_metric(name="AppStartFailures", unit=MetricUnit.Count, value=1)

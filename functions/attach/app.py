@@ -13,4 +13,5 @@ from studio_image.pipeline.stages.attach import AttachInput, attach
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
-    return attach(parse_input(AttachInput, event), services()).model_dump(mode="json", exclude_none=True)
+    attached = attach(parse_input(AttachInput, event), services())
+    return [target.dump() for target in attached.root]

@@ -174,7 +174,7 @@ def register(commands: Any) -> None:
     sub = parser.add_subparsers(dest="sandbox_command", required=True)
 
     def deploying(name: str, run: Any, help: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, help=help)
+        command: argparse.ArgumentParser = sub.add_parser(name, help=help)
         command.add_argument(
             "--sagemaker-seconds",
             type=float,

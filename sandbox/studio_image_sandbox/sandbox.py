@@ -167,9 +167,8 @@ class Sandbox:
     def client(self, service: str) -> Any:
         """One client per service (the display polls several times a second)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, region_name=self.stack.region, endpoint_url=self.endpoint
-            )
+            make: Any = boto3.client  # overloaded by service name; this one takes any
+            self._clients[service] = make(service, region_name=self.stack.region, endpoint_url=self.endpoint)
         return self._clients[service]
 
     # Pushing and running

@@ -141,7 +141,9 @@ def _label_script(uri: str | None) -> AppScript | None:
         return None
     account, region, repository_name, tag, digest = match.groups()
     repository = ecr_backends[account][region].repositories.get(repository_name)
-    for image in repository.images if repository else []:
+    if repository is None:
+        return None
+    for image in repository.images:
         if (tag and tag in image.image_tags) or (digest and image.get_image_digest() == digest):
             config_digest = json.loads(image.image_manifest).get("config", {}).get("digest")
             blob = layer_blobs(repository).get(config_digest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -39,6 +40,7 @@ class StudioResponse:
 
     params: dict[str, Any]
     sagemaker_backend: StudioBackend
+    _get_action: Callable[[], str]  # moto's BaseResponse
 
     def _request(self) -> dict[str, Any]:
         """The request's parameters, once they satisfy the service model's limits."""
