@@ -12,6 +12,5 @@ from studio_image.pipeline.stages.attach import AttachInput, attach
 @logger.inject_lambda_context(correlation_id_path="execution_arn")
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
-def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
-    attached = attach(parse_input(AttachInput, event), services())
-    return [target.dump() for target in attached.root]
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return attach(parse_input(AttachInput, event), services()).dump()

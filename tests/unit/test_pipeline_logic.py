@@ -259,6 +259,7 @@ EVALUATED = {
     "report_uri": "s3://b/k.json",
     "report_markdown_uri": "s3://b/k.md",
 }
+ATTACHED = {"targets": [], "outcome": "passed"}
 CANARY = {"app_name": "canary-v1-x", "log_stream": "d/alice/KernelGateway/canary-v1-x", "deadline": 0}
 
 
@@ -267,21 +268,24 @@ CANARY = {"app_name": "canary-v1-x", "log_stream": "d/alice/KernelGateway/canary
     [
         ({"evaluation": {**EVALUATED, "verdict": "fail", "outcome": "refused"}}, "refused"),
         ({"evaluation": {**EVALUATED, "outcome": "passed"}}, "passed"),  # checked, not registered
-        ({"evaluation": EVALUATED, "attached": []}, "passed"),
+        ({"evaluation": EVALUATED, "attached": ATTACHED}, "passed"),
         (
-            {"evaluation": EVALUATED, "attached": [], "canary": {**CANARY, "outcome": "canary-failed"}},
+            {"evaluation": EVALUATED, "attached": ATTACHED, "canary": {**CANARY, "outcome": "canary-failed"}},
             "canary-failed",
         ),
         (
             {
                 "evaluation": EVALUATED,
-                "attached": [],
+                "attached": ATTACHED,
                 "retired": {"reason": "pruned", "image_name": "i", "versions": []},
             },
             "passed",  # pruning decides nothing about the run
         ),
-        ({"retired": {"reason": "deleted", "image_name": "i", "versions": [1]}}, "retired"),
-        ({"evaluation": EVALUATED, "attached": [], "error": {"Error": "PipelineError"}}, "failed"),
+        (
+            {"retired": {"reason": "deleted", "image_name": "i", "versions": [1], "outcome": "retired"}},
+            "retired",
+        ),
+        ({"evaluation": EVALUATED, "attached": ATTACHED, "error": {"Error": "PipelineError"}}, "failed"),
         ({"evaluation": EVALUATED}, "failed"),  # stopped short with no decision: not a pass
     ],
 )

@@ -155,6 +155,14 @@ class AttachedTo(StateModel):
     name: str  # the domain's ID, or the space's or user profile's name
 
 
+class Attachment(StateModel):
+    """Attach's result, at `$.attached`: every target, with the version it replaced. Attached, the
+    run has passed (unless a canary then fails it)."""
+
+    targets: list[AttachedTo]
+    outcome: Outcome = Outcome.PASSED
+
+
 class Retired(StateModel):
     """Image versions taken out of use: those built from a digest deleted from ECR, or those
     beyond the binding's keep_versions after a successful attach."""
@@ -164,11 +172,7 @@ class Retired(StateModel):
     versions: list[int]
     detached_from: list[str] = Field(default_factory=list)
     deleted: list[int] = Field(default_factory=list)
-
-    @property
-    def outcome(self) -> Outcome | None:
-        """A deleted digest's run ends retired; pruning leaves the run's outcome as it was."""
-        return Outcome.RETIRED if self.reason == "deleted" else None
+    outcome: Outcome | None = None  # decided by Retire: retired (pruning leaves the run's outcome be)
 
 
 class StepError(StateModel):

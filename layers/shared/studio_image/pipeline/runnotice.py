@@ -7,12 +7,14 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from ..findings import Severity
 from ..rules.judging import Verdict
 from . import notification
 from .models import Canary, CanaryPlan, Outcome, Retired
 from .signatures import known_failures
-from .state import Attached, RunRecord
+from .state import RunRecord
 
 
 def verdict_of(state: RunRecord) -> Verdict | None:
@@ -135,7 +137,7 @@ def body(state: RunRecord, outcome: Outcome) -> str:
         ]
         if r.app_image_config_name:
             lines.append(f"AppImageConfig: {r.app_image_config_name}")
-    for attached in state.attached or []:
+    for attached in state.attached.targets if state.attached else []:
         was = "new" if attached.previous_version is None else f"replaced version {attached.previous_version}"
         lines.append(f"Attached to {attached.target} ({was})")
     if state.canary is not None:
@@ -193,25 +195,24 @@ def document(state: RunRecord, outcome: Outcome, text: str) -> dict[str, Any]:
         "text": text,
         "execution_arn": state.execution_arn,
     }
-    parts = {
+    parts: dict[str, BaseModel | None] = {
         "pushed": state.pushed,
         "skip": state.skip,
         "job": state.job,
         "evaluation": state.evaluation,
         "registration": state.registration,
-        "attached": Attached(state.attached) if state.attached is not None else None,
         "canary": state.canary,
         "retired": state.retirement,
         "error": state.error,
     }
-    doc.update(
-        {
-            key: part.model_dump(mode="json", exclude_none=True, by_alias=True)
-            for key, part in parts.items()
-            if part is not None
-        }
-    )
+    doc.update({key: _json(part) for key, part in parts.items() if part is not None})
+    if state.attached is not None:  # the targets, as subscribers have always had them
+        doc["attached"] = [_json(target) for target in state.attached.targets]
     return doc
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True, by_alias=True)
 
 
 def attributes(state: RunRecord, outcome: Outcome) -> dict[str, str]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, RootModel, model_validator
+from pydantic import Field, model_validator
 
 from .models import (
-    AttachedTo,
+    Attachment,
     Canary,
     Evaluation,
     ImageRead,
@@ -55,10 +55,6 @@ class Resolved(StateModel):
     retire: Retired | None = None  # an ECR delete: the versions built from the digest
 
 
-class Attached(RootModel[list[AttachedTo]]):
-    """Attach's result, at `$.attached`: every target, with the version it replaced."""
-
-
 class RunRecord(RunStart):
     """Everything the run's states recorded: what Notify reads. Any state may have failed (its
     error caught at `$.error`), so every part is optional."""
@@ -67,7 +63,7 @@ class RunRecord(RunStart):
     scans: list[LayerOutcome] | None = None
     evaluation: Evaluation | None = None
     registration: Registration | None = None
-    attached: list[AttachedTo] | None = None
+    attached: Attachment | None = None
     canary: Canary | None = None
     retired: Retired | None = None
     error: StepError | None = None
@@ -91,13 +87,14 @@ class RunRecord(RunStart):
 
     @property
     def outcome(self) -> Outcome:
-        """A caught error fails the run; else the last decision a state recorded stands."""
+        """A caught error fails the run; else the last decision a state recorded stands (each
+        records its own `outcome`: Resolve's skip, Evaluate, Attach, StopCanary, Retire)."""
         if self.error is not None:
             return Outcome.FAILED
         decided = [
             self.skip.outcome if self.skip else None,
             self.evaluation.outcome if self.evaluation else None,
-            Outcome.PASSED if self.attached is not None else None,
+            self.attached.outcome if self.attached else None,
             self.canary.outcome if self.canary else None,
             self.retired.outcome if self.retired else None,
         ]

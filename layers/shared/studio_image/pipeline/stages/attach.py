@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from ..customimages import attach_image
-from ..models import Job, Registration, StateModel
+from ..models import Attachment, Job, Registration, StateModel
 from ..records import DomainLock
 from ..services import Services
-from ..state import Attached
 
 
 class AttachInput(StateModel):
@@ -16,7 +15,7 @@ class AttachInput(StateModel):
     app_image_config_name: str
 
 
-def attach(given: AttachInput, svc: Services) -> Attached:
+def attach(given: AttachInput, svc: Services) -> Attachment:
     job, registration = given.job, given.registration
     entry = {
         "ImageName": registration.image_name,
@@ -24,4 +23,4 @@ def attach(given: AttachInput, svc: Services) -> Attached:
         "AppImageConfigName": given.app_image_config_name,
     }
     lock = DomainLock(svc.state, job.domain_id, given.execution_arn)
-    return Attached(attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry))
+    return Attachment(targets=attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry))

@@ -76,7 +76,7 @@ def watch_canary(given: WatchInput, svc: Services) -> Canary:
 
 class StopInput(WatchInput):
     registration: Registration
-    attached: list[AttachedTo]
+    attached: list[AttachedTo]  # Attach's targets
 
 
 def stop_canary(given: StopInput, svc: Services) -> Canary:

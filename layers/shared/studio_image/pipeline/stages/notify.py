@@ -28,6 +28,6 @@ def notify(run: RunRecord, svc: Services) -> Notice:
         image=image_label(run),
         verdict=verdict_of(run),
         image_version_arn=version_arn or (run.skip.image_version_arn if run.skip else None),
-        attached=bool(run.attached) and not (run.canary and run.canary.rolled_back),
+        attached=bool(run.attached and run.attached.targets) and not (run.canary and run.canary.rolled_back),
         report_uri=run.evaluation.report_markdown_uri if run.evaluation else None,
     )

@@ -4,7 +4,7 @@ forget the digest."""
 from __future__ import annotations
 
 from ..customimages import retire_versions
-from ..models import Job, Pushed, Retired, StateModel
+from ..models import Job, Outcome, Pushed, Retired, StateModel
 from ..records import Claims, DomainLock
 from ..services import Services
 
@@ -17,9 +17,10 @@ class RetireInput(StateModel):
 
 
 def retire(given: RetireInput, svc: Services) -> Retired:
+    """Decides the run's outcome: retired."""
     job, pushed = given.job, given.pushed
     lock = DomainLock(svc.state, job.domain_id, given.execution_arn)
     retired = retire_versions(svc.sagemaker, lock, job.binding, job.domain_id, given.retire)
     if pushed.digest:
         Claims(svc.state).release(pushed.repository, pushed.digest)
-    return retired
+    return retired.model_copy(update={"outcome": Outcome.RETIRED})
