@@ -36,7 +36,7 @@ tools:
 test: dev
 	$(BIN)/pytest -q
 
-lint: dev
+lint: $(STAMP)  # needs no system tools
 	$(BIN)/ruff check layers functions sandbox tests benchmarks scripts
 	$(BIN)/ruff format --check layers functions sandbox tests benchmarks scripts
 	$(BIN)/mypy

@@ -70,7 +70,7 @@ def _load(function: LambdaFunction) -> Handler:
         root = _packages / f"{function.function_name}-{function.code_sha_256[:16].replace('/', '_')}"
         with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
             package.extractall(root)  # our own deployment package, built by the sandbox or a test
-        module_name, _, attribute = function.handler.rpartition(".")
+        module_name, _, attribute = (function.handler or "").rpartition(".")
         path = root / (module_name.replace(".", "/") + ".py")
         spec = importlib.util.spec_from_file_location(f"_lambda_{function.function_name}_{module_name}", path)
         if spec is None or spec.loader is None:

@@ -14,7 +14,7 @@ import re
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
@@ -136,7 +136,7 @@ class BlobServer:
     def url_for(self, repository: Repository, digest: str) -> str:
         token = secrets.token_urlsafe(16)
         self._grants[token] = (repository, digest)
-        host, port = self.httpd.server_address[:2]
+        host, port = cast(tuple[str, int], self.httpd.server_address[:2])
         return f"http://{host}:{port}/{repository.name}/{digest}?X-Amz-Signature={token}"
 
     def blob(self, path: str) -> bytes | None:

@@ -11,7 +11,7 @@ import time
 from typing import TextIO
 
 from studio_image.oci import Platform
-from studio_image.rules.checks import human_bytes, plural
+from studio_image.units import human_bytes, plural
 
 from . import demo
 from .ecrpush import check_destination

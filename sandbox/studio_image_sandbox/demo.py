@@ -11,7 +11,7 @@ from typing import TextIO
 
 from pydantic import BaseModel
 
-from studio_image.rules.checks import plural
+from studio_image.units import plural
 
 from .samples import SAMPLES, Sample
 from .sandbox import Sandbox

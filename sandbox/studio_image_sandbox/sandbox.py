@@ -27,7 +27,7 @@ from pydantic import BaseModel
 import moto_studio
 from studio_image.errors import StudioImageError
 from studio_image.oci import Platform
-from studio_image.pipeline import steps
+from studio_image.pipeline import services
 from studio_image.pipeline.models import Notice
 from studio_image.pipeline.settings import load_settings
 
@@ -167,9 +167,8 @@ class Sandbox:
     def client(self, service: str) -> Any:
         """One client per service (the display polls several times a second)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, region_name=self.stack.region, endpoint_url=self.endpoint
-            )
+            make: Any = boto3.client  # overloaded by service name; this one takes any
+            self._clients[service] = make(service, region_name=self.stack.region, endpoint_url=self.endpoint)
         return self._clients[service]
 
     # Pushing and running
@@ -290,7 +289,7 @@ class Sandbox:
 def _forget_clients() -> None:
     """The handlers run in this process and cache their clients and settings, as a warm Lambda
     does; a new sandbox (in the same process) is a cold start."""
-    steps.services.cache_clear()
+    services.services.cache_clear()
     load_settings.cache_clear()
 
 

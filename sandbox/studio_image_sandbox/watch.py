@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from studio_image.rules.checks import plural
+from studio_image.units import plural
 
 FINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 MAP_ENDS = {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}
@@ -162,7 +162,7 @@ def state_path(history: list[dict[str, Any]]) -> list[str]:
     return path
 
 
-def write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+def write_table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
     """Rows in columns; the first row is the header."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

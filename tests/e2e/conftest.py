@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from studio_image.pipeline import steps
+from studio_image.pipeline import services
 from studio_image.pipeline.settings import load_settings
 from studio_image_sandbox.ecrpush import push_image
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
@@ -111,7 +111,7 @@ CONFIGURATION = {
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        steps.services.cache_clear()
+        services.services.cache_clear()
         load_settings.cache_clear()
         domain = create_domain(
             boto3.client("iam", region_name=REGION), boto3.client("sagemaker", region_name=REGION)
@@ -126,5 +126,5 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
             environment=FUNCTION_ENVIRONMENT,
         )
         yield Pipeline(stack, domain.domain_id, tmp_path)
-        steps.services.cache_clear()
+        services.services.cache_clear()
         load_settings.cache_clear()

@@ -148,6 +148,7 @@ def test_an_arm64_only_index_fails_the_platform_rule(multi_platform, capsys, tmp
     assert "platform" in {f["rule"] for f in report["findings"] if f["severity"] == "error"}
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("tar_format", ["gnu", "posix"])
 def test_gnu_tar_layers_with_long_names_hardlinks_and_big_ids(tmp_path, tar_format):
     # Given a layer written by GNU tar itself

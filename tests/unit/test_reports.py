@@ -8,8 +8,9 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from studio_image.findings import Profile
-from studio_image.report import build_report, render_junit, render_sarif, render_text
+from studio_image.report import render_junit, render_sarif, render_text
 from studio_image.rules import rules_for
+from studio_image.rules.judging import build_report
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import inspect_reference
 

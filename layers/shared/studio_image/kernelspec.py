@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from .errors import KernelSpecInvalid, ReferenceInvalid
-from .sources import parse_registry_reference
+from .sources.reference import parse_registry_reference
 
 KERNELS_DIR = "/usr/local/share/jupyter/kernels"  # Jupyter's system kernels directory
 PROVISIONERS = {  # provisioner -> (its entry-point name, the launcher script in the spec's scripts/)

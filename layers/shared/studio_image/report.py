@@ -1,78 +1,18 @@
-"""The check report and its renderings: text, JSON, Markdown, HTML, SARIF 2.1.0 and JUnit XML."""
+"""The check report's renderings: text, JSON, Markdown, HTML, SARIF 2.1.0 and JUnit XML. (The
+judging that makes the report is `rules.judging`.)"""
 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from html import escape
 from xml.etree import ElementTree as ET
 
-from pydantic import BaseModel, field_serializer
-
 from . import __version__
-from .appconfig import AppImageConfig, FileSystemConfig, derive_app_image_config
-from .facts import Facts, KernelSpec, UserInfo
+from .appconfig import FileSystemConfig
 from .findings import Finding, Profile, Severity
-from .inventory import Inventory, LayerInfo, Sizes
-from .policy import Policy
-from .rules import RULES, evaluate, home_mount, rules_for
-from .rules.checks import human_bytes, plural
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-
-
-class Report(BaseModel):
-    image: str
-    digest: str | None
-    profile: Profile
-    platform: str
-    verdict: Verdict
-    findings: list[Finding]
-    rules_checked: list[str]
-    sizes: Sizes
-    kernels: list[KernelSpec]  # every kernel the image offers, named as SageMaker looks them up
-    user: UserInfo
-    app_image_config: AppImageConfig | None  # what registration will create; None: not a Studio app
-    layers: list[LayerInfo]
-    files: int
-
-    @field_serializer("app_image_config")
-    def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:
-        return self.app_image_config_fields()
-
-    def app_image_config_fields(self) -> dict[str, object] | None:
-        """CreateAppImageConfig's fields (name aside), spelled as the API spells them."""
-        config = self.app_image_config
-        return config.model_dump(by_alias=True, exclude_none=True) if config else None
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == Severity.ERROR]
-
-
-def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
-    policy = policy or Policy()
-    facts = Facts(inventory, home_mount(profile, policy))
-    findings = evaluate(inventory, profile, policy, facts)
-    failed = any(f.severity == Severity.ERROR for f in findings)
-    return Report(
-        image=inventory.reference,
-        digest=inventory.digest,
-        profile=profile,
-        platform=str(inventory.platform),
-        verdict=Verdict.FAIL if failed else Verdict.PASS,
-        findings=findings,
-        rules_checked=[r.id for r in rules_for(profile)],
-        sizes=inventory.sizes,
-        kernels=facts.kernels,
-        user=facts.user,
-        app_image_config=derive_app_image_config(profile, facts, policy),
-        layers=inventory.layers,
-        files=len(inventory.files),
-    )
+from .rules import RULES
+from .rules.judging import Report
+from .units import human_bytes, plural
 
 
 def render_json(report: Report) -> str:

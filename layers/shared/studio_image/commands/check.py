@@ -18,9 +18,10 @@ from ..errors import StudioImageError
 from ..findings import Profile
 from ..oci import Descriptor, Platform
 from ..policy import Policy, load_policy
-from ..report import RENDERERS, Verdict, build_report
-from ..rules.checks import human_bytes
+from ..report import RENDERERS
+from ..rules.judging import Verdict, build_report
 from ..sources import SourceOptions, open_source
+from ..units import human_bytes
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
