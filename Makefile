@@ -38,6 +38,7 @@ demo: $(STAMP)
 
 bench: dev
 	$(BIN)/python benchmarks/scan_throughput.py
+	$(BIN)/python benchmarks/sbom_capture.py
 	$(BIN)/python benchmarks/rule_evaluation.py
 	$(BIN)/python benchmarks/sandbox_e2e.py
 

@@ -102,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     check.add_argument("--format", choices=sorted(RENDERERS), default="text")
     check.add_argument("--policy", type=Path, help="policy file (YAML or JSON)")
+    check.add_argument("--sbom", type=Path, metavar="FILE", help="write the image's SBOM (CycloneDX JSON)")
     check.add_argument("--no-cache", action="store_true", help="read every layer, cache nothing")
     check.add_argument("--cache-dir", type=Path, default=None, help="layer scan cache directory")
     check.add_argument("--creds", metavar="USER:PASSWORD", help="registry credentials")
@@ -170,6 +171,10 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if progress:
             progress.finish()
     report = build_report(inventory, profile, policy)
+    if args.sbom:
+        from .sbom import build_sbom, write_sbom  # CycloneDX is loaded only when asked for
+
+        write_sbom(build_sbom(inventory), args.sbom)
     out.write(RENDERERS[args.format](report) + "\n")
     return EXIT_PASS if report.verdict == Verdict.PASS else EXIT_FAIL
 
