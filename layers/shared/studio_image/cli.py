@@ -31,6 +31,7 @@ from .policy import Policy, load_policy
 from .report import RENDERERS, Verdict, build_report
 from .rules.checks import human_bytes
 from .sources import SourceOptions, open_source
+from .vulnerabilities import check_source, with_gate
 
 EXIT_PASS, EXIT_FAIL, EXIT_UNREADABLE = 0, 1, 2
 
@@ -167,10 +168,15 @@ def check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         with open_source(args.image, options) as source:
             inventory = inspect_image(source, platform=platform, cache=cache, progress=progress)
+            gated = policy.vulnerabilities and check_source(
+                source, inventory.manifest_digest, policy.vulnerabilities
+            )
     finally:
         if progress:
             progress.finish()
     report = build_report(inventory, profile, policy)
+    if gated:
+        report = with_gate(report, gated)
     if args.sbom:
         from .sbom import build_sbom, write_sbom  # CycloneDX is loaded only when asked for
 

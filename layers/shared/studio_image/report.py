@@ -16,6 +16,7 @@ from .inventory import Inventory, LayerInfo, Sizes
 from .policy import Policy
 from .rules import RULES, evaluate, home_mount, rules_for
 from .rules.checks import human_bytes
+from .vulnerabilities import VulnerabilityReport
 
 
 class Verdict(StrEnum):
@@ -37,6 +38,7 @@ class Report(BaseModel):
     app_image_config: AppImageConfig | None  # what registration will create; None: not a Studio app
     layers: list[LayerInfo]
     files: int
+    vulnerabilities: VulnerabilityReport | None = None  # None: the policy sets no vulnerability gate
 
     @field_serializer("app_image_config")
     def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:
@@ -93,6 +95,7 @@ def render_text(report: Report) -> str:
         f"  user      {who}",
         f"  kernels   {kernels}",
         f"  registers {describe_app_image_config(report)}",
+        *([f"  vulns     {report.vulnerabilities.summary()}"] if report.vulnerabilities else []),
         "",
     ]
     if report.findings:
