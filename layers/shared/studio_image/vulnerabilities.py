@@ -48,6 +48,19 @@ DONE = frozenset({ScanStatus.COMPLETE, ScanStatus.ACTIVE})  # findings are final
 WAITING = frozenset({ScanStatus.IN_PROGRESS, ScanStatus.PENDING})  # worth another look
 
 
+class ScanWatch(BaseModel):
+    """The pipeline's watch of ECR's scan, placed at `$.vulnerability_scan` by the state machine."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: ScanStatus
+    description: str = ""
+    started: bool = False  # the pipeline called StartImageScan
+    looks: int = 1
+    waited_seconds: int = 0
+    done: bool = False  # no more looks: the scan ended, or wait_seconds passed
+
+
 class Ignore(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -59,7 +72,7 @@ class Ignore(BaseModel):
 class VulnerabilityPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fail_on: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] | None = "CRITICAL"
+    fail_on: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW"] | None = None  # None: no threshold
     ignore: list[Ignore] = Field(default_factory=list)
     require_scan: bool = False
     wait_seconds: int = Field(default=600, ge=0, le=86_400)
@@ -217,7 +230,8 @@ def with_gate(report: Report, result: GateResult) -> Report:
     failed = report.verdict == Verdict.FAIL or any(f.severity == Severity.ERROR for f in findings)
     return report.model_copy(
         update={
-            "findings": [*report.findings, *findings],
+            # errors first, as the rules sort theirs (a notification lists the first few)
+            "findings": sorted([*report.findings, *findings], key=lambda f: f.severity != Severity.ERROR),
             "rules_checked": [*report.rules_checked, RULE],
             "vulnerabilities": section,
             "verdict": Verdict.FAIL if failed else Verdict.PASS,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..findings import Finding
 from ..report import Verdict
+from ..vulnerabilities import ScanWatch
 from .config import Binding
 from .signatures import SignatureMatch
 
@@ -154,6 +155,7 @@ class Evaluation(_Model):
     report_uri: str
     report_markdown_uri: str
     app_image_config: dict[str, Any] | None = None  # CreateAppImageConfig's fields, sans name
+    sbom_uri: str | None = None  # CycloneDX JSON, beside the report
 
 
 class Registration(_Model):
@@ -216,6 +218,7 @@ class RunState(_Model):
     attached: list[AttachedTo] | None = None
     canary: Canary | None = None
     retired: Retired | None = None
+    vulnerability_scan: ScanWatch | None = None
     error: StepError | None = None
 
 

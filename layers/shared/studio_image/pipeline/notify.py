@@ -191,6 +191,7 @@ def body(state: RunState, outcome: Outcome) -> str:
             f"Report: {evaluation.report_markdown_uri}",
             f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
             f"Report (JSON): {evaluation.report_uri}",
+            *([f"SBOM (CycloneDX): {evaluation.sbom_uri}"] if evaluation.sbom_uri else []),
         ]
     lines += [
         "",

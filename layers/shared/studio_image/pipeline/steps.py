@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..aws.ecr import Ecr
+from ..aws.ecr_scanning import EcrScanning
 from ..aws.logs import Logs
 from ..aws.sagemaker import SageMaker, split_version_arn
 from ..aws.storage import Bucket, Table, Topic, read_parameter
@@ -30,6 +31,7 @@ from ..errors import (
 from ..oci import FOREIGN_LAYER_TYPES, IMAGE_CONFIG_TYPES, Descriptor, ImageConfig, Manifest, Platform
 from ..policy import Policy
 from ..report import build_report, render_json, render_markdown
+from ..sbom import build_sbom, render_cyclonedx
 from ..scan.layer import scan_layer as scan_blob
 from ..scan.models import LayerScan
 from ..scan.tar import ScanLimits
@@ -66,6 +68,7 @@ from .models import (
 from .records import Claims, DomainLock, TableLayerCache
 from .settings import Settings, load_settings
 from .signatures import known_failures, match_lines
+from .vulnerability_scan import gate_report
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
 MANAGED_BY = "studio-image-pipeline"
@@ -337,7 +340,11 @@ def evaluate(state: RunState, svc: Services) -> RunState:
             results[layer.index] = (scan, outcome.cached)
     inventory = assemble_inventory(ecr_uri(pushed), stored.resolved(), Platform(), results, problems)
     report = build_report(inventory, job.binding.profile, _policy(job))
+    if job.binding.policy.vulnerabilities:
+        watch, scanning = state.vulnerability_scan, EcrScanning(svc.ecr)
+        report = gate_report(report, job.binding.policy.vulnerabilities, watch, pushed, scanning)
     prefix = image_prefix(pushed)
+    sbom = render_cyclonedx(build_sbom(inventory)).encode()
     errors = len(report.errors)
     state.evaluation = Evaluation(
         verdict=report.verdict,
@@ -350,6 +357,7 @@ def evaluate(state: RunState, svc: Services) -> RunState:
             prefix + "report.md", render_markdown(report).encode(), "text/markdown"
         ),
         app_image_config=report.app_image_config_fields(),
+        sbom_uri=svc.bucket.put(prefix + "sbom.cdx.json", sbom, "application/vnd.cyclonedx+json"),
     )
     return state
 
