@@ -53,6 +53,7 @@ demo: $(SANDBOX_STAMP)
 bench: dev
 	$(BIN)/python benchmarks/scan_throughput.py
 	$(BIN)/python benchmarks/many_entries.py
+	$(BIN)/python benchmarks/sbom_capture.py
 	$(BIN)/python benchmarks/rule_evaluation.py
 	$(BIN)/python benchmarks/sandbox_e2e.py
 	$(BIN)/python benchmarks/cli_startup.py

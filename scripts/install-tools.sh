@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # System tools the tests use to build and serve real images: umoci, skopeo, the Docker
-# distribution registry, htpasswd (for its Basic auth), pigz (for the benchmark baseline), and
-# Chromium (the HTML report is tested in it, driven by Playwright).
+# distribution registry, htpasswd (for its Basic auth), pigz (for the benchmark baseline),
+# Chromium (the HTML report is tested in it, driven by Playwright), and mmdebstrap and rpm
+# (rpmbuild) for the SBOM tests' real package databases.
 # Tests that need them are marked `tools` and are skipped, with the reason, where they are missing.
 set -euo pipefail
 missing=()
 for pair in umoci:umoci skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils pigz:pigz \
-  chromium:chromium; do
+  chromium:chromium mmdebstrap:mmdebstrap rpmbuild:rpm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

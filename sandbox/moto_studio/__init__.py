@@ -5,6 +5,7 @@ both serve them.
 - SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
   and apps (moto_studio.sagemaker), validated against botocore's service model.
 - ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
+- ECR scanning: scan on push, results an image's label chooses, paged findings (moto_studio.scanning).
 - Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
@@ -29,6 +30,7 @@ from .ecr import StudioEcrBackend, StudioEcrResponse
 from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
+from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
 __all__ = ["install", "register_handler", "settings"]
@@ -61,6 +63,9 @@ def install() -> None:
         )
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
         _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
+        ECRBackend._moto_describe_image_scan_findings = ECRBackend.describe_image_scan_findings  # type: ignore[attr-defined]
+        _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings"})
+        _graft(ECRResponse, StudioScanResponse, {"describe_image_scan_findings"})
         LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})

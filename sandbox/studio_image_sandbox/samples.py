@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from moto_studio.sagemaker.models import START_FAILURE_LABEL
+from moto_studio.scanning import SCAN_RESULT_LABEL
 
 from .ocibuild import ImageSpec, Layer, build_image
 
@@ -183,6 +184,17 @@ IMPORT_CRASH = [
 ]
 
 
+XZ_BACKDOOR = {  # a finding in botocore's ecr ImageScanFinding shape, as basic scanning reports it
+    "name": "CVE-2024-3094",
+    "uri": "https://security-tracker.debian.org/tracker/CVE-2024-3094",
+    "severity": "CRITICAL",
+    "attributes": [
+        {"key": "package_name", "value": "xz-utils"},
+        {"key": "package_version", "value": "5.6.0-0.2"},
+    ],
+}
+
+
 SAMPLES = [
     _sample("datascience", "kernel-gateway", "pass", "a compliant KernelGateway image"),
     _sample("arm64-only", "kernel-gateway", "fail", "built on an arm64 laptop", architecture="arm64"),
@@ -221,6 +233,13 @@ SAMPLES = [
         "pass",
         "passes every check, then its kernel dies on import: the canary start catches it",
         labels={START_FAILURE_LABEL: json.dumps(IMPORT_CRASH)},
+    ),
+    _sample(
+        "cve-xz",
+        "kernel-gateway",
+        "fail",
+        "passes every check, but ECR's scan finds a critical CVE in xz-utils",
+        labels={SCAN_RESULT_LABEL: json.dumps({"findings": [XZ_BACKDOOR]})},
     ),
     _sample("jupyterlab", "jupyterlab", "pass", "a compliant JupyterLab image"),
     _sample("jupyterlab-root", "jupyterlab", "fail", "runs as root", user="root"),

@@ -62,6 +62,11 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
             "attach": {"user_profiles": ["alice"]},
             "canary": {"user_profile": "alice", "budget_seconds": 120},
         },
+        {  # gated on ECR's scan (the sandbox's images choose their scan result by a label)
+            "match": "studio/cve-*",
+            "profile": "kernel-gateway",
+            "policy": {"vulnerabilities": {"fail_on": "CRITICAL", "require_scan": True, "wait_seconds": 30}},
+        },
         {
             "match": "studio/*",
             "profile": "kernel-gateway",

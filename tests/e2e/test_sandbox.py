@@ -73,6 +73,7 @@ def test_the_demo_gives_every_sample_its_verdict_and_attaches_only_what_passes(s
     assert "(reserved-path)" in refused["studio/opt-ml:1.0"]
     assert "(owner-id-range)" in refused["studio/uid-70000:1.0"]
     assert "(kernelspec-invalid)" in refused["studio/kernel-gone:1.0"]
+    assert "(vulnerability)" in refused["studio/cve-xz:1.0"]
     crashed = next(row for row in rows if row["image"] == "studio/crashes-at-start:1.0")
     assert crashed["notification"].endswith("v1: python-traceback; rolled back")
 

@@ -19,6 +19,7 @@ from studio_image.pipeline.stages import (
     register,
     retire,
     scan_layer,
+    watch_vulnerability_scan,
 )
 from studio_image.pipeline.state import RunRecord
 from studio_image_sandbox.stack import ROOT, load_template
@@ -95,13 +96,20 @@ def statements():
                 yield logical, statement
 
 
+SCAN_READERS = {"EvaluateFunction", "WatchVulnerabilityScanFunction"}
+
+
 def test_no_function_policy_grants_a_wildcard_action_or_resource():
     found = list(statements())
     assert len(found) >= 15
     for logical, statement in found:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in a for a in actions), (logical, actions)
-        assert statement["Resource"] != "*", logical
+        # Amazon Inspector's ListFindings supports no resource-level permissions (the Service
+        # Authorization Reference lists none); ECR's enhanced scan findings need it, in the two
+        # functions that read them.
+        reads_enhanced_findings = actions == ["inspector2:ListFindings"] and logical in SCAN_READERS
+        assert statement["Resource"] != "*" or reads_enhanced_findings, logical
 
 
 @pytest.mark.parametrize(
@@ -110,6 +118,8 @@ def test_no_function_policy_grants_a_wildcard_action_or_resource():
         ("RegisterFunction", "sagemaker:CreateImage", ":image/${ImageNamePrefix}*"),
         ("AttachFunction", "sagemaker:UpdateDomain", ":domain/${DomainId}"),
         ("ResolveFunction", "ecr:BatchGetImage", ":repository/${RepositoryPrefix}*"),
+        ("WatchVulnerabilityScanFunction", "ecr:StartImageScan", ":repository/${RepositoryPrefix}*"),
+        ("EvaluateFunction", "ecr:DescribeImageScanFindings", ":repository/${RepositoryPrefix}*"),
     ],
 )
 def test_mutations_are_scoped_to_the_managed_names(function, action, scope):
@@ -131,6 +141,7 @@ def test_pass_role_is_only_the_image_role_and_only_to_sagemaker():
 # The model each Task's handler parses its input into: the ASL's Parameters must hand it exactly
 # these fields, taken from paths of the run's record.
 TASK_INPUTS = {
+    "WatchVulnerabilityScan": watch_vulnerability_scan.WatchScanInput,
     "Evaluate": evaluate.EvaluateInput,
     "Register": register.RegisterInput,
     "CheckVersion": register.CheckVersionInput,

@@ -137,3 +137,7 @@ class CanaryFailed(PipelineError):
 
 class AttachVerificationFailed(PipelineError):
     """Reading the settings back after an update did not show the image attached."""
+
+
+class OutputUnwritable(StudioImageError):
+    """A file the CLI was asked to write (an SBOM) could not be written."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import PolicyInvalid, validation_problems
 from .facts import rstudio_version
 from .findings import Finding, Profile, Severity
+from .vulnerabilities import VulnerabilityPolicy
 
 GB = 1000**3  # Studio's limits are decimal gigabytes, as `docker image ls` shows sizes
 
@@ -44,6 +45,7 @@ class Policy(BaseModel):
     suppress: list[Suppression] = Field(default_factory=list)
     # kernel names to register, in order (an AppImageConfig takes at most five)
     kernels: list[str] = Field(default_factory=list, max_length=5)
+    vulnerabilities: VulnerabilityPolicy | None = None  # None: no vulnerability gate
 
     @field_validator("reserved_paths", "required_paths", "mount_path")
     @classmethod

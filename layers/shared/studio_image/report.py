@@ -34,6 +34,7 @@ def render_text(report: Report) -> str:
         f"  user      {who}",
         f"  kernels   {kernels}",
         f"  registers {describe_app_image_config(report)}",
+        *([f"  vulns     {report.vulnerabilities.summary()}"] if report.vulnerabilities else []),
         "",
     ]
     if report.findings:

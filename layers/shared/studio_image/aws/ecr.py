@@ -35,6 +35,10 @@ class Ecr:
     def __init__(self, client: Any = None, region: str | None = None) -> None:
         self._client = client or boto3.client("ecr", region_name=region)
 
+    @property
+    def client(self) -> Any:
+        return self._client
+
     def _call(self, what: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         return call(self._client, operation, what, _ERRORS, unavailable=RegistryUnavailable, **kwargs)
 

@@ -22,6 +22,7 @@ from ..report import RENDERERS
 from ..rules.judging import Verdict, build_report
 from ..sources import SourceOptions, open_source
 from ..units import human_bytes
+from ..vulnerabilities import check_source, with_gate
 
 EXIT_PASS, EXIT_FAIL = 0, 1
 
@@ -88,6 +89,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--policy", type=Path, help="policy file (YAML or JSON)")
+    parser.add_argument("--sbom", type=Path, metavar="FILE", help="write the image's SBOM (CycloneDX JSON)")
     parser.add_argument("--no-cache", action="store_true", help="read every layer, cache nothing")
     parser.add_argument("--cache-dir", type=Path, default=None, help="layer scan cache directory")
     parser.add_argument("--creds", metavar="USER:PASSWORD", help="registry credentials")
@@ -113,9 +115,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_source(args.image, options) as source:
             inventory = inspect_image(source, platform=platform, cache=cache, progress=progress)
+            gated = policy.vulnerabilities and check_source(
+                source, inventory.manifest_digest, policy.vulnerabilities
+            )
     finally:
         if progress:
             progress.finish()
     report = build_report(inventory, profile, policy)
+    if gated:
+        report = with_gate(report, gated)
+    if args.sbom:
+        from ..sbom import build_sbom, write_sbom  # CycloneDX is loaded only when asked for
+
+        write_sbom(build_sbom(inventory), args.sbom)
     sys.stdout.write(RENDERERS[args.format](report) + "\n")
     return EXIT_PASS if report.verdict == Verdict.PASS else EXIT_FAIL

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..findings import Finding
 from ..oci import Descriptor
 from ..rules.judging import Verdict
+from ..vulnerabilities import ScanStatus
 from .config import Binding
 from .signatures import SignatureMatch
 
@@ -126,6 +127,18 @@ class LayerOutcome(StateModel):
     problem: str | None = None  # why the layer could not be read: becomes a finding
 
 
+class ScanWatch(StateModel):
+    """The watch of ECR's scan of the pushed digest, at `$.vulnerability_scan`: WatchVulnerabilityScan
+    writes one look at a time; for a binding with no gate the state machine writes NOT_WATCHED."""
+
+    status: ScanStatus
+    description: str = ""
+    started: bool = False  # the pipeline called StartImageScan
+    looks: int = 1
+    waited_seconds: int = 0
+    done: bool = False  # no more looks: the scan ended, or wait_seconds passed
+
+
 class Evaluation(StateModel):
     verdict: Verdict
     errors: int
@@ -136,6 +149,7 @@ class Evaluation(StateModel):
     report_markdown_uri: str
     report_html_uri: str | None = None  # the page a person reads, beside the Markdown
     app_image_config: dict[str, Any] | None = None  # CreateAppImageConfig's fields, sans name
+    sbom_uri: str | None = None  # CycloneDX JSON, beside the report
     # Decided here when the run ends with the checks: refused, or passed and not to be registered.
     outcome: Outcome | None = None
 

@@ -173,6 +173,7 @@ def body(state: RunRecord, outcome: Outcome) -> str:
             f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
             *([f"Report (HTML): {evaluation.report_html_uri}"] if evaluation.report_html_uri else []),
             f"Report (JSON): {evaluation.report_uri}",
+            *([f"SBOM (CycloneDX): {evaluation.sbom_uri}"] if evaluation.sbom_uri else []),
         ]
     lines += [
         "",

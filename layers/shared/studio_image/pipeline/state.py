@@ -1,8 +1,8 @@
 """The run's state, as the ASL lays it out. It starts as the execution's ARN and the event
 (`RunStart`); each state is handed only what it needs (the ASL's `Parameters`) and returns only what
 it decided, which the ASL places at the state's own path (`ResultPath`): `$.resolved`, `$.scans`,
-`$.evaluation`, `$.registration`, `$.attached`, `$.canary`, `$.retired`, and a caught error at
-`$.error`. Notify reads the whole record (`RunRecord`)."""
+`$.vulnerability_scan`, `$.evaluation`, `$.registration`, `$.attached`, `$.canary`, `$.retired`,
+and a caught error at `$.error`. Notify reads the whole record (`RunRecord`)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .models import (
     Pushed,
     Registration,
     Retired,
+    ScanWatch,
     Skip,
     StateModel,
     StepError,
@@ -61,6 +62,7 @@ class RunRecord(RunStart):
 
     resolved: Resolved | None = None
     scans: list[LayerOutcome] | None = None
+    vulnerability_scan: ScanWatch | None = None
     evaluation: Evaluation | None = None
     registration: Registration | None = None
     attached: Attachment | None = None

@@ -12,6 +12,7 @@ from ..facts import Facts, KernelSpec, UserInfo
 from ..findings import Finding, Profile, Severity
 from ..inventory import Inventory, LayerInfo, Sizes
 from ..policy import Policy
+from ..vulnerabilities import VulnerabilityReport
 from . import evaluate, home_mount, rules_for
 
 
@@ -34,6 +35,7 @@ class Report(BaseModel):
     app_image_config: AppImageConfig | None  # what registration will create; None: not a Studio app
     layers: list[LayerInfo]
     files: int
+    vulnerabilities: VulnerabilityReport | None = None  # None: the policy sets no vulnerability gate
 
     @field_serializer("app_image_config")
     def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:

@@ -1,7 +1,7 @@
 """A streaming tar header parser: ustar, GNU long names and links, PAX headers. Never extracts.
 
 File data is skipped unless the path is one of the small files rules read (`CAPTURE`), whose text
-is kept up to `ScanLimits.capture_bytes`.
+is kept up to `ScanLimits.capture_bytes`, or a package database the SBOM reads (`packages.py`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
 from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry
+from .packages import capture_size, capture_text
 from .paths import normalize, parent
 from .streams import CHUNK, DECOMPRESSION_ERRORS, Readable
 
@@ -51,6 +52,7 @@ class ScanLimits:
     max_entries: int = 2_000_000
     max_header_bytes: int = 1 << 20  # one PAX header or GNU long name
     capture_bytes: int = 64 << 10
+    package_bytes: int = 256 << 20  # package databases kept for the SBOM, per layer; 0: keep none
 
 
 @dataclass
@@ -61,6 +63,7 @@ class TarContents:
     contents: dict[str, str] = field(default_factory=dict)
     anomalies: list[Anomaly] = field(default_factory=list)
     size: int = 0  # uncompressed bytes, to the end of the stream
+    package_bytes: int = 0  # captured for the SBOM
 
 
 class _Feed:
@@ -249,6 +252,12 @@ def scan_tar(stream: Readable, name: str, limits: ScanLimits) -> TarContents:
             link = normalize(link)[0]
         if kind == FILE and real_size <= limits.capture_bytes and CAPTURE.fullmatch(path):
             out.contents[path] = feed.take(data_size)[:size].decode("utf-8", "replace")
+        elif kind == FILE and limits.package_bytes and (keep := capture_size(path, size)):
+            out.package_bytes += keep
+            if out.package_bytes > limits.package_bytes:
+                raise LayerLimitExceeded(f"{name}: more than {limits.package_bytes} bytes of package data")
+            out.contents[path] = capture_text(path, feed.take(keep))
+            feed.skip(data_size - keep)
         else:
             feed.skip(data_size)
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
