@@ -6,6 +6,7 @@ missing=()
 for pair in umoci:umoci skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils pigz:pigz; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+"$(dirname "$0")/fetch-go-tar-corpus.sh"  # Go's archive/tar corpus: the tar reader's reference
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "install these packages first: ${missing[*]} (apt-get install -y ${missing[*]})" >&2

@@ -100,7 +100,7 @@ def test_small_files_rules_read_are_captured_and_others_are_not():
         Layer()
         .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
         .file("usr/local/share/jupyter/kernels/py/kernel.json", kernel)
-        .file("opt/conda/envs/a/share/jupyter/kernels/b/kernel.json", "x" * (70 << 10))  # over the cap
+        .file("opt/conda/envs/a/share/jupyter/kernels/b/kernel.json", "x" * ((1 << 20) + 1))  # over the cap
         .file("etc/shadow", "root:*:::\n")
     )
     scan = scan_tar_layer(layer)
