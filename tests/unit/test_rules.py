@@ -418,3 +418,17 @@ def test_a_policy_regrades_and_suppresses_by_rule_id(check):
         ("mount-path-shadowed", "error", "/home/sagemaker-user"),
         ("reserved-path", "error", "/opt/ml/a"),
     ]
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        (Layer().dir("srv").symlink("opt", "/srv"), Layer().file("srv/ml/x", b"m")),  # written at the target
+        (Layer().dir("srv").symlink("opt", "/srv"), Layer().file("opt/ml/x", b"m")),  # written through it
+    ],
+    ids=["target-then-seen-through-symlink", "written-through-symlinked-parent"],
+)
+def test_a_reserved_path_reached_through_a_symlinked_parent_is_an_error(check, layers):
+    # Given /opt -> /srv, and a file the container sees at /opt/ml/x
+    # Then reserved-path fires, naming where the file is stored
+    assert hits(check(*layers), "reserved-path") == [("error", "/srv/ml/x")]

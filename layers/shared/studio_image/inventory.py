@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .oci import ImageConfig, Platform
 from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
-from .scan.paths import parent
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
+MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
 
 
 class Node(NamedTuple):
@@ -19,49 +19,147 @@ class Node(NamedTuple):
     layer: int  # index of the layer that wrote it
 
 
+class _Vertex:
+    """One name in the tree: the node written there (None for a directory no layer listed), and
+    its children if it is a directory. A tree, not a dict of full paths, so that memory grows with
+    the names in the input, never with the square of a path's depth."""
+
+    __slots__ = ("children", "node")
+
+    def __init__(self, node: Node | None, directory: bool) -> None:
+        self.node = node
+        self.children: dict[str, _Vertex] | None = {} if directory else None
+
+
 class Filesystem:
-    """The final filesystem: whiteouts delete, opaque markers clear, later entries replace."""
+    """The final filesystem, built as containerd applies layers: entries in order, each written
+    where its parent directory resolves to through symlinks already there (clamped at the root),
+    whiteouts and opaque markers first, a hardlink a copy of its target's inode when it is made."""
 
     def __init__(self) -> None:
-        self.nodes: dict[str, Node] = {}
-        self._children: dict[str, set[str]] = {}  # every known directory path -> child paths
+        self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
+        self.contents: dict[str, str] = {}  # captured text of small files, by final path
+        self._root = _Vertex(None, True)
+        self._generation = 0  # changes whenever a change could alter how a parent resolves
+        self._last_parent: tuple[str, int, _Vertex, str] | None = None
 
     def apply(self, scan: LayerScan, layer: int) -> None:
         # A layer's whiteouts hide only what lower layers wrote, so they go first.
         for directory in scan.opaque_dirs:
-            self._remove_below(directory)
+            vertex, _ = self._walk(directory, create=True)
+            if vertex.children:
+                for child in list(vertex.children.values()):
+                    self._drop(child)
+                vertex.children.clear()
+                self._generation += 1
         for path in scan.whiteouts:
-            self._remove(path)
-        nodes, children = self.nodes, self._children
+            folder, name = path.rsplit("/", 1)
+            vertex, _ = self._walk(folder, create=True)
+            if vertex.children and name in vertex.children:
+                self._drop(vertex.children.pop(name))
+                self._generation += 1
         for entry in scan.entries:
-            if entry.path not in nodes:
-                self._link(entry.path)
-            if entry.kind != DIR and entry.path in children:  # over a directory, listed or implied
-                self._remove_below(entry.path)
-            nodes[entry.path] = Node(entry, layer)
+            self._write(entry, layer, scan.contents.get(entry.path))
 
-    def _link(self, path: str) -> None:
-        while path != "/":
-            up = parent(path)
-            siblings = self._children.setdefault(up, set())
-            if path in siblings:
+    def _write(self, entry: Entry, layer: int, text: str | None) -> None:
+        folder, name = entry.path.rsplit("/", 1)
+        if not name:
+            return  # the root itself: containerd skips it
+        cached = self._last_parent
+        if cached and cached[0] == folder and cached[1] == self._generation:
+            parent_vertex, parent_path = cached[2], cached[3]
+        else:
+            parent_vertex, parent_path = self._walk(folder, create=True)
+            self._last_parent = (folder, self._generation, parent_vertex, parent_path)
+        children = parent_vertex.children
+        assert children is not None
+        path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
+        if path != entry.path:
+            entry = entry._replace(path=path)
+        existing = children.get(name)
+        if existing is not None:
+            merge = entry.kind == DIR and existing.children is not None
+            if merge:
+                existing.node = Node(entry, layer)
+                self.nodes[path] = existing.node
                 return
-            siblings.add(path)
-            if len(siblings) > 1:  # `up` had children before, so it is linked already
-                return
-            path = up
+            self._drop(existing)
+            self._generation += 1
+        if entry.kind == HARDLINK:
+            entry, text = self._inode(entry)
+        vertex = _Vertex(Node(entry, layer), entry.kind == DIR)
+        children[name] = vertex
+        self.nodes[path] = vertex.node  # type: ignore[assignment]
+        if text is not None:
+            self.contents[path] = text
+        if entry.kind == SYMLINK:
+            self._generation += 1
 
-    def _remove(self, path: str) -> None:
-        self.nodes.pop(path, None)
-        self._children.get(parent(path), set()).discard(path)
-        self._remove_below(path)
+    def _inode(self, entry: Entry) -> tuple[Entry, str | None]:
+        """A hardlink shares its target's inode as it is now: later changes to the target's path do
+        not reach it. To a symlink it is a symlink; to a missing target it stays as written."""
+        folder, name = entry.link.rsplit("/", 1)
+        vertex, folder_path = self._walk(folder, create=False)
+        target = vertex.children.get(name) if vertex.children is not None else None
+        if target is None or target.node is None or target.children is not None:
+            return entry, None
+        found = target.node.entry
+        target_path = f"{folder_path.rstrip('/')}/{name}"
+        if found.kind == SYMLINK:
+            return found._replace(path=entry.path), None
+        copied = entry._replace(
+            size=found.size, mode=found.mode, uid=found.uid, gid=found.gid, link=target_path
+        )
+        return copied, self.contents.get(target_path)
 
-    def _remove_below(self, path: str) -> None:
-        stack = [path]
+    def _drop(self, vertex: _Vertex) -> None:
+        """Forget a vertex and everything below it."""
+        stack = [vertex]
         while stack:
-            for child in self._children.pop(stack.pop(), ()):
-                self.nodes.pop(child, None)
-                stack.append(child)
+            current = stack.pop()
+            if current.node is not None:
+                path = current.node.entry.path
+                if self.nodes.get(path) is current.node:
+                    del self.nodes[path]
+                    self.contents.pop(path, None)
+            if current.children:
+                stack.extend(current.children.values())
+
+    def _walk(self, path: str, *, create: bool) -> tuple[_Vertex, str]:
+        """The directory `path` names, following every symlink on the way within the root, as
+        containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll)
+        or end the walk at the deepest one found. Returns the vertex and its path."""
+        pending = [part for part in reversed(path.split("/")) if part and part != "."]
+        stack: list[tuple[_Vertex, str]] = [(self._root, "")]
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if len(stack) > 1:
+                    stack.pop()
+                continue
+            vertex, _ = stack[-1]
+            children = vertex.children
+            assert children is not None
+            child = children.get(part)
+            if child is not None and child.node is not None and child.node.entry.kind == SYMLINK:
+                hops += 1
+                if hops <= MAX_APPLY_HOPS:
+                    target = child.node.entry.link
+                    if target.startswith("/"):
+                        del stack[1:]
+                    pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
+                    continue
+            if child is None or child.children is None:
+                if not create:
+                    return _Vertex(None, False), ""
+                if child is not None:  # a file in the way: containerd fails here; we make the directory
+                    self._drop(child)
+                    self._generation += 1
+                child = _Vertex(None, True)
+                children[part] = child
+            stack.append((child, part))
+        return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -69,57 +167,70 @@ class Filesystem:
     def get(self, path: str) -> Node | None:
         return self.nodes.get(path)
 
+    def _vertex(self, path: str) -> _Vertex | None:
+        """The vertex at `path` as written, following no symlink."""
+        vertex = self._root
+        for part in path.split("/"):
+            if not part:
+                continue
+            if vertex.children is None or part not in vertex.children:
+                return None
+            vertex = vertex.children[part]
+        return vertex
+
     def is_dir(self, path: str) -> bool:
         """A directory listed in a layer, or implied by the paths below it."""
-        node = self.nodes.get(path)
-        return node.entry.kind == DIR if node else path in self._children
+        vertex = self._vertex(path)
+        return vertex is not None and vertex.children is not None
 
     def under(self, root: str) -> Iterator[Node]:
-        """Every node at or below `root` (not following symlinks), in no particular order."""
-        if root in self.nodes:
-            yield self.nodes[root]
-        stack = [root]
+        """Every node at or below `root` as the container sees it: the directories above `root`
+        resolved through symlinks, nothing below it followed. In no particular order."""
+        folder, _, name = root.rstrip("/").rpartition("/")
+        resolved = self.resolve(folder) if folder else "/"
+        vertex = self._vertex(f"{resolved.rstrip('/')}/{name}") if resolved else None
+        stack = [vertex] if vertex is not None else []
         while stack:
-            for child in self._children.get(stack.pop(), ()):
-                if child in self.nodes:
-                    yield self.nodes[child]
-                stack.append(child)
+            current = stack.pop()
+            if current.node is not None:
+                yield current.node
+            if current.children:
+                stack.extend(current.children.values())
 
     def resolve(self, path: str) -> str | None:
         """The path that `path` names once every symlink along it is followed, as the kernel would
         resolve it in the running container; None if it does not exist or loops."""
-        pending = [part for part in path.split("/") if part]
-        current = "/"
+        pending = [part for part in reversed(path.split("/")) if part and part != "."]
+        stack: list[tuple[_Vertex, str]] = [(self._root, "")]
         hops = 0
         while pending:
-            part = pending.pop(0)
+            part = pending.pop()
+            vertex = stack[-1][0]
+            if vertex.children is None:
+                return None  # a file in the middle of a path, even before ".."
             if part == "..":
-                current = parent(current)
+                if len(stack) > 1:
+                    stack.pop()
                 continue
-            candidate = f"{current.rstrip('/')}/{part}"
-            node = self.nodes.get(candidate)
-            if node is not None and node.entry.kind == SYMLINK:
+            child = vertex.children.get(part)
+            if child is None:
+                return None
+            if child.node is not None and child.node.entry.kind == SYMLINK:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = node.entry.link
-                current = "/" if target.startswith("/") else current
-                pending[:0] = [p for p in target.split("/") if p and p != "."]
+                target = child.node.entry.link
+                if target.startswith("/"):
+                    del stack[1:]
+                pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
                 continue
-            if node is None and candidate not in self._children:
-                return None
-            if pending and not self.is_dir(candidate):
-                return None  # a file in the middle of a path
-            current = candidate
-        return current
+            stack.append((child, part))
+        return "/" + "/".join(name for _, name in stack[1:])
 
     def lookup(self, path: str) -> Node | None:
-        """The node `path` resolves to, through symlinks and to a hardlink's target."""
+        """The node `path` resolves to, through symlinks (a hardlink carries its target's inode)."""
         resolved = self.resolve(path)
-        node = self.nodes.get(resolved) if resolved else None
-        if node is not None and node.entry.kind == HARDLINK:
-            node = self.nodes.get(node.entry.link, node)
-        return node
+        return self.nodes.get(resolved) if resolved else None
 
 
 class LayerInfo(BaseModel):
@@ -173,10 +284,4 @@ def merge_layers(scans: list[LayerScan | None]) -> tuple[Filesystem, dict[str, s
     for index, scan in enumerate(scans):
         if scan is not None:
             files.apply(scan, index)
-    contents: dict[str, str] = {}
-    for index, scan in enumerate(scans):
-        for path, text in (scan.contents if scan else {}).items():
-            node = files.get(path)
-            if node is not None and node.layer == index:
-                contents[path] = text
-    return files, contents
+    return files, files.contents
