@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from studio_image.errors import CorruptLayer, LayerLimitExceeded
+from studio_image.limits import ScanLimits
 from studio_image.scan.models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK
 from studio_image.scan.paths import normalize
-from studio_image.scan.tar import ScanLimits, TarContents, scan_tar
+from studio_image.scan.tar import TarContents, scan_tar
 
 CORPUS = Path(os.environ.get("GO_TAR_CORPUS", Path.home() / ".cache/studio-image/go-archive-tar"))
 EXPECTED = json.loads((Path(__file__).parent / "data/go_archive_tar.json").read_text())

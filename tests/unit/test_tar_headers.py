@@ -8,8 +8,9 @@ import io
 import pytest
 
 from studio_image.errors import CorruptLayer, LayerLimitExceeded
+from studio_image.limits import ScanLimits
 from studio_image.scan.models import DIR, FILE, SYMLINK
-from studio_image.scan.tar import ScanLimits, TarContents, scan_tar
+from studio_image.scan.tar import TarContents, scan_tar
 
 USTAR = b"ustar\x0000"
 GNU = b"ustar  \x00"

@@ -8,11 +8,12 @@ from functools import partial
 from typing import Protocol
 
 from .cache import LayerCache, NullCache
+from .errors import ImageReadError, StudioImageError
 from .inventory import Inventory, LayerAnomaly, LayerInfo, Sizes, merge_layers
+from .limits import ScanLimits
 from .oci import FOREIGN_LAYER_TYPES, Descriptor, Platform
 from .scan.layer import scan_layer
 from .scan.models import LayerScan
-from .scan.tar import ScanLimits
 from .sources import ImageSource
 from .sources.base import ResolvedImage
 
@@ -55,7 +56,12 @@ def inspect_image(
     cache = cache or NullCache()
     limits = limits or ScanLimits()
     progress = progress or NoProgress()
-    resolved = source.resolve(platform)
+    try:
+        resolved = source.resolve(platform)
+    except StudioImageError:
+        raise
+    except Exception as err:  # an OS error or a parser bug must still end in a typed error
+        raise ImageReadError(f"{source.reference}: unreadable ({type(err).__name__}: {err})") from err
     layers = resolved.manifest.layers
     progress.start(layers)
 

@@ -27,12 +27,12 @@ from ..errors import (
     PipelineError,
     validation_problems,
 )
+from ..limits import ScanLimits
 from ..oci import FOREIGN_LAYER_TYPES, IMAGE_CONFIG_TYPES, Descriptor, ImageConfig, Manifest, Platform
 from ..policy import Policy
 from ..report import build_report, render_json, render_markdown
 from ..scan.layer import scan_layer as scan_blob
 from ..scan.models import LayerScan
-from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import notify as notices

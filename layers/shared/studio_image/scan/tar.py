@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
+from ..limits import ScanLimits
 from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry
 from .paths import normalize, parent
 from .streams import CHUNK, DECOMPRESSION_ERRORS, Readable
@@ -49,23 +50,6 @@ STAR_TRAILER = b"tar\x00"
 OCTAL_DIGITS = b"01234567"
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
 INT64 = 1 << 63
-
-
-@dataclass(frozen=True)
-class ScanLimits:
-    """Bounds that keep a hostile image from exhausting memory or time (README: Reliability)."""
-
-    max_uncompressed: int = 64 << 30  # bytes of tar in one layer (a decompression bomb stops here)
-    max_entries: int = 1_000_000  # tar members in one layer
-    max_header_bytes: int = 1 << 20  # one PAX header or GNU long name or link (Go's own limit)
-    max_pax_record: int = 1 << 20  # one PAX record; all records of an entry sit in one header
-    max_path_bytes: int = 4096  # Linux's PATH_MAX: containerd cannot create a longer path
-    max_path_depth: int = 1024  # directories in one path
-    capture_bytes: int = 1 << 20  # text kept of each file rules read (passwd, group, kernel.json)
-    max_layers: int = 256  # layers in one image
-    max_manifest_bytes: int = 4 << 20  # a manifest, index or config (the distribution spec's advice)
-    max_index_depth: int = 4  # image indexes nested in image indexes
-    max_response_bytes: int = 1 << 20  # a registry's token or error body
 
 
 @dataclass
@@ -456,7 +440,10 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             if base == OPAQUE_MARKER:
                 out.opaque_dirs.append(parent(path))
             elif not base.startswith(".wh..wh."):  # other ".wh..wh." names are aufs metadata
-                out.whiteouts.append(parent(path).rstrip("/") + "/" + base[len(WHITEOUT_PREFIX) :])
+                deleted = base[len(WHITEOUT_PREFIX) :]
+                if deleted in ("", ".", ".."):  # containerd: "invalid whiteout name"
+                    raise _Bad(f"invalid whiteout name {base!r}")
+                out.whiteouts.append(parent(path).rstrip("/") + "/" + deleted)
             _skip_data(feed, stored_size)
             continue
         kind = KINDS.get(flag)

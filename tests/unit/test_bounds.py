@@ -1,0 +1,54 @@
+"""Bounded work and typed errors on hostile image metadata: nested indexes, layer counts, whiteouts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studio_image.errors import CorruptLayer, ManifestInvalid
+from studio_image.limits import ScanLimits
+from studio_image.oci import OCI_INDEX
+from studio_image.scan.models import FILE
+from studio_image_sandbox.ocibuild import ImageSpec, Layer, Layout
+from tests.conftest import inspect_reference, scan_tar_layer
+
+
+def nested_layout(tmp_path, depth: int) -> str:
+    """An OCI layout whose images sit `depth` image indexes deep (not counting index.json), the
+    innermost offering arm64 first, then amd64."""
+    layout = Layout(tmp_path)
+    amd = layout.image(ImageSpec(layers=[Layer().file("amd64-image", b"a")]))
+    arm = layout.image(ImageSpec(layers=[Layer().file("arm64-image", b"a")], architecture="arm64"))
+    written = layout.index([(arm, "linux/arm64"), (amd, "linux/amd64")])
+    for _ in range(depth - 1):
+        doc = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [written.descriptor()]}
+        written = layout.blob(json.dumps(doc).encode(), OCI_INDEX)
+    layout.tag(written, "latest")
+    return f"oci:{tmp_path}:latest"
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_a_nested_image_index_resolves_to_the_platform(tmp_path, depth):
+    # Given an image index holding an index (valid OCI) that offers arm64 first, then amd64
+    inventory = inspect_reference(nested_layout(tmp_path, depth))
+    # Then the amd64 image is read
+    assert inventory.files.get("/amd64-image").entry.kind == FILE
+
+
+def test_indexes_nested_past_the_limit_are_refused(tmp_path):
+    with pytest.raises(ManifestInvalid, match="nested more than"):
+        inspect_reference(nested_layout(tmp_path, ScanLimits.max_index_depth + 2))
+
+
+def test_a_manifest_with_more_layers_than_the_limit_is_refused(make_image):
+    reference = make_image(*[Layer().file(f"f{i}", b"x") for i in range(ScanLimits.max_layers + 1)])
+    with pytest.raises(ManifestInvalid, match="layers"):
+        inspect_reference(reference)
+
+
+@pytest.mark.parametrize("name", ["etc/.wh..", ".wh..", ".wh...", "etc/.wh."])
+def test_a_whiteout_of_dot_or_dot_dot_is_refused_as_containerd_refuses_it(name):
+    # containerd: "invalid whiteout name" (its WhiteoutParent, WhiteoutRoot, WhiteoutCurrentDirectory)
+    with pytest.raises(CorruptLayer, match="invalid whiteout name"):
+        scan_tar_layer(Layer().dir("etc").file(name, b""))
