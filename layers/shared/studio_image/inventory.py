@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,21 +13,29 @@ MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
 
 
-class Node(NamedTuple):
-    entry: Entry
-    layer: int  # index of the layer that wrote it
+class Node:
+    """One name in the filesystem tree: the entry written there and the layer that wrote it, and
+    its children if it is a directory. A directory no layer listed holds `IMPLIED`. A tree, not a
+    dict of full paths, so that memory grows with the names in the input, never with the square
+    of a path's depth."""
+
+    __slots__ = ("children", "entry", "layer")
+
+    def __init__(self, entry: Entry, layer: int) -> None:
+        self.entry = entry
+        self.layer = layer
+        self.children: dict[str, Node] | None = {} if entry.kind == DIR else None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and (self.entry, self.layer) == (other.entry, other.layer)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: a directory's children change
+
+    def __repr__(self) -> str:
+        return f"Node({self.entry!r}, layer={self.layer})"
 
 
-class _Vertex:
-    """One name in the tree: the node written there (None for a directory no layer listed), and
-    its children if it is a directory. A tree, not a dict of full paths, so that memory grows with
-    the names in the input, never with the square of a path's depth."""
-
-    __slots__ = ("children", "node")
-
-    def __init__(self, node: Node | None, directory: bool) -> None:
-        self.node = node
-        self.children: dict[str, _Vertex] | None = {} if directory else None
+IMPLIED = Entry("", DIR, 0, 0o755, 0, 0)  # a directory made because something was written below it
 
 
 class Filesystem:
@@ -39,24 +46,24 @@ class Filesystem:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
-        self._root = _Vertex(None, True)
+        self._root = Node(IMPLIED, -1)
         self._generation = 0  # changes whenever a change could alter how a parent resolves
-        self._last_parent: tuple[str, int, _Vertex, str] | None = None
+        self._last_parent: tuple[str, int, Node, str] | None = None
 
     def apply(self, scan: LayerScan, layer: int) -> None:
         # A layer's whiteouts hide only what lower layers wrote, so they go first.
         for directory in scan.opaque_dirs:
-            vertex, _ = self._walk(directory, create=True)
-            if vertex.children:
-                for child in list(vertex.children.values()):
+            node, _ = self._walk(directory, create=True)
+            if node is not None and node.children:
+                for child in node.children.values():
                     self._drop(child)
-                vertex.children.clear()
+                node.children.clear()
                 self._generation += 1
         for path in scan.whiteouts:
             folder, name = path.rsplit("/", 1)
-            vertex, _ = self._walk(folder, create=True)
-            if vertex.children and name in vertex.children:
-                self._drop(vertex.children.pop(name))
+            node, _ = self._walk(folder, create=True)
+            if node is not None and node.children and name in node.children:
+                self._drop(node.children.pop(name))
                 self._generation += 1
         for entry in scan.entries:
             self._write(entry, layer, scan.contents.get(entry.path))
@@ -69,27 +76,29 @@ class Filesystem:
         if cached and cached[0] == folder and cached[1] == self._generation:
             parent_vertex, parent_path = cached[2], cached[3]
         else:
-            parent_vertex, parent_path = self._walk(folder, create=True)
+            parent_vertex, parent_path = self._directory(folder)
             self._last_parent = (folder, self._generation, parent_vertex, parent_path)
         children = parent_vertex.children
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
-        if path != entry.path:
+        if path == entry.path:
+            path = entry.path  # one string for the entry and the key
+        else:
             entry = entry._replace(path=path)
         existing = children.get(name)
         if existing is not None:
             merge = entry.kind == DIR and existing.children is not None
             if merge:
-                existing.node = Node(entry, layer)
-                self.nodes[path] = existing.node
+                existing.entry, existing.layer = entry, layer
+                self.nodes[path] = existing
                 return
-            self._drop(existing)
+            self._drop(children.pop(name))
             self._generation += 1
         if entry.kind == HARDLINK:
             entry, text = self._inode(entry)
-        vertex = _Vertex(Node(entry, layer), entry.kind == DIR)
-        children[name] = vertex
-        self.nodes[path] = vertex.node  # type: ignore[assignment]
+        node = Node(entry, layer)
+        children[name] = node
+        self.nodes[path] = node
         if text is not None:
             self.contents[path] = text
         if entry.kind == SYMLINK:
@@ -99,11 +108,11 @@ class Filesystem:
         """A hardlink shares its target's inode as it is now: later changes to the target's path do
         not reach it. To a symlink it is a symlink; to a missing target it stays as written."""
         folder, name = entry.link.rsplit("/", 1)
-        vertex, folder_path = self._walk(folder, create=False)
-        target = vertex.children.get(name) if vertex.children is not None else None
-        if target is None or target.node is None or target.children is not None:
+        directory, folder_path = self._walk(folder, create=False)
+        target = directory.children.get(name) if directory and directory.children is not None else None
+        if target is None or target.children is not None:
             return entry, None
-        found = target.node.entry
+        found = target.entry
         target_path = f"{folder_path.rstrip('/')}/{name}"
         if found.kind == SYMLINK:
             return found._replace(path=entry.path), None
@@ -112,25 +121,32 @@ class Filesystem:
         )
         return copied, self.contents.get(target_path)
 
-    def _drop(self, vertex: _Vertex) -> None:
-        """Forget a vertex and everything below it."""
-        stack = [vertex]
+    def _drop(self, node: Node) -> None:
+        """Forget a node and everything below it."""
+        stack = [node]
         while stack:
             current = stack.pop()
-            if current.node is not None:
-                path = current.node.entry.path
-                if self.nodes.get(path) is current.node:
+            if current.entry is not IMPLIED:
+                path = current.entry.path
+                if self.nodes.get(path) is current:
                     del self.nodes[path]
                     self.contents.pop(path, None)
             if current.children:
                 stack.extend(current.children.values())
 
-    def _walk(self, path: str, *, create: bool) -> tuple[_Vertex, str]:
+    def _directory(self, path: str) -> tuple[Node, str]:
+        """The directory `path` resolves to, made (with its parents) where missing; a file in the
+        way (where containerd fails the layer) is replaced by a directory."""
+        node, resolved = self._walk(path, create=True, replace=True)
+        assert node is not None
+        return node, resolved
+
+    def _walk(self, path: str, *, create: bool, replace: bool = False) -> tuple[Node | None, str]:
         """The directory `path` names, following every symlink on the way within the root, as
-        containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll)
-        or end the walk at the deepest one found. Returns the vertex and its path."""
+        containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll),
+        files in the way replaced (`replace`); else None. Returns the node and its path."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[_Vertex, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self._root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -142,21 +158,21 @@ class Filesystem:
             children = vertex.children
             assert children is not None
             child = children.get(part)
-            if child is not None and child.node is not None and child.node.entry.kind == SYMLINK:
+            if child is not None and child.entry.kind == SYMLINK:
                 hops += 1
                 if hops <= MAX_APPLY_HOPS:
-                    target = child.node.entry.link
+                    target = child.entry.link
                     if target.startswith("/"):
                         del stack[1:]
                     pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
                     continue
             if child is None or child.children is None:
-                if not create:
-                    return _Vertex(None, False), ""
-                if child is not None:  # a file in the way: containerd fails here; we make the directory
+                if not (create if child is None else replace):
+                    return None, ""
+                if child is not None:
                     self._drop(child)
                     self._generation += 1
-                child = _Vertex(None, True)
+                child = Node(IMPLIED, -1)
                 children[part] = child
             stack.append((child, part))
         return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
@@ -167,8 +183,8 @@ class Filesystem:
     def get(self, path: str) -> Node | None:
         return self.nodes.get(path)
 
-    def _vertex(self, path: str) -> _Vertex | None:
-        """The vertex at `path` as written, following no symlink."""
+    def _node(self, path: str) -> Node | None:
+        """The node at `path` as written, following no symlink."""
         vertex = self._root
         for part in path.split("/"):
             if not part:
@@ -180,7 +196,7 @@ class Filesystem:
 
     def is_dir(self, path: str) -> bool:
         """A directory listed in a layer, or implied by the paths below it."""
-        vertex = self._vertex(path)
+        vertex = self._node(path)
         return vertex is not None and vertex.children is not None
 
     def under(self, root: str) -> Iterator[Node]:
@@ -188,12 +204,12 @@ class Filesystem:
         resolved through symlinks, nothing below it followed. In no particular order."""
         folder, _, name = root.rstrip("/").rpartition("/")
         resolved = self.resolve(folder) if folder else "/"
-        vertex = self._vertex(f"{resolved.rstrip('/')}/{name}") if resolved else None
+        vertex = self._node(f"{resolved.rstrip('/')}/{name}") if resolved else None
         stack = [vertex] if vertex is not None else []
         while stack:
             current = stack.pop()
-            if current.node is not None:
-                yield current.node
+            if current.entry is not IMPLIED:
+                yield current
             if current.children:
                 stack.extend(current.children.values())
 
@@ -201,7 +217,7 @@ class Filesystem:
         """The path that `path` names once every symlink along it is followed, as the kernel would
         resolve it in the running container; None if it does not exist or loops."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[_Vertex, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self._root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -215,11 +231,11 @@ class Filesystem:
             child = vertex.children.get(part)
             if child is None:
                 return None
-            if child.node is not None and child.node.entry.kind == SYMLINK:
+            if child.entry.kind == SYMLINK:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = child.node.entry.link
+                target = child.entry.link
                 if target.startswith("/"):
                     del stack[1:]
                 pending.extend(p for p in reversed(target.split("/")) if p and p != ".")

@@ -50,6 +50,7 @@ STAR_TRAILER = b"tar\x00"
 OCTAL_DIGITS = b"01234567"
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
 INT64 = 1 << 63
+MODES: dict[int, int] = {}
 
 
 @dataclass
@@ -466,7 +467,9 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             feed.skip(_pad(size))
         else:
             _skip_data(feed, stored_size)
-        out.entries.append(Entry(path, kind, real_size, mode & 0o7777, uid, gid, link))
+        mode &= 0o7777
+        mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
+        out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
         if len(out.entries) > limits.max_entries:
             raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
 
