@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev tools test lint build demo bench clean
+.PHONY: dev tools test lint build demo bench fuzz clean
 
 export SAM_CLI_TELEMETRY := 0
 
@@ -41,5 +41,13 @@ bench: dev
 	$(BIN)/python benchmarks/rule_evaluation.py
 	$(BIN)/python benchmarks/sandbox_e2e.py
 
+# The tar, manifest, index and config parsers under atheris for FUZZ_SECONDS, seeded with Go's tar
+# corpus (fetched by `make tools`); a crash leaves its input in the working directory.
+FUZZ_SECONDS ?= 300
+GO_TAR_CORPUS ?= $(HOME)/.cache/studio-image/go-archive-tar
+fuzz: dev
+	mkdir -p .fuzz-corpus && cp -n $(GO_TAR_CORPUS)/*.tar .fuzz-corpus/ 2>/dev/null || true
+	$(BIN)/python tests/fuzz/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 .fuzz-corpus
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .fuzz-corpus
