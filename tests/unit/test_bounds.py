@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 
 import pytest
 
-from studio_image.errors import CorruptLayer, ManifestInvalid
+from studio_image.errors import CorruptLayer, LayerLimitExceeded, ManifestInvalid
+from studio_image.inventory import merge_layers
 from studio_image.limits import ScanLimits
 from studio_image.oci import OCI_INDEX
 from studio_image.scan.models import FILE
@@ -52,3 +55,29 @@ def test_a_whiteout_of_dot_or_dot_dot_is_refused_as_containerd_refuses_it(name):
     # containerd: "invalid whiteout name" (its WhiteoutParent, WhiteoutRoot, WhiteoutCurrentDirectory)
     with pytest.raises(CorruptLayer, match="invalid whiteout name"):
         scan_tar_layer(Layer().dir("etc").file(name, b""))
+
+
+def test_a_flood_of_pax_records_stops_at_the_limit():
+    # Given a layer of 20 entries with 10 PAX records each
+    # Then it is read under a limit it fits, and refused under one it does not
+    assert len(scan_tar_layer(flood(20), "none", limits=ScanLimits(max_pax_records=1000)).entries) == 20
+    with pytest.raises(LayerLimitExceeded, match="PAX records"):
+        scan_tar_layer(flood(20), "none", limits=ScanLimits(max_pax_records=100))
+
+
+def flood(entries: int) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for i in range(entries):
+            info = tarfile.TarInfo(f"f{i}")
+            info.pax_headers = {f"k{n}": "v" for n in range(10)}
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def test_the_filesystem_stops_at_its_name_limit():
+    # Given one file three directories deep, none of them listed: four names
+    scan = scan_tar_layer(Layer().file("a/b/c/f", b"x"))
+    assert len(merge_layers([scan], max_names=4)[0]) == 1
+    with pytest.raises(LayerLimitExceeded, match="names"):
+        merge_layers([scan], max_names=3)

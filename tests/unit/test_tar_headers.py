@@ -224,3 +224,11 @@ def test_symlink_targets_from_pax_linkpath():
 def test_an_extension_header_over_its_limit_is_refused_before_it_is_read():
     with pytest.raises(LayerLimitExceeded, match="extension header"):
         scan(pax({"path": "x" * 5000}) + member(b"f") + END, ScanLimits(max_header_bytes=4096))
+
+
+def test_sparse_map_entries_stop_at_the_limit():
+    records = {"GNU.sparse.name": "s", "GNU.sparse.size": "100", "GNU.sparse.numblocks": "5"}
+    data = pax({**records, "GNU.sparse.map": "0,1,10,1,20,1,30,1,40,1"}) + member(b"s", b"abcde") + END
+    assert [e.size for e in scan(data, ScanLimits(max_sparse_entries=5)).entries] == [100]
+    with pytest.raises(LayerLimitExceeded, match="sparse map entries"):
+        scan(data, ScanLimits(max_sparse_entries=4))

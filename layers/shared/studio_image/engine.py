@@ -92,7 +92,7 @@ def inspect_image(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 
-    return assemble_inventory(source.reference, resolved, platform, results)
+    return assemble_inventory(source.reference, resolved, platform, results, limits=limits)
 
 
 def assemble_inventory(
@@ -101,13 +101,14 @@ def assemble_inventory(
     platform: Platform,
     results: dict[int, tuple[LayerScan, bool]],
     problems: dict[int, str] | None = None,
+    limits: ScanLimits | None = None,
 ) -> Inventory:
     """The inventory from per-layer scans, by layer index, and whether each came from the cache.
     A layer with no scan was not read: a foreign layer, or one in `problems` with the reason."""
     problems = problems or {}
     layers = resolved.manifest.layers
     scans: list[LayerScan | None] = [results[i][0] if i in results else None for i in range(len(layers))]
-    files, contents = merge_layers(scans)
+    files, contents = merge_layers(scans, (limits or ScanLimits()).max_names)
     infos = []
     anomalies = []
     for index, descriptor in enumerate(layers):

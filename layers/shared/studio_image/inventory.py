@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import LayerLimitExceeded
+from .limits import ScanLimits
 from .oci import ImageConfig, Platform
 from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
 
@@ -43,8 +45,10 @@ class Filesystem:
     where its parent directory resolves to through symlinks already there (clamped at the root),
     whiteouts and opaque markers first, a hardlink a copy of its target's inode when it is made."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_names: int = ScanLimits.max_names) -> None:
         self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
+        self._names_left = max_names  # names the tree may still hold (listed and implied)
+        self._max_names = max_names
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
         self._root = Node(IMPLIED, -1)
         self._generation = 0  # changes whenever a change could alter how a parent resolves
@@ -97,6 +101,7 @@ class Filesystem:
         if entry.kind == HARDLINK:
             entry, text = self._inode(entry)
         node = Node(entry, layer)
+        self._count_name()
         children[name] = node
         self.nodes[path] = node
         if text is not None:
@@ -126,6 +131,7 @@ class Filesystem:
         stack = [node]
         while stack:
             current = stack.pop()
+            self._names_left += 1
             if current.entry is not IMPLIED:
                 path = current.entry.path
                 if self.nodes.get(path) is current:
@@ -133,6 +139,11 @@ class Filesystem:
                     self.contents.pop(path, None)
             if current.children:
                 stack.extend(current.children.values())
+
+    def _count_name(self) -> None:
+        self._names_left -= 1
+        if self._names_left < 0:
+            raise LayerLimitExceeded(f"more than {self._max_names} names in the image's filesystem")
 
     def _directory(self, path: str) -> tuple[Node, str]:
         """The directory `path` resolves to, made (with its parents) where missing; a file in the
@@ -173,6 +184,7 @@ class Filesystem:
                     self._drop(child)
                     self._generation += 1
                 child = Node(IMPLIED, -1)
+                self._count_name()
                 children[part] = child
             stack.append((child, part))
         return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
@@ -294,9 +306,11 @@ class Inventory(BaseModel):
         return self.config.platform
 
 
-def merge_layers(scans: list[LayerScan | None]) -> tuple[Filesystem, dict[str, str]]:
+def merge_layers(
+    scans: list[LayerScan | None], max_names: int = ScanLimits.max_names
+) -> tuple[Filesystem, dict[str, str]]:
     """Apply layer scans bottom-up. `None` stands for a layer that was not read (foreign)."""
-    files = Filesystem()
+    files = Filesystem(max_names)
     for index, scan in enumerate(scans):
         if scan is not None:
             files.apply(scan, index)

@@ -14,8 +14,12 @@ from dataclasses import dataclass
 class ScanLimits:
     """Bounds that keep a hostile image from exhausting memory or time (README: Reliability)."""
 
-    max_uncompressed: int = 64 << 30  # bytes of tar in one layer (a decompression bomb stops here)
+    # bytes of tar in one layer (a decompression bomb stops here): above the largest image-size limit
+    max_uncompressed: int = 36 * 10**9
     max_entries: int = 1_000_000  # tar members in one layer
+    max_names: int = 1_000_000  # names in the final filesystem: entries and the directories above them
+    max_pax_records: int = 8_000_000  # PAX records in one layer (real layers hold a few per entry)
+    max_sparse_entries: int = 1_000_000  # sparse map entries in one layer
     max_header_bytes: int = 1 << 20  # one PAX header or GNU long name or link (Go's own limit)
     max_pax_record: int = 1 << 20  # one PAX record; all records of an entry sit in one header
     max_path_bytes: int = 4096  # Linux's PATH_MAX: containerd cannot create a longer path

@@ -177,7 +177,25 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _pax_records(data: bytes, limits: ScanLimits) -> dict[str, str]:
+class _Budget:
+    """What one layer has spent of the per-layer counts in ScanLimits."""
+
+    def __init__(self, limits: ScanLimits) -> None:
+        self.pax_records = limits.max_pax_records
+        self.sparse_entries = limits.max_sparse_entries
+
+    def spend_pax(self, count: int) -> None:
+        self.pax_records -= count
+        if self.pax_records < 0:
+            raise LayerLimitExceeded("more PAX records than the limit (a header flood?)")
+
+    def spend_sparse(self) -> None:
+        self.sparse_entries -= 1
+        if self.sparse_entries < 0:
+            raise LayerLimitExceeded("more sparse map entries than the limit (an endless map?)")
+
+
+def _pax_records(data: bytes, limits: ScanLimits, budget: _Budget) -> dict[str, str]:
     """PAX records as Go's parsePAX reads them; GNU sparse 0.0 offset/numbytes pairs are joined
     into GNU.sparse.map, as Go does."""
     records: dict[str, str] = {}
@@ -207,6 +225,7 @@ def _pax_records(data: bytes, limits: ScanLimits) -> dict[str, str]:
         else:
             records[key] = value
         pos = end
+        budget.spend_pax(1)
     if sparse:
         records["GNU.sparse.map"] = ",".join(sparse)
     return records
@@ -216,12 +235,14 @@ class _SparseMap:
     """Checks a sparse map entry by entry, as Go's validateSparseEntries, in constant memory; `data`
     totals the stored fragments, which containerd copies and must match the stored bytes."""
 
-    def __init__(self, real_size: int) -> None:
+    def __init__(self, real_size: int, budget: _Budget) -> None:
         self.real_size = real_size
+        self.budget = budget
         self.end = 0
         self.data = 0
 
     def add(self, offset: int, length: int) -> None:
+        self.budget.spend_sparse()
         if offset < 0 or length < 0 or offset + length >= INT64:
             raise _Bad("negative or overflowing sparse entry")
         if offset + length > self.real_size or self.end > offset:
@@ -230,8 +251,8 @@ class _SparseMap:
         self.data += length
 
 
-def _old_gnu_sparse(feed: _Feed, header: bytes, real_size: int) -> _SparseMap:
-    sparse = _SparseMap(real_size)
+def _old_gnu_sparse(feed: _Feed, header: bytes, real_size: int, budget: _Budget) -> _SparseMap:
+    sparse = _SparseMap(real_size, budget)
     area, count, extended = header[386:482], 4, header[482]
     while True:
         for i in range(count):
@@ -245,22 +266,24 @@ def _old_gnu_sparse(feed: _Feed, header: bytes, real_size: int) -> _SparseMap:
         area, count, extended = block[:504], 21, block[504]
 
 
-def _pax_sparse_0x(records: dict[str, str], real_size: int) -> _SparseMap:
+def _pax_sparse_0x(records: dict[str, str], real_size: int, budget: _Budget) -> _SparseMap:
     count = _decimal(records.get("GNU.sparse.numblocks", ""), "GNU.sparse.numblocks")
     numbers = records.get("GNU.sparse.map", "")
     fields = numbers.split(",") if numbers else []
     if count < 0 or len(fields) != 2 * count:
         raise _Bad("GNU sparse map does not hold numblocks entries")
-    sparse = _SparseMap(real_size)
+    sparse = _SparseMap(real_size, budget)
     for i in range(0, len(fields), 2):
         sparse.add(_decimal(fields[i], "sparse offset"), _decimal(fields[i + 1], "sparse length"))
     return sparse
 
 
-def _pax_sparse_1x0(feed: _Feed, real_size: int, stored: int, limit: int) -> tuple[_SparseMap, int]:
+def _pax_sparse_1x0(
+    feed: _Feed, real_size: int, stored: int, limit: int, budget: _Budget
+) -> tuple[_SparseMap, int]:
     """The 1.0 map: decimal lines (a count, then offset and length pairs) at the start of the
     data, in whole blocks. Returns the map and the bytes of it read."""
-    sparse = _SparseMap(real_size)
+    sparse = _SparseMap(real_size, budget)
     wanted, seen, offset, used = 1, 0, 0, 0
     partial = bytearray()
     while seen < wanted:
@@ -307,6 +330,7 @@ def scan_tar(stream: Readable, name: str, limits: ScanLimits) -> TarContents:
 
 def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
     out = TarContents()
+    budget = _Budget(limits)
     pax: dict[str, str] = {}
     long_name = long_link = ""
 
@@ -359,9 +383,9 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             data = feed.take(size)
             feed.skip(_pad(size))
             if flag == b"x":
-                pax = _pax_records(data, limits)  # a later PAX header replaces an earlier one
+                pax = _pax_records(data, limits, budget)  # a later PAX header replaces an earlier one
             elif flag == b"g":  # returned alone by Go and ignored by containerd: ends pending state
-                _pax_records(data, limits)
+                _pax_records(data, limits, budget)
                 pax, long_name, long_link = {}, "", ""
             elif flag == b"L":
                 long_name = _text(data)
@@ -407,7 +431,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             if magic != GNU_MAGIC:
                 raise _Bad("an old GNU sparse entry without the GNU magic")
             real_size = _number(header[483:495])
-            sparse = _old_gnu_sparse(feed, header, real_size)
+            sparse = _old_gnu_sparse(feed, header, real_size, budget)
         elif sparse_fields:
             major, minor = pax.get("GNU.sparse.major", ""), pax.get("GNU.sparse.minor", "")
             version = (major, minor) if major or minor else ("0", "1") if pax.get("GNU.sparse.map") else None
@@ -419,10 +443,12 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 if flag in HEADER_ONLY:
                     raise _Bad("a sparse map on an entry without data")
                 if version == ("1", "0"):
-                    sparse, used = _pax_sparse_1x0(feed, real_size, stored_size, limits.max_pax_record)
+                    sparse, used = _pax_sparse_1x0(
+                        feed, real_size, stored_size, limits.max_pax_record, budget
+                    )
                     stored_size -= used
                 else:
-                    sparse = _pax_sparse_0x(pax, real_size)
+                    sparse = _pax_sparse_0x(pax, real_size, budget)
         pax, long_name, long_link = {}, "", ""
         if sparse is not None and sparse.data != stored_size:
             raise _Bad(f"sparse map holds {sparse.data} bytes of data, the entry stores {stored_size}")
