@@ -197,3 +197,37 @@ def test_an_absolute_symlink_below_the_root_restarts_at_the_root():
     layer = Layer().dir("etc").dir("dummy").symlink("dummy/etc", "/etc").symlink("localetc", "/dummy/etc")
     files, _ = merged(layer.file("dummy/etc/unbroken", b"u").file("localetc/also", b"a"))
     assert files.get("/etc/unbroken") is not None and files.get("/etc/also") is not None
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Layer()
+        .dir("etc")
+        .dir("usr/share/base")
+        .file("usr/share/base/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .symlink("etc/passwd", "../usr/share/base/passwd"),
+        Layer()
+        .dir("opt")
+        .file("opt/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .dir("etc")
+        .hardlink("etc/passwd", "opt/passwd"),
+        Layer()
+        .dir("opt/etc")
+        .file("opt/etc/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .symlink("etc", "opt/etc"),
+    ],
+    ids=["symlink", "hardlink", "symlinked-directory"],
+)
+def test_etc_passwd_is_read_through_symlinks_and_hardlinks(layer):
+    files, _ = merged(layer)
+    assert files.text("/etc/passwd") == "alice:x:1000:100::/:/bin/sh\n"
+
+
+def test_argv0_resolves_through_a_hardlink_to_a_symlink():
+    # Given python3 -> python3.11 (a symlink), and a hardlink to that symlink
+    layer = Layer().file("usr/bin/python3.11", b"elf", mode=0o755).symlink("usr/bin/python3", "python3.11")
+    files, _ = merged(layer.hardlink("usr/bin/py", "usr/bin/python3"))
+    # Then the hardlink leads to the executable, as exec would find it
+    assert files.lookup("/usr/bin/py").entry.path == "/usr/bin/python3.11"
+    assert files.lookup("/usr/bin/py").entry.mode == 0o755

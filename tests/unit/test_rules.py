@@ -432,3 +432,17 @@ def test_a_reserved_path_reached_through_a_symlinked_parent_is_an_error(check, l
     # Given /opt -> /srv, and a file the container sees at /opt/ml/x
     # Then reserved-path fires, naming where the file is stored
     assert hits(check(*layers), "reserved-path") == [("error", "/srv/ml/x")]
+
+
+def test_a_config_user_is_found_in_an_etc_passwd_reached_through_a_symlink(check):
+    # Given /etc/passwd replaced by a symlink to a file that names the config's user
+    passwd = "root:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/sagemaker-user:/bin/bash\n"
+    layer = (
+        Layer()
+        .dir("srv/accounts")
+        .file("srv/accounts/passwd", passwd)
+        .symlink("etc/passwd", "/srv/accounts/passwd")
+    )
+    # Then the user exists
+    assert hits(check(layer, user="alice"), "user-unknown") == []
+    assert hits(check(layer, user="ghost"), "user-unknown") == [("error", "/etc/passwd")]

@@ -31,6 +31,9 @@ CAPTURE = re.compile(
     r"|.*/share/jupyter/kernels/[^/]+/kernel\.json"
 )
 
+# Also kept wherever they are, as /etc/passwd or /etc/group may be a link to one.
+CAPTURE_NAMES = frozenset({"passwd", "group"})
+
 KINDS = {
     b"0": FILE,
     b"7": FILE,  # contiguous file: Go reads it as a file (containerd refuses it, see UNAPPLIED)
@@ -488,7 +491,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
 
         if kind == HARDLINK:
             link = normalize(link)[0]
-        if kind == FILE and sparse is None and size <= limits.capture_bytes and CAPTURE.fullmatch(path):
+        captured = base in CAPTURE_NAMES or CAPTURE.fullmatch(path)
+        if kind == FILE and sparse is None and size <= limits.capture_bytes and captured:
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
         else:
