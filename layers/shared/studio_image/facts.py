@@ -65,11 +65,11 @@ def _int(text: str) -> int | None:
 
 
 def passwd_entries(inventory: Inventory) -> list[list[str]]:
-    return _table(inventory.files.text("/etc/passwd"), 4)
+    return _table(inventory.text("/etc/passwd"), 4)
 
 
 def group_entries(inventory: Inventory) -> list[list[str]]:
-    return _table(inventory.files.text("/etc/group"), 3)
+    return _table(inventory.text("/etc/group"), 3)
 
 
 def resolve_user(inventory: Inventory) -> UserInfo:

@@ -255,11 +255,6 @@ class Filesystem:
             stack.append((child, part))
         return "/" + "/".join(name for _, name in stack[1:])
 
-    def text(self, path: str) -> str | None:
-        """The captured text of the file `path` names, through symlinks and hardlinks."""
-        resolved = self.resolve(path)
-        return self.contents.get(resolved) if resolved else None
-
     def lookup(self, path: str) -> Node | None:
         """The node `path` resolves to, through symlinks (a hardlink carries its target's inode)."""
         resolved = self.resolve(path)
@@ -309,6 +304,10 @@ class Inventory(BaseModel):
     @property
     def platform(self) -> Platform:
         return self.config.platform
+
+    def text(self, path: str) -> str | None:
+        """The captured text of the file `path` names, through symlinks and hardlinks."""
+        return self.contents.get(self.files.resolve(path) or path)
 
 
 def merge_layers(
