@@ -232,3 +232,13 @@ def test_sparse_map_entries_stop_at_the_limit():
     assert [e.size for e in scan(data, ScanLimits(max_sparse_entries=5)).entries] == [100]
     with pytest.raises(LayerLimitExceeded, match="sparse map entries"):
         scan(data, ScanLimits(max_sparse_entries=4))
+
+
+def test_an_endless_chain_of_empty_sparse_extension_blocks_stops_at_the_limit():
+    # Given an old GNU sparse header followed by extension blocks that list nothing and go on
+    first = header(b"s", b"S", 0, magic=GNU, extra={482: b"\x01", 483: octal(10, 12)})
+    empty = bytearray(512)
+    empty[504] = 1
+    # Then the chain counts against the sparse budget instead of running to the stream's end
+    with pytest.raises(LayerLimitExceeded, match="sparse map entries"):
+        scan(first + bytes(empty) * 100, ScanLimits(max_sparse_entries=50))

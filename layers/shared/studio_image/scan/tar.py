@@ -265,6 +265,7 @@ def _old_gnu_sparse(feed: _Feed, header: bytes, real_size: int, budget: _Budget)
             sparse.add(_number(entry[:12]), _number(entry[12:]))
         if not extended:
             return sparse
+        budget.spend_sparse()  # an extension block counts, even an empty one
         block = feed.take(BLOCK_SIZE)  # an extension block sits between header and data
         area, count, extended = block[:504], 21, block[504]
 
