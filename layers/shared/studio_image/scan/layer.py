@@ -12,7 +12,7 @@ from .streams import Readable, VerifyingReader, decompressed, sniff_compression
 from .tar import scan_tar
 
 # Bump when what a LayerScan records changes, so cached scans of the old form are not reused.
-SCAN_FORMAT = 2
+SCAN_FORMAT = 3
 
 
 def scan_layer(

@@ -150,6 +150,12 @@ def _number(field: bytes) -> int:
         if value >= INT64:
             raise _Bad("base-256 number overflows 64 bits")
         return ~value if negative else value
+    digits = field[:-1]
+    if field[-1] in (0, 32) and digits.isdigit():  # the usual form: digits, then a NUL or a space
+        try:
+            return int(digits, 8)
+        except ValueError:
+            raise _Bad(f"bad number {digits!r} in tar header") from None
     text = field.strip(b" \x00").split(b"\x00", 1)[0]
     if not text:
         return 0
@@ -161,6 +167,15 @@ def _number(field: bytes) -> int:
 def _signed_checksum(header: bytes) -> int:
     """The checksum some old tars wrote, summing bytes as signed chars; Go accepts either."""
     return sum(b - 256 if b >= 0x80 else b for b in header[:148] + header[156:]) + 256
+
+
+ZERO_DEVICES = frozenset({bytes(16), b"0000000\x00" * 2, b"0000000 " * 2, b"000000 \x00" * 2})
+
+
+def _devices(header: bytes) -> None:
+    """Go refuses a header whose device numbers do not parse; most hold zeros, checked at once."""
+    if header[329:345] not in ZERO_DEVICES:
+        _number(header[329:337]), _number(header[337:345])
 
 
 def _decimal(text: str, what: str) -> int:
@@ -363,14 +378,14 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         magic = header[257:265]
         prefix = ""
         if magic[:6] == USTAR_MAGIC:
-            _number(header[329:337]), _number(header[337:345])
+            _devices(header)
             if header[508:512] == STAR_TRAILER:
                 prefix = _text(header[345:476])
                 _number(header[476:488]), _number(header[488:500])
             else:
                 prefix = _text(header[345:500])
         elif magic == GNU_MAGIC:
-            _number(header[329:337]), _number(header[337:345])
+            _devices(header)
             try:  # Go 1.7 wrote ustar prefixes into GNU headers; Go reads them where times fail
                 for times in (header[345:357], header[357:369]):
                     if times[0]:
@@ -457,7 +472,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         if sparse is not None and sparse.data != stored_size:
             raise _Bad(f"sparse map holds {sparse.data} bytes of data, the entry stores {stored_size}")
 
-        if len(raw_name.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
+        too_long = 4 * len(raw_name) > limits.max_path_bytes  # a character is at most 4 bytes
+        if too_long and len(raw_name.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
             raise LayerLimitExceeded(f"a path longer than {limits.max_path_bytes} bytes")
         path, escaped = normalize(raw_name)
         if path.count("/") > limits.max_path_depth:
