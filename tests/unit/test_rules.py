@@ -446,3 +446,12 @@ def test_a_config_user_is_found_in_an_etc_passwd_reached_through_a_symlink(check
     # Then the user exists
     assert hits(check(layer, user="alice"), "user-unknown") == []
     assert hits(check(layer, user="ghost"), "user-unknown") == [("error", "/etc/passwd")]
+
+
+def test_a_kernel_json_too_large_to_read_is_invalid_not_missing(check):
+    # Given a kernel.json over the capture cap (1 MiB by default)
+    layer = Layer().file(f"{KERNELS}/big/kernel.json", ipykernel_json("python") + " " * (1 << 20))
+    found = [f for f in check(layer) if f.rule.startswith("kernelspec")]
+    # Then it is kernelspec-invalid, saying why
+    assert [(f.rule, f.path) for f in found] == [("kernelspec-invalid", f"/{KERNELS}/big/kernel.json")]
+    assert "too large" in found[0].message

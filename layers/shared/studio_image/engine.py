@@ -140,6 +140,7 @@ def assemble_inventory(
         layer_scans=scans,
         files=files,
         contents=contents,
+        oversized=files.oversized,
         anomalies=anomalies,
         sizes=Sizes(
             compressed=sum(d.size for d in layers),

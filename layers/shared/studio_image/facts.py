@@ -184,6 +184,11 @@ class Facts:
                     specs.append(parsed)
                 else:
                     errors.append(parsed)
+        for path, size in sorted(self.inventory.oversized.items()):
+            if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
+                errors.append(
+                    KernelSpecError(path=path, problem=f"{size} bytes, too large to read as a kernel spec")
+                )
         return specs, errors
 
     @cached_property

@@ -50,6 +50,7 @@ class Filesystem:
         self._names_left = max_names  # names the tree may still hold (listed and implied)
         self._max_names = max_names
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
+        self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
         self._root = Node(IMPLIED, -1)
         self._generation = 0  # changes whenever a change could alter how a parent resolves
         self._last_parent: tuple[str, int, Node, str] | None = None
@@ -70,9 +71,9 @@ class Filesystem:
                 self._drop(node.children.pop(name))
                 self._generation += 1
         for entry in scan.entries:
-            self._write(entry, layer, scan.contents.get(entry.path))
+            self._write(entry, layer, scan.contents.get(entry.path), entry.path in scan.oversized)
 
-    def _write(self, entry: Entry, layer: int, text: str | None) -> None:
+    def _write(self, entry: Entry, layer: int, text: str | None, oversized: bool) -> None:
         folder, name = entry.path.rsplit("/", 1)
         if not name:
             return  # the root itself: containerd skips it
@@ -106,6 +107,8 @@ class Filesystem:
         self.nodes[path] = node
         if text is not None:
             self.contents[path] = text
+        if oversized:
+            self.oversized[path] = entry.size
         if entry.kind == SYMLINK:
             self._generation += 1
 
@@ -137,6 +140,7 @@ class Filesystem:
                 if self.nodes.get(path) is current:
                     del self.nodes[path]
                     self.contents.pop(path, None)
+                    self.oversized.pop(path, None)
             if current.children:
                 stack.extend(current.children.values())
 
@@ -298,6 +302,7 @@ class Inventory(BaseModel):
     layer_scans: list[LayerScan | None] = Field(exclude=True)  # None: a foreign layer
     files: Filesystem = Field(exclude=True)
     contents: dict[str, str] = Field(default_factory=dict, exclude=True)  # surviving captures
+    oversized: dict[str, int] = Field(default_factory=dict, exclude=True)  # too large to capture
     anomalies: list[LayerAnomaly] = Field(default_factory=list)
     sizes: Sizes
 

@@ -60,5 +60,6 @@ def scan_layer(
         whiteouts=tar.whiteouts,
         opaque_dirs=tar.opaque_dirs,
         contents=tar.contents,
+        oversized=tar.oversized,
         anomalies=tar.anomalies,
     )

@@ -45,4 +45,5 @@ class LayerScan(BaseModel):
     whiteouts: list[str] = Field(default_factory=list)  # paths this layer deletes from lower layers
     opaque_dirs: list[str] = Field(default_factory=list)  # directories whose lower contents it hides
     contents: dict[str, str] = Field(default_factory=dict)  # captured small text files by path
+    oversized: dict[str, int] = Field(default_factory=dict)  # files rules read, over the capture cap
     anomalies: list[Anomaly] = Field(default_factory=list)

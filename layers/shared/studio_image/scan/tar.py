@@ -62,6 +62,7 @@ class TarContents:
     whiteouts: list[str] = field(default_factory=list)
     opaque_dirs: list[str] = field(default_factory=list)
     contents: dict[str, str] = field(default_factory=dict)
+    oversized: dict[str, int] = field(default_factory=dict)  # files rules read, too large to keep
     anomalies: list[Anomaly] = field(default_factory=list)
     size: int = 0  # uncompressed bytes, to the end of the stream
 
@@ -513,6 +514,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
         else:
+            if kind == FILE and captured:
+                out.oversized[path] = real_size
             _skip_data(feed, stored_size)
         mode &= 0o7777
         mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
