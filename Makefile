@@ -42,12 +42,13 @@ bench: dev
 	$(BIN)/python benchmarks/sandbox_e2e.py
 
 # The tar, manifest, index and config parsers under atheris for FUZZ_SECONDS, seeded with Go's tar
-# corpus (fetched by `make tools`); a crash leaves its input in the working directory.
+# corpus (fetched by `make tools`); a crash leaves its input in .fuzz-crashes/.
 FUZZ_SECONDS ?= 300
 GO_TAR_CORPUS ?= $(HOME)/.cache/studio-image/go-archive-tar
 fuzz: dev
-	mkdir -p .fuzz-corpus && cp -n $(GO_TAR_CORPUS)/*.tar .fuzz-corpus/ 2>/dev/null || true
-	$(BIN)/python tests/fuzz/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 .fuzz-corpus
+	mkdir -p .fuzz-corpus .fuzz-crashes && cp -n $(GO_TAR_CORPUS)/*.tar .fuzz-corpus/ 2>/dev/null || true
+	$(BIN)/python tests/fuzz/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-artifact_prefix=.fuzz-crashes/ .fuzz-corpus
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .fuzz-corpus
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .fuzz-corpus .fuzz-crashes

@@ -37,7 +37,15 @@ def test_the_fuzz_target_runs_clean_for_a_few_thousand_inputs(tmp_path):
     corpus = seeds(tmp_path / "corpus")
     # When it runs a few thousand mutated inputs
     done = subprocess.run(
-        [sys.executable, str(TARGET), "-runs=4000", "-seed=1", "-max_len=16384", str(corpus)],
+        [
+            sys.executable,
+            str(TARGET),
+            "-runs=4000",
+            "-seed=1",
+            "-max_len=16384",
+            f"-artifact_prefix={tmp_path}/",
+            str(corpus),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
