@@ -455,3 +455,14 @@ def test_a_kernel_json_too_large_to_read_is_invalid_not_missing(check):
     # Then it is kernelspec-invalid, saying why
     assert [(f.rule, f.path) for f in found] == [("kernelspec-invalid", f"/{KERNELS}/big/kernel.json")]
     assert "too large" in found[0].message
+
+
+def test_a_kernel_json_that_is_a_symlink_is_read_through_it(check):
+    # Given a kernelspec whose kernel.json links to another kernelspec's (broken) file
+    real, linked = f"{KERNELS}/real/kernel.json", f"{KERNELS}/linked/kernel.json"
+    layer = Layer().file(real, '{"argv": []}').symlink(linked, "../real/kernel.json")
+    # Then the link is read as its target: both kernelspecs are invalid, by their own paths
+    assert sorted(hits(check(layer), "kernelspec-invalid")) == [
+        ("error", f"/{linked}"),
+        ("error", f"/{real}"),
+    ]

@@ -10,6 +10,7 @@ from .errors import LayerLimitExceeded
 from .limits import ScanLimits
 from .oci import ImageConfig, Platform
 from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
+from .scan.tar import CAPTURE, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
@@ -128,6 +129,18 @@ class Filesystem:
             size=found.size, mode=found.mode, uid=found.uid, gid=found.gid, link=target_path
         )
         return copied, self.contents.get(target_path)
+
+    def follow_captured_symlinks(self) -> None:
+        """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
+        for path, node in self.nodes.items():
+            if node.entry.kind == SYMLINK and (
+                CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES
+            ):
+                target = self.resolve(path)
+                if target in self.contents:
+                    self.contents[path] = self.contents[target]
+                elif target in self.oversized:
+                    self.oversized[path] = self.oversized[target]
 
     def _drop(self, node: Node) -> None:
         """Forget a node and everything below it."""
@@ -323,4 +336,5 @@ def merge_layers(
     for index, scan in enumerate(scans):
         if scan is not None:
             files.apply(scan, index)
+    files.follow_captured_symlinks()
     return files, files.contents
