@@ -8,11 +8,13 @@ import tarfile
 
 import pytest
 
+from studio_image.engine import inspect_image
 from studio_image.errors import CorruptLayer, LayerLimitExceeded, ManifestInvalid
 from studio_image.inventory import merge_layers
 from studio_image.limits import ScanLimits
 from studio_image.oci import OCI_INDEX
 from studio_image.scan.models import FILE
+from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import ImageSpec, Layer, Layout
 from tests.conftest import inspect_reference, scan_tar_layer
 
@@ -81,3 +83,17 @@ def test_the_filesystem_stops_at_its_name_limit():
     assert len(merge_layers([scan], max_names=4)[0]) == 1
     with pytest.raises(LayerLimitExceeded, match="names"):
         merge_layers([scan], max_names=3)
+
+
+def test_the_layers_of_an_image_together_stop_at_the_image_entry_limit(make_image):
+    # Given three layers of ten files each
+    layers = [Layer() for _ in range(3)]
+    for n, layer in enumerate(layers):
+        for i in range(10):
+            layer.file(f"l{n}/f{i}", b"")
+    reference = make_image(*layers)
+    # Then thirty entries in all are read, and a limit of 29 stops the image
+    with open_source(reference) as source:
+        assert len(inspect_image(source, limits=ScanLimits(max_image_entries=30)).files) == 30
+    with open_source(reference) as source, pytest.raises(LayerLimitExceeded, match="in all"):
+        inspect_image(source, limits=ScanLimits(max_image_entries=29))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from functools import partial
 from typing import Protocol
 
 from .cache import LayerCache, NullCache
-from .errors import ImageReadError, StudioImageError
+from .errors import ImageReadError, LayerLimitExceeded, StudioImageError
 from .inventory import Inventory, LayerAnomaly, LayerInfo, Sizes, merge_layers
 from .limits import ScanLimits
 from .oci import FOREIGN_LAYER_TYPES, Descriptor, Platform
@@ -85,14 +86,24 @@ def inspect_image(
     readable = [i for i, d in enumerate(layers) if d.media_type not in FOREIGN_LAYER_TYPES]
     workers = workers or max(1, min(len(readable), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
-        futures: dict[int, Future[tuple[LayerScan, bool]]] = {i: pool.submit(scan, i) for i in readable}
+        futures: dict[Future[tuple[LayerScan, bool]], int] = {pool.submit(scan, i): i for i in readable}
         try:
-            results = {i: future.result() for i, future in futures.items()}
+            results: dict[int, tuple[LayerScan, bool]] = {}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                check_image_entries((r[0] for r in results.values()), limits)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 
     return assemble_inventory(source.reference, resolved, platform, results, limits=limits)
+
+
+def check_image_entries(scans: Iterable[LayerScan], limits: ScanLimits) -> None:
+    """Stop before the layers of one image together hold more entries than the limit."""
+    total = sum(len(scan.entries) for scan in scans)
+    if total > limits.max_image_entries:
+        raise LayerLimitExceeded(f"the layers hold more than {limits.max_image_entries} entries in all")
 
 
 def assemble_inventory(
@@ -108,6 +119,7 @@ def assemble_inventory(
     problems = problems or {}
     layers = resolved.manifest.layers
     scans: list[LayerScan | None] = [results[i][0] if i in results else None for i in range(len(layers))]
+    check_image_entries((scan for scan in scans if scan), limits or ScanLimits())
     files, contents = merge_layers(scans, (limits or ScanLimits()).max_names)
     infos = []
     anomalies = []

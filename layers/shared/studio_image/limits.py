@@ -17,6 +17,7 @@ class ScanLimits:
     # bytes of tar in one layer (a decompression bomb stops here): above the largest image-size limit
     max_uncompressed: int = 36 * 10**9
     max_entries: int = 1_000_000  # tar members in one layer
+    max_image_entries: int = 2_000_000  # tar members in all the layers of one image
     max_names: int = 1_000_000  # names in the final filesystem: entries and the directories above them
     max_pax_records: int = 8_000_000  # PAX records in one layer (real layers hold a few per entry)
     max_sparse_entries: int = 1_000_000  # sparse map entries in one layer
