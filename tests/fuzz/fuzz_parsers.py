@@ -56,6 +56,7 @@ def one_input(data: bytes) -> None:
             uncompressed_size=tar.size,
             entries=tar.entries,
             whiteouts=tar.whiteouts,
+            whiteout_positions=tar.whiteout_positions,
             opaque_dirs=tar.opaque_dirs,
             contents=tar.contents,
         )

@@ -231,3 +231,15 @@ def test_argv0_resolves_through_a_hardlink_to_a_symlink():
     # Then the hardlink leads to the executable, as exec would find it
     assert files.lookup("/usr/bin/py").entry.path == "/usr/bin/python3.11"
     assert files.lookup("/usr/bin/py").entry.mode == 0o755
+
+
+def test_whiteouts_apply_where_they_sit_among_the_layers_entries():
+    # Given a layer that writes a file and then deletes it, and one that deletes through a symlink
+    # it has just made, as containerd meets them in the stream
+    files, contents = merged(
+        Layer().dir("etc").file("etc/passwd", "root:x:0:0::/:/bin/sh\n"),
+        Layer().file("tmp/x", b"x").whiteout("tmp/x").symlink("e", "/etc").whiteout("e/passwd"),
+    )
+    # Then neither survives: the rules must not believe in a passwd the container lacks
+    assert files.get("/tmp/x") is None
+    assert files.get("/etc/passwd") is None and "/etc/passwd" not in contents

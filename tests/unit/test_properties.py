@@ -74,8 +74,8 @@ def reference(stack: list[list[tuple]]) -> dict[str, tuple]:
         for op in ops:
             if op[0] == "whiteout":
                 remove("/" + op[1])
-        for op in ops:
-            if op[0] in ("whiteout", "opaque"):
+                continue
+            if op[0] == "opaque":
                 continue
             path = "/" + op[1]
             parts = path.split("/")

@@ -44,7 +44,8 @@ IMPLIED = Entry("", DIR, 0, 0o755, 0, 0)  # a directory made because something w
 class Filesystem:
     """The final filesystem, built as containerd applies layers: entries in order, each written
     where its parent directory resolves to through symlinks already there (clamped at the root),
-    whiteouts and opaque markers first, a hardlink a copy of its target's inode when it is made."""
+    whiteouts where they sit among the entries, opaque markers first, a hardlink a copy of its
+    target's inode when it is made."""
 
     def __init__(self, max_names: int = ScanLimits.max_names) -> None:
         self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
@@ -57,7 +58,7 @@ class Filesystem:
         self._last_parent: tuple[str, int, Node, str] | None = None
 
     def apply(self, scan: LayerScan, layer: int) -> None:
-        # A layer's whiteouts hide only what lower layers wrote, so they go first.
+        # Opaque markers hide what lower layers wrote, wherever they sit in the layer.
         for directory in scan.opaque_dirs:
             node, _ = self._walk(directory, create=True)
             if node is not None and node.children:
@@ -65,14 +66,22 @@ class Filesystem:
                     self._drop(child)
                 node.children.clear()
                 self._generation += 1
-        for path in scan.whiteouts:
-            folder, name = path.rsplit("/", 1)
-            node, _ = self._walk(folder, create=True)
-            if node is not None and node.children and name in node.children:
-                self._drop(node.children.pop(name))
-                self._generation += 1
-        for entry in scan.entries:
+        # Whiteouts apply where they sit among the entries, as containerd meets them.
+        positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
+        pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
+        for index, entry in enumerate(scan.entries):
+            while pending and pending[-1][0] <= index:
+                self._whiteout(pending.pop()[1])
             self._write(entry, layer, scan.contents.get(entry.path), entry.path in scan.oversized)
+        while pending:
+            self._whiteout(pending.pop()[1])
+
+    def _whiteout(self, path: str) -> None:
+        folder, name = path.rsplit("/", 1)
+        node, _ = self._walk(folder, create=True)
+        if node is not None and node.children and name in node.children:
+            self._drop(node.children.pop(name))
+            self._generation += 1
 
     def _write(self, entry: Entry, layer: int, text: str | None, oversized: bool) -> None:
         folder, name = entry.path.rsplit("/", 1)

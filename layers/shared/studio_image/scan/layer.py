@@ -58,6 +58,7 @@ def scan_layer(
         uncompressed_size=tar.size,
         entries=tar.entries,
         whiteouts=tar.whiteouts,
+        whiteout_positions=tar.whiteout_positions,
         opaque_dirs=tar.opaque_dirs,
         contents=tar.contents,
         oversized=tar.oversized,

@@ -60,6 +60,7 @@ MODES: dict[int, int] = {}
 class TarContents:
     entries: list[Entry] = field(default_factory=list)
     whiteouts: list[str] = field(default_factory=list)
+    whiteout_positions: list[int] = field(default_factory=list)  # entries before each whiteout
     opaque_dirs: list[str] = field(default_factory=list)
     contents: dict[str, str] = field(default_factory=dict)
     oversized: dict[str, int] = field(default_factory=dict)  # files rules read, too large to keep
@@ -492,6 +493,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 if deleted in ("", ".", ".."):  # containerd: "invalid whiteout name"
                     raise _Bad(f"invalid whiteout name {base!r}")
                 out.whiteouts.append(parent(path).rstrip("/") + "/" + deleted)
+                out.whiteout_positions.append(len(out.entries))
             _skip_data(feed, stored_size)
             continue
         kind = KINDS.get(flag)
