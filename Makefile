@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SANDBOX_STAMP := $(VENV)/.installed-sandbox
 LAYER_REQUIREMENTS := layers/shared/requirements.txt
 
-.PHONY: dev tools test lint build demo bench clean requirements
+.PHONY: dev tools test lint build demo bench fuzz clean requirements
 
 export SAM_CLI_TELEMETRY := 0
 
@@ -59,5 +59,14 @@ bench: dev
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/aws_model.py
 
+# The tar, manifest, index and config parsers under atheris for FUZZ_SECONDS, seeded with Go's tar
+# corpus (fetched by `make tools`); a crash leaves its input in .fuzz-crashes/.
+FUZZ_SECONDS ?= 300
+GO_TAR_CORPUS ?= $(HOME)/.cache/studio-image/go-archive-tar
+fuzz: dev
+	mkdir -p .fuzz-corpus .fuzz-crashes && cp -n $(GO_TAR_CORPUS)/*.tar .fuzz-corpus/ 2>/dev/null || true
+	$(BIN)/python tests/fuzz/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+		-artifact_prefix=.fuzz-crashes/ .fuzz-corpus
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .fuzz-corpus .fuzz-crashes

@@ -25,7 +25,7 @@ SCAN_CHILD = """
 import hashlib, json, os, sys, time
 from studio_image.oci import Descriptor
 from studio_image.scan.layer import scan_layer
-from studio_image.scan.tar import ScanLimits
+from studio_image.limits import ScanLimits
 package_bytes, paths = int(sys.argv[1]), sys.argv[2:]
 descriptors = []
 for path in paths:

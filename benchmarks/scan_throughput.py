@@ -106,7 +106,7 @@ SCAN_CHILD = """
 import json, sys, time
 from studio_image.oci import Descriptor
 from studio_image.scan.layer import scan_layer
-from studio_image.scan.tar import ScanLimits
+from studio_image.limits import ScanLimits
 path, digest, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
 descriptor = Descriptor(mediaType="application/vnd.oci.image.layer.v1.tar+gzip", digest=digest, size=size)
 start = time.perf_counter()

@@ -10,6 +10,7 @@ for pair in umoci:umoci skopeo:skopeo docker-registry:docker-registry htpasswd:a
   chromium:chromium mmdebstrap:mmdebstrap rpmbuild:rpm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
+"$(dirname "$0")/fetch-go-tar-corpus.sh"  # Go's archive/tar corpus: the tar reader's reference
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "not installing ${missing[*]} (needs root): the tests marked \`tools\` will be skipped;" \

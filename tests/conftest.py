@@ -14,10 +14,10 @@ import pytest
 import moto_studio
 from studio_image.engine import inspect_image
 from studio_image.inventory import Inventory
+from studio_image.limits import ScanLimits
 from studio_image.oci import Descriptor
 from studio_image.scan.layer import scan_layer
 from studio_image.scan.models import LayerScan
-from studio_image.scan.tar import ScanLimits
 from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_image, compress
 from studio_image_sandbox.samples import compliant

@@ -173,5 +173,5 @@ def test_gnu_tar_layers_with_long_names_hardlinks_and_big_ids(tmp_path, tar_form
     assert {e.kind for e in pair} == {"file", "hardlink"}  # tar links whichever it meets second
     (link,) = [e for e in pair if e.kind == "hardlink"]
     assert link.link == ({long_path, "/opt/hard"} - {link.path}).pop()
-    with tarfile.open(layer) as archive:  # the same number of members as tar itself lists
-        assert len(files) == len({m.name for m in archive.getmembers()})
+    with tarfile.open(layer) as archive:  # the members tar itself lists, but the root (containerd skips it)
+        assert len(files) == len({m.name for m in archive.getmembers()} - {"."})

@@ -1,5 +1,7 @@
 """Layers applied in order: whiteouts delete, opaque markers clear, later entries replace."""
 
+import pytest
+
 from studio_image.inventory import merge_layers
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import scan_tar_layer
@@ -99,3 +101,145 @@ def test_lookup_goes_to_a_hardlinks_target():
 def test_under_walks_a_subtree_without_its_siblings():
     files, _ = merged(Layer().file("opt/ml/a").file("opt/ml/b/c").file("opt/mlflow/d").dir("opt/ml"))
     assert sorted(n.entry.path for n in files.under("/opt/ml")) == ["/opt/ml", "/opt/ml/a", "/opt/ml/b/c"]
+
+
+# Layers applied as containerd's archive.Apply applies them (its TestBreakouts and whiteout cases).
+
+
+def test_a_symlinked_parent_in_a_lower_layer_redirects_later_writes():
+    # Given /opt -> /srv in one layer, and a later layer writing opt/ml/x
+    files, _ = merged(Layer().dir("srv").symlink("opt", "/srv"), Layer().file("opt/ml/x", b"m"))
+    # Then the file lands under the symlink's target, and /opt/ml/x names it
+    assert files.get("/srv/ml/x") is not None and files.get("/opt/ml/x") is None
+    assert files.resolve("/opt/ml/x") == "/srv/ml/x"
+    assert [n.entry.path for n in files.under("/opt/ml")] == ["/srv/ml/x"]
+
+
+def test_a_file_written_at_a_symlinks_target_is_seen_through_the_symlink():
+    files, _ = merged(Layer().dir("srv").symlink("opt", "/srv"), Layer().file("srv/ml/x", b"m"))
+    assert files.resolve("/opt/ml/x") == "/srv/ml/x"
+    assert [n.entry.path for n in files.under("/opt/ml")] == ["/srv/ml/x"]
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["/etc", "../../../../../../../etc", "upandout/../../../etc", "/dummy/../etc", "./etc"],
+    ids=["absolute", "relative-long", "relative-up-and-out", "up-and-out", "relative"],
+)
+def test_symlinks_cannot_carry_a_write_out_of_the_root(link):
+    # Given a symlink that climbs above the root (containerd clamps it there) and a write through it
+    files, _ = merged(Layer().dir("etc").symlink("localetc", link).file("localetc/unbroken", b"u"))
+    # Then the file is written at /etc/unbroken, inside the image
+    assert files.get("/etc/unbroken") is not None
+    assert files.resolve("/localetc/unbroken") == "/etc/unbroken"
+
+
+@pytest.mark.parametrize(
+    "layer,linked",
+    [
+        (Layer().symlink("b/d1", "../../etc").hardlink("b/mypasswd", "b/d1/passwd"), "/b/mypasswd"),
+        (Layer().symlink("localetc", "/etc").hardlink("localpasswd", "localetc/passwd"), "/localpasswd"),
+        (Layer().hardlink("localpasswd", "../../../../../etc/passwd"), "/localpasswd"),
+    ],
+    ids=["HardlinkRelative", "HardlinkAbsolute", "HardlinkDirectRelative"],
+)
+def test_hardlinks_resolve_inside_the_root(layer, linked):
+    # Given /etc/passwd and a hardlink to it through symlinks or "..", as containerd's breakout tests
+    files, contents = merged(Layer().dir("etc").file("etc/passwd", "root:x:0:0::/root:/bin/sh\n"), layer)
+    # Then the link is the same file as /etc/passwd, and its content is known by either name
+    assert files.lookup(linked).entry.size == files.get("/etc/passwd").entry.size
+    assert contents[linked] == contents["/etc/passwd"]
+
+
+def test_a_hardlink_to_a_symlink_is_that_symlink():
+    # HardlinkSymlinkRelative: link(2) does not follow the symlink it links
+    layer = Layer().symlink("passwdlink", "../../../../../etc/passwd").hardlink("localpasswd", "passwdlink")
+    files, _ = merged(Layer().dir("etc").file("etc/passwd", b"p"), layer)
+    assert files.get("/localpasswd").entry.kind == "symlink"
+    assert files.resolve("/localpasswd") == "/etc/passwd"
+
+
+def test_a_hardlink_keeps_its_content_after_its_target_is_whited_out():
+    # Given a hardlink to a file, and a later layer deleting the file
+    files, _ = merged(
+        Layer().file("usr/bin/tool", b"elf", mode=0o755).hardlink("opt/ml/tool", "usr/bin/tool"),
+        Layer().whiteout("usr/bin/tool"),
+    )
+    # Then the hardlinked name still holds the inode: same size and mode
+    node = files.lookup("/opt/ml/tool")
+    assert node is not None and (node.entry.size, node.entry.mode) == (3, 0o755)
+    assert files.get("/usr/bin/tool") is None
+
+
+def test_a_directory_over_a_symlink_replaces_the_symlink():
+    # DirectoryOverrideSymlink: a later layer's directory entry removes the symlink it lands on
+    files, _ = merged(
+        Layer().dir("etc").symlink("localetc", "/etc"), Layer().dir("localetc").file("localetc/f")
+    )
+    assert files.get("/localetc").entry.kind == "dir"
+    assert files.get("/localetc/f") is not None and files.get("/etc/f") is None
+
+
+def test_whiteouts_resolve_their_parent_but_not_their_name():
+    lower = (
+        Layer().dir("etc").file("etc/passwd", b"p").file("etc/whitedout", b"w").symlink("localetc", "/etc")
+    )
+    # WhiteoutSymlink: deleting the symlink leaves its target alone
+    files, _ = merged(lower, Layer().whiteout("localetc"))
+    assert files.get("/localetc") is None and files.get("/etc/passwd") is not None
+    # WhiteoutSymlinkPath: a whiteout under the symlink deletes in the target
+    files, _ = merged(lower, Layer().whiteout("localetc/whitedout"))
+    assert files.get("/etc/whitedout") is None and files.get("/etc/passwd") is not None
+
+
+def test_an_absolute_symlink_below_the_root_restarts_at_the_root():
+    # SymlinkMultipleAbsolute: /dummy/etc -> /etc, /localetc -> /dummy/etc, then a write through both
+    layer = Layer().dir("etc").dir("dummy").symlink("dummy/etc", "/etc").symlink("localetc", "/dummy/etc")
+    files, _ = merged(layer.file("dummy/etc/unbroken", b"u").file("localetc/also", b"a"))
+    assert files.get("/etc/unbroken") is not None and files.get("/etc/also") is not None
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Layer()
+        .dir("etc")
+        .dir("usr/share/base")
+        .file("usr/share/base/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .symlink("etc/passwd", "../usr/share/base/passwd"),
+        Layer()
+        .dir("opt")
+        .file("opt/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .dir("etc")
+        .hardlink("etc/passwd", "opt/passwd"),
+        Layer()
+        .dir("opt/etc")
+        .file("opt/etc/passwd", "alice:x:1000:100::/:/bin/sh\n")
+        .symlink("etc", "opt/etc"),
+    ],
+    ids=["symlink", "hardlink", "symlinked-directory"],
+)
+def test_etc_passwd_is_read_through_symlinks_and_hardlinks(layer):
+    files, contents = merged(layer)
+    assert contents[files.resolve("/etc/passwd")] == "alice:x:1000:100::/:/bin/sh\n"
+
+
+def test_argv0_resolves_through_a_hardlink_to_a_symlink():
+    # Given python3 -> python3.11 (a symlink), and a hardlink to that symlink
+    layer = Layer().file("usr/bin/python3.11", b"elf", mode=0o755).symlink("usr/bin/python3", "python3.11")
+    files, _ = merged(layer.hardlink("usr/bin/py", "usr/bin/python3"))
+    # Then the hardlink leads to the executable, as exec would find it
+    assert files.lookup("/usr/bin/py").entry.path == "/usr/bin/python3.11"
+    assert files.lookup("/usr/bin/py").entry.mode == 0o755
+
+
+def test_whiteouts_apply_where_they_sit_among_the_layers_entries():
+    # Given a layer that writes a file and then deletes it, and one that deletes through a symlink
+    # it has just made, as containerd meets them in the stream
+    files, contents = merged(
+        Layer().dir("etc").file("etc/passwd", "root:x:0:0::/:/bin/sh\n"),
+        Layer().file("tmp/x", b"x").whiteout("tmp/x").symlink("e", "/etc").whiteout("e/passwd"),
+    )
+    # Then neither survives: the rules must not believe in a passwd the container lacks
+    assert files.get("/tmp/x") is None
+    assert files.get("/etc/passwd") is None and "/etc/passwd" not in contents

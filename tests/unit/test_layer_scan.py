@@ -10,8 +10,9 @@ import zstandard
 from isal import igzip
 
 from studio_image.errors import CorruptLayer, DigestMismatch, LayerLimitExceeded
+from studio_image.limits import ScanLimits
+from studio_image.scan.layer import scan_layer
 from studio_image.scan.models import DIR, FILE, HARDLINK, SYMLINK, Entry
-from studio_image.scan.tar import ScanLimits
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import descriptor_for, scan_blob, scan_tar_layer
 
@@ -100,7 +101,7 @@ def test_small_files_rules_read_are_captured_and_others_are_not():
         Layer()
         .file("etc/passwd", "root:x:0:0::/root:/bin/sh\n")
         .file("usr/local/share/jupyter/kernels/py/kernel.json", kernel)
-        .file("opt/conda/envs/a/share/jupyter/kernels/b/kernel.json", "x" * (70 << 10))  # over the cap
+        .file("opt/conda/envs/a/share/jupyter/kernels/b/kernel.json", "x" * ((1 << 20) + 1))  # over the cap
         .file("etc/shadow", "root:*:::\n")
     )
     scan = scan_tar_layer(layer)
@@ -146,6 +147,39 @@ def test_a_truncated_gzip_stream_with_a_matching_digest_is_corrupt():
     blob = igzip.compress(Layer().file("a", bytes(range(256)) * 400).tar_bytes())[:-100]
     with pytest.raises(CorruptLayer, match="layer 1/1"):
         scan_blob(blob)
+
+
+def test_a_truncated_zstd_stream_with_a_matching_digest_is_corrupt():
+    # Given a zstd layer cut inside its frame, where the tar it holds ends cleanly before the cut
+    tar = Layer().file("a", b"a").tar_bytes() + bytes(1 << 20)
+    blob = zstandard.ZstdCompressor(write_checksum=True).compress(tar)[:-4]
+    # Then it is refused as containerd's decoder refuses it, not read quietly to the cut
+    with pytest.raises(CorruptLayer, match="zstd stream ends inside a frame"):
+        scan_blob(blob, "zstd")
+
+
+class _Endless(io.RawIOBase):
+    """A blob body that never ends, counting what was read from it."""
+
+    def __init__(self, head: bytes) -> None:
+        self.head, self.served = head, 0
+
+    def readinto(self, buffer) -> int:
+        chunk = self.head[self.served :] or bytes(len(buffer))
+        n = min(len(buffer), len(chunk))
+        buffer[:n] = chunk[:n]
+        self.served += n
+        return n
+
+
+def test_a_blob_longer_than_its_descriptor_stops_at_the_first_extra_byte():
+    # Given a registry that sends more than the descriptor's size, without end
+    blob = igzip.compress(Layer().file("a", b"a").tar_bytes())
+    body = _Endless(blob)
+    # Then reading stops with DigestMismatch within a chunk of the declared size, not at a scan limit
+    with pytest.raises(DigestMismatch, match="longer than"):
+        scan_layer(body, descriptor_for(blob), label="layer 1/1", limits=ScanLimits())
+    assert body.served <= len(blob) + (1 << 20)
 
 
 def test_a_tar_cut_inside_a_file_is_corrupt():

@@ -418,3 +418,51 @@ def test_a_policy_regrades_and_suppresses_by_rule_id(check):
         ("mount-path-shadowed", "error", "/home/sagemaker-user"),
         ("reserved-path", "error", "/opt/ml/a"),
     ]
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        (Layer().dir("srv").symlink("opt", "/srv"), Layer().file("srv/ml/x", b"m")),  # written at the target
+        (Layer().dir("srv").symlink("opt", "/srv"), Layer().file("opt/ml/x", b"m")),  # written through it
+    ],
+    ids=["target-then-seen-through-symlink", "written-through-symlinked-parent"],
+)
+def test_a_reserved_path_reached_through_a_symlinked_parent_is_an_error(check, layers):
+    # Given /opt -> /srv, and a file the container sees at /opt/ml/x
+    # Then reserved-path fires, naming where the file is stored
+    assert hits(check(*layers), "reserved-path") == [("error", "/srv/ml/x")]
+
+
+def test_a_config_user_is_found_in_an_etc_passwd_reached_through_a_symlink(check):
+    # Given /etc/passwd replaced by a symlink to a file that names the config's user
+    passwd = "root:x:0:0::/root:/bin/sh\nalice:x:1000:100::/home/sagemaker-user:/bin/bash\n"
+    layer = (
+        Layer()
+        .dir("srv/accounts")
+        .file("srv/accounts/passwd", passwd)
+        .symlink("etc/passwd", "/srv/accounts/passwd")
+    )
+    # Then the user exists
+    assert hits(check(layer, user="alice"), "user-unknown") == []
+    assert hits(check(layer, user="ghost"), "user-unknown") == [("error", "/etc/passwd")]
+
+
+def test_a_kernel_json_too_large_to_read_is_invalid_not_missing(check):
+    # Given a kernel.json over the capture cap (1 MiB by default)
+    layer = Layer().file(f"{KERNELS}/big/kernel.json", ipykernel_json("python") + " " * (1 << 20))
+    found = [f for f in check(layer) if f.rule.startswith("kernelspec")]
+    # Then it is kernelspec-invalid, saying why
+    assert [(f.rule, f.path) for f in found] == [("kernelspec-invalid", f"/{KERNELS}/big/kernel.json")]
+    assert "too large" in found[0].message
+
+
+def test_a_kernel_json_that_is_a_symlink_is_read_through_it(check):
+    # Given a kernelspec whose kernel.json links to another kernelspec's (broken) file
+    real, linked = f"{KERNELS}/real/kernel.json", f"{KERNELS}/linked/kernel.json"
+    layer = Layer().file(real, '{"argv": []}').symlink(linked, "../real/kernel.json")
+    # Then the link is read as its target: both kernelspecs are invalid, by their own paths
+    assert sorted(hits(check(layer), "kernelspec-invalid")) == [
+        ("error", f"/{linked}"),
+        ("error", f"/{real}"),
+    ]

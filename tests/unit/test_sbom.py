@@ -10,9 +10,9 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from studio_image.cli import main
 from studio_image.errors import LayerLimitExceeded
+from studio_image.limits import ScanLimits
 from studio_image.sbom import build_sbom, render_cyclonedx
 from studio_image.scan.packages import KINDS
-from studio_image.scan.tar import ScanLimits
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import inspect_reference, scan_tar_layer
 

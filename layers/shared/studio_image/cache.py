@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Protocol
 
 import zstandard
 from pydantic import ValidationError
+from pydantic_core import PydanticSerializationError
 
 from .scan.layer import SCAN_FORMAT
 from .scan.models import LayerScan
@@ -19,14 +21,23 @@ def cache_key(digest: str) -> str:
 
 
 def encode_scan(scan: LayerScan) -> bytes:
-    return zstandard.ZstdCompressor(level=3).compress(scan.model_dump_json().encode())
+    """JSON, zstd-compressed. Names that are not UTF-8 (surrogate escapes) go through the json
+    module, whose \\udcNN escapes read back to the same names."""
+    try:
+        text = scan.model_dump_json()
+    except PydanticSerializationError:
+        text = json.dumps(scan.model_dump())
+    return zstandard.ZstdCompressor(level=3).compress(text.encode())
 
 
 def decode_scan(data: bytes) -> LayerScan | None:
     """The scan `encode_scan` wrote; None for damaged data, which then reads as a cache miss."""
     try:
-        return LayerScan.model_validate_json(zstandard.ZstdDecompressor().decompress(data))
-    except (zstandard.ZstdError, ValidationError):
+        text = zstandard.ZstdDecompressor().decompress(data)
+        if b"\\udc" in text:
+            return LayerScan.model_validate(json.loads(text))
+        return LayerScan.model_validate_json(text)
+    except (zstandard.ZstdError, ValidationError, ValueError):
         return None
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from functools import partial
 from typing import Protocol
 
 from .cache import LayerCache, NullCache
+from .errors import ImageReadError, LayerLimitExceeded, StudioImageError
 from .inventory import Inventory, LayerAnomaly, LayerInfo, Sizes, merge_layers
+from .limits import ScanLimits
 from .oci import FOREIGN_LAYER_TYPES, Descriptor, Platform
 from .scan.layer import scan_layer
 from .scan.models import LayerScan
-from .scan.tar import ScanLimits
 from .sources import ImageSource
 from .sources.base import ResolvedImage
 
@@ -55,7 +57,12 @@ def inspect_image(
     cache = cache or NullCache()
     limits = limits or ScanLimits()
     progress = progress or NoProgress()
-    resolved = source.resolve(platform)
+    try:
+        resolved = source.resolve(platform)
+    except StudioImageError:
+        raise
+    except Exception as err:  # an OS error or a parser bug must still end in a typed error
+        raise ImageReadError(f"{source.reference}: unreadable ({type(err).__name__}: {err})") from err
     layers = resolved.manifest.layers
     progress.start(layers)
 
@@ -79,14 +86,24 @@ def inspect_image(
     readable = [i for i, d in enumerate(layers) if d.media_type not in FOREIGN_LAYER_TYPES]
     workers = workers or max(1, min(len(readable), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
-        futures: dict[int, Future[tuple[LayerScan, bool]]] = {i: pool.submit(scan, i) for i in readable}
+        futures: dict[Future[tuple[LayerScan, bool]], int] = {pool.submit(scan, i): i for i in readable}
         try:
-            results = {i: future.result() for i, future in futures.items()}
+            results: dict[int, tuple[LayerScan, bool]] = {}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                check_image_entries((r[0] for r in results.values()), limits)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
 
-    return assemble_inventory(source.reference, resolved, platform, results)
+    return assemble_inventory(source.reference, resolved, platform, results, limits=limits)
+
+
+def check_image_entries(scans: Iterable[LayerScan], limits: ScanLimits) -> None:
+    """Stop before the layers of one image together hold more entries than the limit."""
+    total = sum(len(scan.entries) for scan in scans)
+    if total > limits.max_image_entries:
+        raise LayerLimitExceeded(f"the layers hold more than {limits.max_image_entries} entries in all")
 
 
 def assemble_inventory(
@@ -95,13 +112,15 @@ def assemble_inventory(
     platform: Platform,
     results: dict[int, tuple[LayerScan, bool]],
     problems: dict[int, str] | None = None,
+    limits: ScanLimits | None = None,
 ) -> Inventory:
     """The inventory from per-layer scans, by layer index, and whether each came from the cache.
     A layer with no scan was not read: a foreign layer, or one in `problems` with the reason."""
     problems = problems or {}
     layers = resolved.manifest.layers
     scans: list[LayerScan | None] = [results[i][0] if i in results else None for i in range(len(layers))]
-    files, contents = merge_layers(scans)
+    check_image_entries((scan for scan in scans if scan), limits or ScanLimits())
+    files, contents = merge_layers(scans, (limits or ScanLimits()).max_names)
     infos = []
     anomalies = []
     for index, descriptor in enumerate(layers):
@@ -133,6 +152,7 @@ def assemble_inventory(
         layer_scans=scans,
         files=files,
         contents=contents,
+        oversized=files.oversized,
         anomalies=anomalies,
         sizes=Sizes(
             compressed=sum(d.size for d in layers),

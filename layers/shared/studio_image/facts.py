@@ -65,11 +65,11 @@ def _int(text: str) -> int | None:
 
 
 def passwd_entries(inventory: Inventory) -> list[list[str]]:
-    return _table(inventory.contents.get("/etc/passwd"), 4)
+    return _table(inventory.text("/etc/passwd"), 4)
 
 
 def group_entries(inventory: Inventory) -> list[list[str]]:
-    return _table(inventory.contents.get("/etc/group"), 3)
+    return _table(inventory.text("/etc/group"), 3)
 
 
 def resolve_user(inventory: Inventory) -> UserInfo:
@@ -184,6 +184,11 @@ class Facts:
                     specs.append(parsed)
                 else:
                     errors.append(parsed)
+        for path, size in sorted(self.inventory.oversized.items()):
+            if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
+                errors.append(
+                    KernelSpecError(path=path, problem=f"{size} bytes, too large to read as a kernel spec")
+                )
         return specs, errors
 
     @cached_property

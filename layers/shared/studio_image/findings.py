@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
+
+from .scan.paths import printable
 
 
 class Profile(StrEnum):
@@ -33,3 +35,13 @@ class Finding(BaseModel):
     remediation: str
     path: str | None = None
     layer: int | None = None  # index of the layer at fault, where one is
+
+    @field_validator("message", "remediation")
+    @classmethod
+    def _printable_text(cls, value: str) -> str:
+        return printable(value, keep="\n\t")
+
+    @field_validator("path")
+    @classmethod
+    def _printable_path(cls, value: str | None) -> str | None:
+        return printable(value) if value is not None else None

@@ -3,65 +3,217 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import LayerLimitExceeded
+from .limits import ScanLimits
 from .oci import ImageConfig, Platform
 from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
-from .scan.paths import parent
+from .scan.tar import CAPTURE, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
+MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
 
 
-class Node(NamedTuple):
-    entry: Entry
-    layer: int  # index of the layer that wrote it
+class Node:
+    """One name in the filesystem tree: the entry written there and the layer that wrote it, and
+    its children if it is a directory. A directory no layer listed holds `IMPLIED`. A tree, not a
+    dict of full paths, so that memory grows with the names in the input, never with the square
+    of a path's depth."""
+
+    __slots__ = ("children", "entry", "layer")
+
+    def __init__(self, entry: Entry, layer: int) -> None:
+        self.entry = entry
+        self.layer = layer
+        self.children: dict[str, Node] | None = {} if entry.kind == DIR else None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Node) and (self.entry, self.layer) == (other.entry, other.layer)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable: a directory's children change
+
+    def __repr__(self) -> str:
+        return f"Node({self.entry!r}, layer={self.layer})"
+
+
+IMPLIED = Entry("", DIR, 0, 0o755, 0, 0)  # a directory made because something was written below it
 
 
 class Filesystem:
-    """The final filesystem: whiteouts delete, opaque markers clear, later entries replace."""
+    """The final filesystem, built as containerd applies layers: entries in order, each written
+    where its parent directory resolves to through symlinks already there (clamped at the root),
+    whiteouts where they sit among the entries, opaque markers first, a hardlink a copy of its
+    target's inode when it is made."""
 
-    def __init__(self) -> None:
-        self.nodes: dict[str, Node] = {}
-        self._children: dict[str, set[str]] = {}  # every known directory path -> child paths
+    def __init__(self, max_names: int = ScanLimits.max_names) -> None:
+        self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
+        self._names_left = max_names  # names the tree may still hold (listed and implied)
+        self._max_names = max_names
+        self.contents: dict[str, str] = {}  # captured text of small files, by final path
+        self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
+        self._root = Node(IMPLIED, -1)
+        self._generation = 0  # changes whenever a change could alter how a parent resolves
+        self._last_parent: tuple[str, int, Node, str] | None = None
 
     def apply(self, scan: LayerScan, layer: int) -> None:
-        # A layer's whiteouts hide only what lower layers wrote, so they go first.
+        # Opaque markers hide what lower layers wrote, wherever they sit in the layer.
         for directory in scan.opaque_dirs:
-            self._remove_below(directory)
-        for path in scan.whiteouts:
-            self._remove(path)
-        nodes, children = self.nodes, self._children
-        for entry in scan.entries:
-            if entry.path not in nodes:
-                self._link(entry.path)
-            if entry.kind != DIR and entry.path in children:  # over a directory, listed or implied
-                self._remove_below(entry.path)
-            nodes[entry.path] = Node(entry, layer)
+            node, _ = self._walk(directory, create=True)
+            if node is not None and node.children:
+                for child in node.children.values():
+                    self._drop(child)
+                node.children.clear()
+                self._generation += 1
+        # Whiteouts apply where they sit among the entries, as containerd meets them.
+        positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
+        pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
+        for index, entry in enumerate(scan.entries):
+            while pending and pending[-1][0] <= index:
+                self._whiteout(pending.pop()[1])
+            self._write(entry, layer, scan.contents.get(entry.path), entry.path in scan.oversized)
+        while pending:
+            self._whiteout(pending.pop()[1])
 
-    def _link(self, path: str) -> None:
-        while path != "/":
-            up = parent(path)
-            siblings = self._children.setdefault(up, set())
-            if path in siblings:
+    def _whiteout(self, path: str) -> None:
+        folder, name = path.rsplit("/", 1)
+        node, _ = self._walk(folder, create=True)
+        if node is not None and node.children and name in node.children:
+            self._drop(node.children.pop(name))
+            self._generation += 1
+
+    def _write(self, entry: Entry, layer: int, text: str | None, oversized: bool) -> None:
+        folder, name = entry.path.rsplit("/", 1)
+        if not name:
+            return  # the root itself: containerd skips it
+        cached = self._last_parent
+        if cached and cached[0] == folder and cached[1] == self._generation:
+            parent_vertex, parent_path = cached[2], cached[3]
+        else:
+            parent_vertex, parent_path = self._directory(folder)
+            self._last_parent = (folder, self._generation, parent_vertex, parent_path)
+        children = parent_vertex.children
+        assert children is not None
+        path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
+        if path == entry.path:
+            path = entry.path  # one string for the entry and the key
+        else:
+            entry = entry._replace(path=path)
+        existing = children.get(name)
+        if existing is not None:
+            merge = entry.kind == DIR and existing.children is not None
+            if merge:
+                existing.entry, existing.layer = entry, layer
+                self.nodes[path] = existing
                 return
-            siblings.add(path)
-            if len(siblings) > 1:  # `up` had children before, so it is linked already
-                return
-            path = up
+            self._drop(children.pop(name))
+            self._generation += 1
+        if entry.kind == HARDLINK:
+            entry, text = self._inode(entry)
+        node = Node(entry, layer)
+        self._count_name()
+        children[name] = node
+        self.nodes[path] = node
+        if text is not None:
+            self.contents[path] = text
+        if oversized:
+            self.oversized[path] = entry.size
+        if entry.kind == SYMLINK:
+            self._generation += 1
 
-    def _remove(self, path: str) -> None:
-        self.nodes.pop(path, None)
-        self._children.get(parent(path), set()).discard(path)
-        self._remove_below(path)
+    def _inode(self, entry: Entry) -> tuple[Entry, str | None]:
+        """A hardlink shares its target's inode as it is now: later changes to the target's path do
+        not reach it. To a symlink it is a symlink; to a missing target it stays as written."""
+        folder, name = entry.link.rsplit("/", 1)
+        directory, folder_path = self._walk(folder, create=False)
+        target = directory.children.get(name) if directory and directory.children is not None else None
+        if target is None or target.children is not None:
+            return entry, None
+        found = target.entry
+        target_path = f"{folder_path.rstrip('/')}/{name}"
+        if found.kind == SYMLINK:
+            return found._replace(path=entry.path), None
+        copied = entry._replace(
+            size=found.size, mode=found.mode, uid=found.uid, gid=found.gid, link=target_path
+        )
+        return copied, self.contents.get(target_path)
 
-    def _remove_below(self, path: str) -> None:
-        stack = [path]
+    def follow_captured_symlinks(self) -> None:
+        """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
+        for path, node in self.nodes.items():
+            if node.entry.kind == SYMLINK and (
+                CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES
+            ):
+                target = self.resolve(path)
+                if target in self.contents:
+                    self.contents[path] = self.contents[target]
+                elif target in self.oversized:
+                    self.oversized[path] = self.oversized[target]
+
+    def _drop(self, node: Node) -> None:
+        """Forget a node and everything below it."""
+        stack = [node]
         while stack:
-            for child in self._children.pop(stack.pop(), ()):
-                self.nodes.pop(child, None)
-                stack.append(child)
+            current = stack.pop()
+            self._names_left += 1
+            if current.entry is not IMPLIED:
+                path = current.entry.path
+                if self.nodes.get(path) is current:
+                    del self.nodes[path]
+                    self.contents.pop(path, None)
+                    self.oversized.pop(path, None)
+            if current.children:
+                stack.extend(current.children.values())
+
+    def _count_name(self) -> None:
+        self._names_left -= 1
+        if self._names_left < 0:
+            raise LayerLimitExceeded(f"more than {self._max_names} names in the image's filesystem")
+
+    def _directory(self, path: str) -> tuple[Node, str]:
+        """The directory `path` resolves to, made (with its parents) where missing; a file in the
+        way (where containerd fails the layer) is replaced by a directory."""
+        node, resolved = self._walk(path, create=True, replace=True)
+        assert node is not None
+        return node, resolved
+
+    def _walk(self, path: str, *, create: bool, replace: bool = False) -> tuple[Node | None, str]:
+        """The directory `path` names, following every symlink on the way within the root, as
+        containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll),
+        files in the way replaced (`replace`); else None. Returns the node and its path."""
+        pending = [part for part in reversed(path.split("/")) if part and part != "."]
+        stack: list[tuple[Node, str]] = [(self._root, "")]
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if len(stack) > 1:
+                    stack.pop()
+                continue
+            vertex, _ = stack[-1]
+            children = vertex.children
+            assert children is not None
+            child = children.get(part)
+            if child is not None and child.entry.kind == SYMLINK:
+                hops += 1
+                if hops <= MAX_APPLY_HOPS:
+                    target = child.entry.link
+                    if target.startswith("/"):
+                        del stack[1:]
+                    pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
+                    continue
+            if child is None or child.children is None:
+                if not (create if child is None else replace):
+                    return None, ""
+                if child is not None:
+                    self._drop(child)
+                    self._generation += 1
+                child = Node(IMPLIED, -1)
+                self._count_name()
+                children[part] = child
+            stack.append((child, part))
+        return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -69,57 +221,70 @@ class Filesystem:
     def get(self, path: str) -> Node | None:
         return self.nodes.get(path)
 
+    def _node(self, path: str) -> Node | None:
+        """The node at `path` as written, following no symlink."""
+        vertex = self._root
+        for part in path.split("/"):
+            if not part:
+                continue
+            if vertex.children is None or part not in vertex.children:
+                return None
+            vertex = vertex.children[part]
+        return vertex
+
     def is_dir(self, path: str) -> bool:
         """A directory listed in a layer, or implied by the paths below it."""
-        node = self.nodes.get(path)
-        return node.entry.kind == DIR if node else path in self._children
+        vertex = self._node(path)
+        return vertex is not None and vertex.children is not None
 
     def under(self, root: str) -> Iterator[Node]:
-        """Every node at or below `root` (not following symlinks), in no particular order."""
-        if root in self.nodes:
-            yield self.nodes[root]
-        stack = [root]
+        """Every node at or below `root` as the container sees it: the directories above `root`
+        resolved through symlinks, nothing below it followed. In no particular order."""
+        folder, _, name = root.rstrip("/").rpartition("/")
+        resolved = self.resolve(folder) if folder else "/"
+        vertex = self._node(f"{resolved.rstrip('/')}/{name}") if resolved else None
+        stack = [vertex] if vertex is not None else []
         while stack:
-            for child in self._children.get(stack.pop(), ()):
-                if child in self.nodes:
-                    yield self.nodes[child]
-                stack.append(child)
+            current = stack.pop()
+            if current.entry is not IMPLIED:
+                yield current
+            if current.children:
+                stack.extend(current.children.values())
 
     def resolve(self, path: str) -> str | None:
         """The path that `path` names once every symlink along it is followed, as the kernel would
         resolve it in the running container; None if it does not exist or loops."""
-        pending = [part for part in path.split("/") if part]
-        current = "/"
+        pending = [part for part in reversed(path.split("/")) if part and part != "."]
+        stack: list[tuple[Node, str]] = [(self._root, "")]
         hops = 0
         while pending:
-            part = pending.pop(0)
+            part = pending.pop()
+            vertex = stack[-1][0]
+            if vertex.children is None:
+                return None  # a file in the middle of a path, even before ".."
             if part == "..":
-                current = parent(current)
+                if len(stack) > 1:
+                    stack.pop()
                 continue
-            candidate = f"{current.rstrip('/')}/{part}"
-            node = self.nodes.get(candidate)
-            if node is not None and node.entry.kind == SYMLINK:
+            child = vertex.children.get(part)
+            if child is None:
+                return None
+            if child.entry.kind == SYMLINK:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = node.entry.link
-                current = "/" if target.startswith("/") else current
-                pending[:0] = [p for p in target.split("/") if p and p != "."]
+                target = child.entry.link
+                if target.startswith("/"):
+                    del stack[1:]
+                pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
                 continue
-            if node is None and candidate not in self._children:
-                return None
-            if pending and not self.is_dir(candidate):
-                return None  # a file in the middle of a path
-            current = candidate
-        return current
+            stack.append((child, part))
+        return "/" + "/".join(name for _, name in stack[1:])
 
     def lookup(self, path: str) -> Node | None:
-        """The node `path` resolves to, through symlinks and to a hardlink's target."""
+        """The node `path` resolves to, through symlinks (a hardlink carries its target's inode)."""
         resolved = self.resolve(path)
-        node = self.nodes.get(resolved) if resolved else None
-        if node is not None and node.entry.kind == HARDLINK:
-            node = self.nodes.get(node.entry.link, node)
-        return node
+        return self.nodes.get(resolved) if resolved else None
 
 
 class LayerInfo(BaseModel):
@@ -159,6 +324,7 @@ class Inventory(BaseModel):
     layer_scans: list[LayerScan | None] = Field(exclude=True)  # None: a foreign layer
     files: Filesystem = Field(exclude=True)
     contents: dict[str, str] = Field(default_factory=dict, exclude=True)  # surviving captures
+    oversized: dict[str, int] = Field(default_factory=dict, exclude=True)  # too large to capture
     anomalies: list[LayerAnomaly] = Field(default_factory=list)
     sizes: Sizes
 
@@ -166,17 +332,18 @@ class Inventory(BaseModel):
     def platform(self) -> Platform:
         return self.config.platform
 
+    def text(self, path: str) -> str | None:
+        """The captured text of the file `path` names, through symlinks and hardlinks."""
+        return self.contents.get(self.files.resolve(path) or path)
 
-def merge_layers(scans: list[LayerScan | None]) -> tuple[Filesystem, dict[str, str]]:
+
+def merge_layers(
+    scans: list[LayerScan | None], max_names: int = ScanLimits.max_names
+) -> tuple[Filesystem, dict[str, str]]:
     """Apply layer scans bottom-up. `None` stands for a layer that was not read (foreign)."""
-    files = Filesystem()
+    files = Filesystem(max_names)
     for index, scan in enumerate(scans):
         if scan is not None:
             files.apply(scan, index)
-    contents: dict[str, str] = {}
-    for index, scan in enumerate(scans):
-        for path, text in (scan.contents if scan else {}).items():
-            node = files.get(path)
-            if node is not None and node.layer == index:
-                contents[path] = text
-    return files, contents
+    files.follow_captured_symlinks()
+    return files, files.contents

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import CorruptLayer
+from ..errors import CorruptLayer, ImageReadError, TransientError
+from ..limits import ScanLimits
 from ..oci import LAYER_COMPRESSION, Descriptor
 from .models import Anomaly, LayerScan
 from .streams import Readable, VerifyingReader, decompressed, sniff_compression
-from .tar import ScanLimits, scan_tar
+from .tar import scan_tar
 
 # Bump when what a LayerScan records changes, so cached scans of the old form are not reused.
-SCAN_FORMAT = 3
+SCAN_FORMAT = 4
 
 
 def scan_layer(
@@ -34,6 +35,10 @@ def scan_layer(
         except CorruptLayer:
             reader.drain()  # a blob that does not match its digest explains the corruption
             raise
+        except (ImageReadError, TransientError):
+            raise
+        except Exception as err:  # a reader bug must still end in a typed error, never a traceback
+            raise CorruptLayer(f"{label}: unreadable ({type(err).__name__}: {err})") from err
         reader.drain()
     finally:
         reader.close()
@@ -53,7 +58,9 @@ def scan_layer(
         uncompressed_size=tar.size,
         entries=tar.entries,
         whiteouts=tar.whiteouts,
+        whiteout_positions=tar.whiteout_positions,
         opaque_dirs=tar.opaque_dirs,
         contents=tar.contents,
+        oversized=tar.oversized,
         anomalies=tar.anomalies,
     )

@@ -42,7 +42,9 @@ class LayerScan(BaseModel):
     compressed_size: int
     uncompressed_size: int
     entries: list[Entry] = Field(default_factory=list)
-    whiteouts: list[str] = Field(default_factory=list)  # paths this layer deletes from lower layers
+    whiteouts: list[str] = Field(default_factory=list)  # paths this layer deletes
+    whiteout_positions: list[int] = Field(default_factory=list)  # entries before each whiteout
     opaque_dirs: list[str] = Field(default_factory=list)  # directories whose lower contents it hides
     contents: dict[str, str] = Field(default_factory=dict)  # captured small text files by path
+    oversized: dict[str, int] = Field(default_factory=dict)  # files rules read, over the capture cap
     anomalies: list[Anomaly] = Field(default_factory=list)

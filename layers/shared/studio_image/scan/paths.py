@@ -32,3 +32,24 @@ def parent(path: str) -> str:
 def is_within(path: str, root: str) -> bool:
     """True when a normalised path is root itself or lies under it ("/opt/mlflow" is not in "/opt/ml")."""
     return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` safe for every output (UTF-8 text, JSON, XML) and reversible: a name that was not
+    UTF-8 carries its undecodable bytes as surrogate escapes, shown as `\\xNN`; other characters
+    that do not print (controls, and not those in `keep`) as `\\xNN` or `\\uNNNN`; backslashes are
+    doubled. Text that prints is returned as it is."""
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable() or char in keep:
+            out.append(char)
+        else:
+            out.append(f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}")
+    return "".join(out)

@@ -80,6 +80,10 @@ class VerifyingReader:
                     return
                 self._hash.update(chunk)
                 self.bytes_read += len(chunk)
+                if self._expected_size is not None and self.bytes_read > self._expected_size:
+                    raise DigestMismatch(
+                        f"{self.name}: longer than the {self._expected_size} bytes its descriptor says"
+                    )
                 if self._on_bytes:
                     self._on_bytes(len(chunk))
                 self._put(chunk)
@@ -176,12 +180,84 @@ def decompressed(reader: VerifyingReader, compression: str) -> Readable:
         return igzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[no-untyped-call]
     if compression == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(
-            reader,  # type: ignore[arg-type]  # any object with read() will do
+            ZstdFrames(reader, reader.name),  # type: ignore[arg-type]  # any object with read() will do
             read_size=CHUNK,
             read_across_frames=True,
             closefd=False,
         )
     return reader
+
+
+ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+
+
+class ZstdFrames:
+    """Passes a zstd stream through, walking its frame and block headers (not decompressing), so
+    a stream that ends inside a frame is an error: zstandard's stream reader ends quietly there,
+    where containerd's decoder fails (as a truncated gzip fails here already)."""
+
+    def __init__(self, raw: Readable, name: str) -> None:
+        self._read = raw.read
+        self._name = name
+        self._want = 4  # header bytes the next step needs
+        self._header = b""
+        self._skip = 0  # payload bytes to pass before the next header
+        self._step: Callable[[bytes], None] | None = self._magic
+        self._checksum = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._read(size)
+        if not data:
+            if self._step is not None and (self._skip or self._header or self._step != self._magic):
+                raise CorruptLayer(f"{self._name}: zstd stream ends inside a frame (truncated)")
+            return data
+        view, pos = memoryview(data), 0
+        while pos < len(data) and self._step is not None:
+            if self._skip:
+                taken = min(self._skip, len(data) - pos)
+                self._skip -= taken
+                pos += taken
+                continue
+            needed = self._want - len(self._header)
+            self._header += bytes(view[pos : pos + needed])
+            pos += min(needed, len(data) - pos)
+            if len(self._header) == self._want:
+                header, self._header = self._header, b""
+                self._step(header)
+        return data
+
+    def _magic(self, header: bytes) -> None:
+        magic = int.from_bytes(header, "little")
+        if header == ZSTD_MAGIC:
+            self._want, self._step = 1, self._frame_header
+        elif magic in ZSTD_SKIPPABLE:
+            self._want, self._step = 4, self._skippable
+        else:
+            self._step = None  # not zstd: the decompressor says so itself
+
+    def _skippable(self, header: bytes) -> None:
+        self._skip = int.from_bytes(header, "little")
+        self._want, self._step = 4, self._magic
+
+    def _frame_header(self, header: bytes) -> None:
+        descriptor = header[0]
+        single_segment = descriptor & 0x20
+        self._checksum = bool(descriptor & 0x04)
+        content_size = (1 if single_segment else 0, 2, 4, 8)[descriptor >> 6]
+        dictionary = (0, 1, 2, 4)[descriptor & 0x03]
+        self._skip = (0 if single_segment else 1) + dictionary + content_size
+        self._want, self._step = 3, self._block
+
+    def _block(self, header: bytes) -> None:
+        value = int.from_bytes(header, "little")
+        kind, size = (value >> 1) & 0x03, value >> 3
+        if kind == 3:
+            self._step = None  # a reserved block type: the decompressor reports it
+            return
+        self._skip = 1 if kind == 1 else size
+        if value & 1:  # the frame's last block
+            self._skip += 4 if self._checksum else 0
+            self._want, self._step = 4, self._magic
 
 
 # What the decompressors raise on malformed input. (isal's stubs call its error an instance.)

@@ -1,4 +1,6 @@
-"""A streaming tar header parser: ustar, GNU long names and links, PAX headers. Never extracts.
+"""A streaming tar header parser that decides every header question as Go's `archive/tar` does
+(the reader containerd unpacks layers with): ustar, PAX, GNU, star and V7 headers, GNU long
+names and links, and the sparse formats (old GNU, PAX 0.0, 0.1 and 1.0). Never extracts.
 
 File data is skipped unless the path is one of the small files rules read (`CAPTURE`), whose text
 is kept up to `ScanLimits.capture_bytes`, or a package database the SBOM reads (`packages.py`).
@@ -10,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
+from ..limits import ScanLimits
 from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry
 from .packages import capture_size, capture_text
 from .paths import normalize, parent
@@ -29,11 +32,13 @@ CAPTURE = re.compile(
     r"|.*/share/jupyter/kernels/[^/]+/kernel\.json"
 )
 
+# Also kept wherever they are, as /etc/passwd or /etc/group may be a link to one.
+CAPTURE_NAMES = frozenset({"passwd", "group"})
+
 KINDS = {
     b"0": FILE,
-    b"\0": FILE,
-    b"7": FILE,
-    b"S": FILE,  # GNU sparse
+    b"7": FILE,  # contiguous file: Go reads it as a file (containerd refuses it, see UNAPPLIED)
+    b"S": FILE,  # old GNU sparse
     b"1": HARDLINK,
     b"2": SYMLINK,
     b"3": CHAR,
@@ -41,29 +46,32 @@ KINDS = {
     b"5": DIR,
     b"6": FIFO,
 }
-DATA_KINDS = frozenset({b"0", b"\0", b"7", b"S"})  # as tarfile: only these (and unknowns) carry data
-
-
-@dataclass(frozen=True)
-class ScanLimits:
-    """Bounds that keep a hostile layer from exhausting memory or time."""
-
-    max_uncompressed: int = 64 << 30
-    max_entries: int = 2_000_000
-    max_header_bytes: int = 1 << 20  # one PAX header or GNU long name
-    capture_bytes: int = 64 << 10
-    package_bytes: int = 256 << 20  # package databases kept for the SBOM, per layer; 0: keep none
+HEADER_ONLY = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})  # Go's isHeaderOnlyType: no data
+UNAPPLIED = frozenset({b"7", b"S"})  # read by Go, but containerd's apply has no case for them
+USTAR_MAGIC = b"ustar\x00"
+GNU_MAGIC = b"ustar  \x00"  # magic "ustar " and version " \0"
+STAR_TRAILER = b"tar\x00"
+OCTAL_DIGITS = b"01234567"
+DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
+INT64 = 1 << 63
+MODES: dict[int, int] = {}
 
 
 @dataclass
 class TarContents:
     entries: list[Entry] = field(default_factory=list)
     whiteouts: list[str] = field(default_factory=list)
+    whiteout_positions: list[int] = field(default_factory=list)  # entries before each whiteout
     opaque_dirs: list[str] = field(default_factory=list)
     contents: dict[str, str] = field(default_factory=dict)
+    oversized: dict[str, int] = field(default_factory=dict)  # files rules read, too large to keep
     anomalies: list[Anomaly] = field(default_factory=list)
     size: int = 0  # uncompressed bytes, to the end of the stream
     package_bytes: int = 0  # captured for the SBOM
+
+
+class _Bad(Exception):
+    """A header Go's reader refuses (ErrHeader, ErrUnexpectedEOF); becomes CorruptLayer."""
 
 
 class _Feed:
@@ -89,6 +97,10 @@ class _Feed:
             )
         return chunk
 
+    @property
+    def offset(self) -> int:
+        return self.total - len(self._buf) + self._pos
+
     def take(self, n: int) -> bytes:
         end = self._pos + n
         if end <= len(self._buf):
@@ -100,26 +112,31 @@ class _Feed:
         while have < n:
             chunk = self._pull()
             if not chunk:
-                raise CorruptLayer(f"{self._name}: truncated tar stream")
+                raise _Bad("truncated tar stream")
             parts.append(chunk)
             have += len(chunk)
         joined = b"".join(parts)
         self._buf, self._pos = joined, n
         return joined[:n]
 
-    def skip(self, n: int) -> None:
+    def skip(self, n: int) -> int:
+        """Skip up to n bytes; return how many the stream lacked (0 unless it ended)."""
         self._pos += n
         while self._pos > len(self._buf):
             self._pos -= len(self._buf)
             self._buf = self._pull()
             if not self._buf:
-                raise CorruptLayer(f"{self._name}: truncated tar stream")
+                missing, self._pos = self._pos, 0
+                return missing
+        return 0
 
-    def at_end(self) -> bool:
-        if self._pos < len(self._buf):
-            return False
-        self._buf, self._pos = self._pull(), 0
-        return not self._buf
+    def block(self) -> bytes | None:
+        """The next 512-byte block; None where the stream ends exactly before it."""
+        if self._pos == len(self._buf):
+            self._buf, self._pos = self._pull(), 0
+            if not self._buf:
+                return None
+        return self.take(BLOCK_SIZE)
 
     def drain(self) -> None:
         self._buf, self._pos = b"", 0
@@ -127,143 +144,405 @@ class _Feed:
             pass
 
 
-def _number(field: bytes, name: str) -> int:
-    if field[:1] and field[0] & 0x80:  # GNU base-256, for values octal cannot hold
-        if field[0] == 0xFF:
-            raise CorruptLayer(f"{name}: negative number in tar header")
-        return int.from_bytes(field[1:], "big") | ((field[0] & 0x3F) << (8 * (len(field) - 1)))
-    text = field.split(b"\0", 1)[0].strip(b" ")
-    try:
-        return int(text, 8) if text else 0
-    except ValueError as err:
-        raise CorruptLayer(f"{name}: bad number {text!r} in tar header") from err
+def _number(field: bytes) -> int:
+    """A numeric header field as Go's parseNumeric reads it: base-256 (negative too) or octal
+    padded with NULs and spaces on either side."""
+    if field[0] & 0x80:
+        negative = field[0] & 0x40
+        data = bytes(c ^ 0xFF for c in field) if negative else field
+        value = int.from_bytes(data, "big") & ((1 << (8 * len(field) - 1)) - 1)
+        if value >= INT64:
+            raise _Bad("base-256 number overflows 64 bits")
+        return ~value if negative else value
+    digits = field[:-1]
+    if field[-1] in (0, 32) and digits.isdigit():  # the usual form: digits, then a NUL or a space
+        try:
+            return int(digits, 8)
+        except ValueError:
+            raise _Bad(f"bad number {digits!r} in tar header") from None
+    text = field.strip(b" \x00").split(b"\x00", 1)[0]
+    if not text:
+        return 0
+    if text.translate(None, OCTAL_DIGITS):
+        raise _Bad(f"bad number {text!r} in tar header")
+    return int(text, 8)
 
 
-def _pax_number(fields: dict[str, str], key: str, default: int, name: str) -> int:
-    if key not in fields:
-        return default
-    try:
-        return int(fields[key])
-    except ValueError as err:
-        raise CorruptLayer(f"{name}: bad PAX {key} {fields[key]!r}") from err
+def _signed_checksum(header: bytes) -> int:
+    """The checksum some old tars wrote, summing bytes as signed chars; Go accepts either."""
+    return sum(b - 256 if b >= 0x80 else b for b in header[:148] + header[156:]) + 256
+
+
+ZERO_DEVICES = frozenset({bytes(16), b"0000000\x00" * 2, b"0000000 " * 2, b"000000 \x00" * 2})
+
+
+def _devices(header: bytes) -> None:
+    """Go refuses a header whose device numbers do not parse; most hold zeros, checked at once."""
+    if header[329:345] not in ZERO_DEVICES:
+        _number(header[329:337]), _number(header[337:345])
+
+
+def _decimal(text: str, what: str) -> int:
+    if not DECIMAL.fullmatch(text) or not -INT64 <= int(text) < INT64:
+        raise _Bad(f"bad PAX {what} {text[:40]!r}")
+    return int(text)
+
+
+def _pax_time(text: str) -> None:
+    seconds, _, fraction = text.partition(".")
+    _decimal(seconds, "time")
+    if fraction.strip("0123456789"):
+        raise _Bad(f"bad PAX time {text[:40]!r}")
 
 
 def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _pax_records(data: bytes, name: str) -> dict[str, str]:
+class _Budget:
+    """What one layer has spent of the per-layer counts in ScanLimits."""
+
+    def __init__(self, limits: ScanLimits) -> None:
+        self.pax_records = limits.max_pax_records
+        self.sparse_entries = limits.max_sparse_entries
+
+    def spend_pax(self, count: int) -> None:
+        self.pax_records -= count
+        if self.pax_records < 0:
+            raise LayerLimitExceeded("more PAX records than the limit (a header flood?)")
+
+    def spend_sparse(self) -> None:
+        self.sparse_entries -= 1
+        if self.sparse_entries < 0:
+            raise LayerLimitExceeded("more sparse map entries than the limit (an endless map?)")
+
+
+def _pax_records(data: bytes, limits: ScanLimits, budget: _Budget) -> dict[str, str]:
+    """PAX records as Go's parsePAX reads them; GNU sparse 0.0 offset/numbytes pairs are joined
+    into GNU.sparse.map, as Go does."""
     records: dict[str, str] = {}
+    sparse: list[str] = []
     pos = 0
-    while pos < len(data) and data[pos] != 0:
+    while pos < len(data):
         space = data.find(b" ", pos)
-        try:
-            length = int(data[pos:space])
-        except ValueError as err:
-            raise CorruptLayer(f"{name}: malformed PAX header") from err
-        if space < 0 or length <= 0 or pos + length > len(data):
-            raise CorruptLayer(f"{name}: malformed PAX header")
-        key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
-        records[key.decode("utf-8", "surrogateescape")] = value.decode("utf-8", "surrogateescape")
-        pos += length
+        digits = data[pos:space]
+        if space < 0 or not DECIMAL.fullmatch(digits.decode("latin-1")):
+            raise _Bad("malformed PAX record")
+        length = int(digits)
+        end = pos + length
+        if length < 5 or end > len(data) or end <= space + 1 or data[end - 1] != 0x0A:
+            raise _Bad("malformed PAX record")
+        if length > limits.max_pax_record:
+            raise LayerLimitExceeded(f"a {length}-byte PAX record")
+        raw_key, equals, raw_value = data[space + 1 : end - 1].partition(b"=")
+        key = raw_key.decode("utf-8", "surrogateescape")
+        value = raw_value.decode("utf-8", "surrogateescape")
+        nul = "\0" in value if key in ("path", "linkpath", "uname", "gname") else "\0" in key
+        if not equals or not key or nul:
+            raise _Bad(f"invalid PAX record {key[:40]!r}")
+        if key in ("GNU.sparse.offset", "GNU.sparse.numbytes"):
+            if (len(sparse) % 2 == 0) != (key == "GNU.sparse.offset") or "," in value:
+                raise _Bad("GNU sparse 0.0 records out of order")
+            sparse.append(value)
+        else:
+            records[key] = value
+        pos = end
+        budget.spend_pax(1)
+    if sparse:
+        records["GNU.sparse.map"] = ",".join(sparse)
     return records
 
 
-def _padded(size: int) -> int:
-    return (size + BLOCK_SIZE - 1) // BLOCK_SIZE * BLOCK_SIZE
+class _SparseMap:
+    """Checks a sparse map entry by entry, as Go's validateSparseEntries, in constant memory; `data`
+    totals the stored fragments, which containerd copies and must match the stored bytes."""
+
+    def __init__(self, real_size: int, budget: _Budget) -> None:
+        self.real_size = real_size
+        self.budget = budget
+        self.end = 0
+        self.data = 0
+
+    def add(self, offset: int, length: int) -> None:
+        self.budget.spend_sparse()
+        if offset < 0 or length < 0 or offset + length >= INT64:
+            raise _Bad("negative or overflowing sparse entry")
+        if offset + length > self.real_size or self.end > offset:
+            raise _Bad("sparse entries out of order or past the file's size")
+        self.end = offset + length
+        self.data += length
+
+
+def _old_gnu_sparse(feed: _Feed, header: bytes, real_size: int, budget: _Budget) -> _SparseMap:
+    sparse = _SparseMap(real_size, budget)
+    area, count, extended = header[386:482], 4, header[482]
+    while True:
+        for i in range(count):
+            entry = area[24 * i : 24 * i + 24]
+            if entry[0] == 0:
+                break
+            sparse.add(_number(entry[:12]), _number(entry[12:]))
+        if not extended:
+            return sparse
+        budget.spend_sparse()  # an extension block counts, even an empty one
+        block = feed.take(BLOCK_SIZE)  # an extension block sits between header and data
+        area, count, extended = block[:504], 21, block[504]
+
+
+def _pax_sparse_0x(records: dict[str, str], real_size: int, budget: _Budget) -> _SparseMap:
+    count = _decimal(records.get("GNU.sparse.numblocks", ""), "GNU.sparse.numblocks")
+    numbers = records.get("GNU.sparse.map", "")
+    fields = numbers.split(",") if numbers else []
+    if count < 0 or len(fields) != 2 * count:
+        raise _Bad("GNU sparse map does not hold numblocks entries")
+    sparse = _SparseMap(real_size, budget)
+    for i in range(0, len(fields), 2):
+        sparse.add(_decimal(fields[i], "sparse offset"), _decimal(fields[i + 1], "sparse length"))
+    return sparse
+
+
+def _pax_sparse_1x0(
+    feed: _Feed, real_size: int, stored: int, limit: int, budget: _Budget
+) -> tuple[_SparseMap, int]:
+    """The 1.0 map: decimal lines (a count, then offset and length pairs) at the start of the
+    data, in whole blocks. Returns the map and the bytes of it read."""
+    sparse = _SparseMap(real_size, budget)
+    wanted, seen, offset, used = 1, 0, 0, 0
+    partial = bytearray()
+    while seen < wanted:
+        if used + BLOCK_SIZE > stored:
+            raise _Bad("GNU sparse 1.0 map runs past the entry's data")
+        block = feed.take(BLOCK_SIZE)
+        used += BLOCK_SIZE
+        start = 0
+        while seen < wanted and (newline := block.find(b"\n", start)) >= 0:
+            number = _decimal((bytes(partial) + block[start:newline]).decode("latin-1"), "GNU sparse map")
+            partial.clear()
+            start = newline + 1
+            if seen == 0:
+                if number < 0:
+                    raise _Bad("negative GNU sparse entry count")
+                wanted = 1 + 2 * number
+            elif seen % 2:
+                offset = number
+            else:
+                sparse.add(offset, number)
+            seen += 1
+        if seen < wanted:
+            partial += block[start:]
+            if len(partial) > limit:
+                raise LayerLimitExceeded(f"a GNU sparse map line over {limit} bytes")
+    return sparse, used
+
+
+def _pad(size: int) -> int:
+    return -size % BLOCK_SIZE
 
 
 def scan_tar(stream: Readable, name: str, limits: ScanLimits) -> TarContents:
     """Read a tar stream to its end and return what it holds. `name` labels error messages."""
     feed = _Feed(stream, name, limits.max_uncompressed)
+    try:
+        return _scan(feed, name, limits)
+    except _Bad as err:
+        raise CorruptLayer(f"{name}: {err} (near byte {feed.offset} of the tar)") from None
+    except LayerLimitExceeded as err:
+        message = str(err)
+        raise LayerLimitExceeded(message if message.startswith(name) else f"{name}: {message}") from None
+
+
+def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
     out = TarContents()
-    global_pax: dict[str, str] = {}
+    budget = _Budget(limits)
     pax: dict[str, str] = {}
-    long_name: str | None = None
-    long_link: str | None = None
+    long_name = long_link = ""
 
     while True:
-        if feed.at_end():  # tar without its two zero blocks: lenient, as GNU tar is
+        header = feed.block()
+        if header is None:  # no end-of-archive marker: Go reads this as a clean end
             break
-        header = feed.take(BLOCK_SIZE)
         if header == ZERO_BLOCK:
-            break
-        stored = _number(header[148:156], name)
-        if stored != sum(header) - sum(header[148:156]) + 256:
-            raise CorruptLayer(f"{name}: tar header checksum mismatch at byte {feed.total}")
+            second = feed.block()
+            if second is None or second == ZERO_BLOCK:
+                break
+            raise _Bad("a zero block followed by a header")
+        stored = header[148:156]
+        if stored[0] & 0x80:
+            raise _Bad("tar header checksum is not octal")
+        unsigned = sum(header) - sum(stored) + 256
+        checksum = _number(stored)
+        if checksum != unsigned and checksum != _signed_checksum(header):
+            raise _Bad("tar header checksum mismatch")
         flag = header[156:157]
-        size = _number(header[124:136], name)
+        size = _number(header[124:136])
+        uid = _number(header[108:116])
+        gid = _number(header[116:124])
+        mode = _number(header[100:108])
+        _number(header[136:148])  # mtime: Go refuses a header whose mtime does not parse
+        magic = header[257:265]
+        prefix = ""
+        if magic[:6] == USTAR_MAGIC:
+            _devices(header)
+            if header[508:512] == STAR_TRAILER:
+                prefix = _text(header[345:476])
+                _number(header[476:488]), _number(header[488:500])
+            else:
+                prefix = _text(header[345:500])
+        elif magic == GNU_MAGIC:
+            _devices(header)
+            try:  # Go 1.7 wrote ustar prefixes into GNU headers; Go reads them where times fail
+                for times in (header[345:357], header[357:369]):
+                    if times[0]:
+                        _number(times)
+            except _Bad:
+                text = _text(header[345:500])
+                prefix = text if text.isascii() else ""
+        if size < 0 and flag not in HEADER_ONLY:
+            raise _Bad("negative size")
 
         if flag in (b"x", b"g", b"L", b"K"):
             if size > limits.max_header_bytes:
-                raise LayerLimitExceeded(f"{name}: a {size}-byte tar extension header")
-            data = feed.take(_padded(size))[:size]
+                raise LayerLimitExceeded(f"a {size}-byte tar extension header")
+            data = feed.take(size)
+            feed.skip(_pad(size))
             if flag == b"x":
-                pax.update(_pax_records(data, name))
-            elif flag == b"g":
-                global_pax.update(_pax_records(data, name))
+                pax = _pax_records(data, limits, budget)  # a later PAX header replaces an earlier one
+            elif flag == b"g":  # returned alone by Go and ignored by containerd: ends pending state
+                _pax_records(data, limits, budget)
+                pax, long_name, long_link = {}, "", ""
             elif flag == b"L":
                 long_name = _text(data)
             else:
                 long_link = _text(data)
             continue
 
-        fields = {**global_pax, **pax} if global_pax else pax
-        raw_name = fields.get("path") or long_name
-        if raw_name is None:
-            raw_name = _text(header[0:100])
-            if header[257:263] == b"ustar\x00":  # POSIX ustar: the prefix field extends the name
-                prefix = _text(header[345:500])
-                if prefix:
-                    raw_name = prefix + "/" + raw_name
-        raw_name = fields.get("GNU.sparse.name", raw_name)
-        link = fields.get("linkpath") or long_link or _text(header[157:257])
-        size = _pax_number(fields, "size", size, name)
-        data_size = _padded(size) if flag in DATA_KINDS or flag not in KINDS else 0
-        real_size = _number(header[483:495], name) if flag == b"S" else size
-        real_size = _pax_number(fields, "GNU.sparse.realsize", real_size, name)
-        uid = _pax_number(fields, "uid", _number(header[108:116], name), name)
-        gid = _pax_number(fields, "gid", _number(header[116:124], name), name)
-        mode = _number(header[100:108], name) & 0o7777
-        pax, long_name, long_link = {}, None, None
+        raw_name = _text(header[0:100])
+        if prefix:
+            raw_name = prefix + "/" + raw_name
+        link = _text(header[157:257])
+        sparse_fields = False
+        for key, value in pax.items():
+            if not value:
+                continue  # an empty record keeps the header's value
+            if key == "path":
+                raw_name = value
+            elif key == "linkpath":
+                link = value
+            elif key == "uid":
+                uid = _decimal(value, key)
+            elif key == "gid":
+                gid = _decimal(value, key)
+            elif key == "size":
+                size = _decimal(value, key)
+            elif key in ("mtime", "atime", "ctime"):
+                _pax_time(value)
+            elif key.startswith("GNU.sparse."):
+                sparse_fields = True
+        if long_name:
+            raw_name = long_name
+        if long_link:
+            link = long_link
+        if flag == b"\0":  # V7 and pre-POSIX: a regular file, or a directory by its trailing slash
+            flag = b"5" if raw_name.endswith("/") else b"0"
+        stored_size = 0 if flag in HEADER_ONLY else size
+        if stored_size < 0:
+            raise _Bad("negative size")
+        real_size = size
 
+        sparse = None
+        if flag == b"S":
+            if magic != GNU_MAGIC:
+                raise _Bad("an old GNU sparse entry without the GNU magic")
+            real_size = _number(header[483:495])
+            sparse = _old_gnu_sparse(feed, header, real_size, budget)
+        elif sparse_fields:
+            major, minor = pax.get("GNU.sparse.major", ""), pax.get("GNU.sparse.minor", "")
+            version = (major, minor) if major or minor else ("0", "1") if pax.get("GNU.sparse.map") else None
+            if version in (("0", "0"), ("0", "1"), ("1", "0")):
+                raw_name = pax.get("GNU.sparse.name") or raw_name
+                declared = pax.get("GNU.sparse.size") or pax.get("GNU.sparse.realsize")
+                if declared:
+                    real_size = _decimal(declared, "GNU.sparse.size")
+                if flag in HEADER_ONLY:
+                    raise _Bad("a sparse map on an entry without data")
+                if version == ("1", "0"):
+                    sparse, used = _pax_sparse_1x0(
+                        feed, real_size, stored_size, limits.max_pax_record, budget
+                    )
+                    stored_size -= used
+                else:
+                    sparse = _pax_sparse_0x(pax, real_size, budget)
+        pax, long_name, long_link = {}, "", ""
+        if sparse is not None and sparse.data != stored_size:
+            raise _Bad(f"sparse map holds {sparse.data} bytes of data, the entry stores {stored_size}")
+
+        too_long = 4 * len(raw_name) > limits.max_path_bytes  # a character is at most 4 bytes
+        if too_long and len(raw_name.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
+            raise LayerLimitExceeded(f"a path longer than {limits.max_path_bytes} bytes")
         path, escaped = normalize(raw_name)
+        if path.count("/") > limits.max_path_depth:
+            raise LayerLimitExceeded(f"a path deeper than {limits.max_path_depth} directories")
         if escaped:
             out.anomalies.append(
                 Anomaly(kind="path-escapes-root", path=raw_name, detail=f"applied as {path}")
             )
         base = path.rpartition("/")[2]
-        kind = KINDS.get(flag)
-        if kind is None:
-            out.anomalies.append(
-                Anomaly(kind="unknown-tar-type", path=path, detail=f"tar type {flag!r} skipped")
-            )
-            feed.skip(data_size)
-            continue
         if base.startswith(WHITEOUT_PREFIX):
             if base == OPAQUE_MARKER:
                 out.opaque_dirs.append(parent(path))
             elif not base.startswith(".wh..wh."):  # other ".wh..wh." names are aufs metadata
-                out.whiteouts.append(parent(path).rstrip("/") + "/" + base[len(WHITEOUT_PREFIX) :])
-            feed.skip(data_size)
+                deleted = base[len(WHITEOUT_PREFIX) :]
+                if deleted in ("", ".", ".."):  # containerd: "invalid whiteout name"
+                    raise _Bad(f"invalid whiteout name {base!r}")
+                out.whiteouts.append(parent(path).rstrip("/") + "/" + deleted)
+                out.whiteout_positions.append(len(out.entries))
+            _skip_data(feed, stored_size)
+            continue
+        kind = KINDS.get(flag)
+        if kind is None or flag in UNAPPLIED:
+            out.anomalies.append(
+                Anomaly(
+                    kind="unknown-tar-type",
+                    path=path,
+                    detail=f"tar type {flag!r}: containerd refuses to apply a layer holding it",
+                )
+            )
+        if kind is None:
+            _skip_data(feed, stored_size)
             continue
 
         if kind == HARDLINK:
             link = normalize(link)[0]
-        if kind == FILE and real_size <= limits.capture_bytes and CAPTURE.fullmatch(path):
-            out.contents[path] = feed.take(data_size)[:size].decode("utf-8", "replace")
-        elif kind == FILE and limits.package_bytes and (keep := capture_size(path, size)):
+        captured = base in CAPTURE_NAMES or CAPTURE.fullmatch(path)
+        if kind == FILE and sparse is None and size <= limits.capture_bytes and captured:
+            out.contents[path] = feed.take(size).decode("utf-8", "replace")
+            feed.skip(_pad(size))
+        elif kind == FILE and sparse is None and limits.package_bytes and (keep := capture_size(path, size)):
             out.package_bytes += keep
             if out.package_bytes > limits.package_bytes:
                 raise LayerLimitExceeded(f"{name}: more than {limits.package_bytes} bytes of package data")
             out.contents[path] = capture_text(path, feed.take(keep))
-            feed.skip(data_size - keep)
+            if feed.skip(size - keep):
+                raise _Bad("truncated tar stream")
+            feed.skip(_pad(size))
         else:
-            feed.skip(data_size)
+            if kind == FILE and captured:
+                out.oversized[path] = real_size
+            _skip_data(feed, stored_size)
+        mode &= 0o7777
+        mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
         if len(out.entries) > limits.max_entries:
-            raise LayerLimitExceeded(f"{name}: more than {limits.max_entries} entries")
+            raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
 
     feed.drain()  # the end-of-archive padding, and whatever follows it, to the stream's end
     out.size = feed.total
     return out
+
+
+def _skip_data(feed: _Feed, size: int) -> None:
+    """Skip an entry's data, then its padding. Data cut short is an error; padding cut short ends
+    the archive (Go reads both so)."""
+    if feed.skip(size):
+        raise _Bad("truncated tar stream")
+    feed.skip(_pad(size))

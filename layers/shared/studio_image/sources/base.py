@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BlobNotFound, DigestMismatch, ManifestInvalid, UnsupportedMediaType
+from ..limits import ScanLimits
 from ..oci import (
     IMAGE_CONFIG_TYPES,
     INDEX_TYPES,
@@ -23,7 +24,9 @@ from ..oci import (
 )
 from ..scan.streams import Readable
 
-MAX_MANIFEST_BYTES = 4 << 20  # the OCI distribution spec's recommended manifest limit
+# A manifest, index or config (the distribution spec's advice), and how deep indexes may nest.
+MAX_MANIFEST_BYTES = ScanLimits.max_manifest_bytes
+MAX_INDEX_DEPTH = ScanLimits.max_index_depth
 
 
 class ResolvedImage(BaseModel):
@@ -111,14 +114,20 @@ class ManifestSource(ImageSource):
             raise UnsupportedMediaType("Docker schema 1 manifests are not supported; push again")
         offered: list[Platform] = []
         manifest_digest = digest
-        if media_type in INDEX_TYPES or ("manifests" in doc and "layers" not in doc):
+        for _ in range(MAX_INDEX_DEPTH + 1):
+            if not (media_type in INDEX_TYPES or ("manifests" in doc and "layers" not in doc)):
+                break
             index = parse_model(Index, doc, "image index")
-            chosen, offered = choose_platform(index, platform)
+            chosen, offered_here = choose_platform(index, platform)
+            offered = offered or offered_here
             data = self.manifest_by_digest(chosen)
             verify_bytes(data, chosen.digest, f"manifest {chosen.digest}")
             manifest_digest = chosen.digest
             doc = parse_json(data, "manifest")
-        elif media_type and media_type not in MANIFEST_TYPES:
+            media_type = doc.get("mediaType") or chosen.media_type
+        else:
+            raise ManifestInvalid(f"image indexes nested more than {MAX_INDEX_DEPTH} deep")
+        if media_type and media_type not in MANIFEST_TYPES:
             raise UnsupportedMediaType(f"{media_type} is not an image manifest or index")
         manifest = parse_model(Manifest, doc, "manifest")
         return ResolvedImage(
@@ -131,15 +140,21 @@ class ManifestSource(ImageSource):
 
 
 def choose_platform(index: Index, platform: Platform) -> tuple[Descriptor, list[Platform]]:
-    """The requested platform's manifest; else the first image, so a wrong-platform image is
-    still inspected and the platform rule can say what it offers. Unknown entries are skipped."""
+    """The requested platform's manifest; else a nested index that may hold it; else the first
+    image, so a wrong-platform image is still inspected and the platform rule can say what it
+    offers. Unknown entries are skipped."""
     images = [d for d in index.manifests if d.media_type in MANIFEST_TYPES]
     # BuildKit's attestation manifests claim the platform unknown/unknown.
     images = [d for d in images if not d.platform or d.platform.os != "unknown"] or images
-    if not images:
+    nested = [
+        d
+        for d in index.manifests
+        if d.media_type in INDEX_TYPES and (d.platform is None or d.platform.matches(platform))
+    ]
+    if not images and not nested:
         raise BlobNotFound("the image index lists no image manifest")
     offered = [d.platform for d in images if d.platform]
     for descriptor in images:
         if descriptor.platform and descriptor.platform.matches(platform):
             return descriptor, offered
-    return images[0], offered
+    return (nested or images)[0], offered

@@ -10,6 +10,7 @@ import urllib3
 from urllib3.exceptions import HTTPError
 
 from ..errors import BlobNotFound, ImageReadError, RegistryAuthFailed, RegistryUnavailable
+from ..limits import ScanLimits
 
 TIMEOUT = urllib3.Timeout(connect=10.0, read=120.0)
 
@@ -27,6 +28,9 @@ def pool() -> urllib3.PoolManager:
         raise_on_status=False,
     )
     return urllib3.PoolManager(retries=retries, timeout=TIMEOUT, maxsize=8)
+
+
+MAX_RESPONSE_BYTES = ScanLimits.max_response_bytes  # what we read of a token or an error body
 
 
 def fail_for_status(status: int, body: bytes, what: str) -> None:
@@ -79,7 +83,7 @@ def get_stream(
             headers = {}  # a redirect leaves the registry (usually for a blob store): no credentials
             continue
         if response.status >= 300:
-            fail_for_status(response.status, response.read(), what)
+            fail_for_status(response.status, response.read(MAX_RESPONSE_BYTES), what)
         return ResponseStream(response, what)
     raise RegistryUnavailable(f"{what}: too many redirects")
 
@@ -126,7 +130,7 @@ class RangedStream:
     def _fetch(self, first: int, last: int) -> bytes:
         stream = self._request(first, last)
         try:
-            data = stream.read()
+            data = stream.read(last - first + 2)  # one byte more tells a server sending too much
         finally:
             stream.close()
         if stream.status != 206 or len(data) != last - first + 1:
@@ -146,7 +150,8 @@ class RangedStream:
         self._next = 1
         self._submit()  # the server does ranges: fetch the next parts while this one's body arrives
         try:
-            self._buffer = memoryview(stream.read())
+            first, last = self._ranges[0]
+            self._buffer = memoryview(stream.read(last - first + 1))
         finally:
             stream.close()
 

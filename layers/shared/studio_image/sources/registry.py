@@ -28,7 +28,7 @@ from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
 from ..scan.streams import Readable
 from . import SourceOptions
 from .base import MAX_MANIFEST_BYTES, ManifestSource, verify_bytes
-from .http import ResponseStream, fail_for_status, get_stream, pool
+from .http import MAX_RESPONSE_BYTES, ResponseStream, fail_for_status, get_stream, pool
 from .reference import ECR_HOST, RegistryReference
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -134,12 +134,20 @@ class RegistrySource(ManifestSource):
         query.setdefault("scope", f"repository:{self.ref.repository}:pull")
         url = params["realm"] + ("&" if "?" in params["realm"] else "?") + urlencode(query)
         try:
-            response = self._http.request("GET", url, headers={"Authorization": basic} if basic else {})
+            response = self._http.request(
+                "GET", url, headers={"Authorization": basic} if basic else {}, preload_content=False
+            )
+            data = response.read(MAX_RESPONSE_BYTES + 1)
+            response.release_conn()
         except HTTPError as err:
             raise RegistryUnavailable(f"{what}: token service: {err}") from err
-        fail_for_status(response.status, response.data, f"{what}: token service")
+        fail_for_status(response.status, data, f"{what}: token service")
+        if len(data) > MAX_RESPONSE_BYTES:
+            raise RegistryAuthFailed(
+                f"{what}: the token service answered more than {MAX_RESPONSE_BYTES} bytes"
+            )
         try:
-            body = json.loads(response.data)
+            body = json.loads(data)
             token = body.get("token") or body["access_token"]
         except (ValueError, KeyError, AttributeError) as err:
             raise RegistryAuthFailed(f"{what}: the token service sent no token") from err
@@ -180,7 +188,7 @@ class RegistrySource(ManifestSource):
             response.drain_conn()
             raise BlobNotFound(f"{what}: not found")
         if response.status >= 300:
-            fail_for_status(response.status, response.read(), what)
+            fail_for_status(response.status, response.read(MAX_RESPONSE_BYTES), what)
         return ResponseStream(response, what)
 
     def close(self) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 from ...errors import ImageReadError
+from ...limits import ScanLimits
 from ...oci import FOREIGN_LAYER_TYPES
 from ...scan.layer import scan_layer as scan_blob
-from ...scan.tar import ScanLimits
 from ..images import ecr_source
 from ..models import LayerOutcome, LayerRef, Pushed, StateModel
 from ..services import Services

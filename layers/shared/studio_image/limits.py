@@ -1,0 +1,33 @@
+"""Every bound on the work one image may cause, in one place (README: Reliability).
+
+Each limit stops a hostile image with a typed error before memory or time run away. The defaults
+are generous for real Studio images; where Go or containerd have a limit of their own, ours is the
+same, so that nothing they accept is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ScanLimits:
+    """Bounds that keep a hostile image from exhausting memory or time (README: Reliability)."""
+
+    # bytes of tar in one layer (a decompression bomb stops here): above the largest image-size limit
+    max_uncompressed: int = 36 * 10**9
+    max_entries: int = 1_000_000  # tar members in one layer
+    max_image_entries: int = 2_000_000  # tar members in all the layers of one image
+    max_names: int = 1_000_000  # names in the final filesystem: entries and the directories above them
+    max_pax_records: int = 8_000_000  # PAX records in one layer (real layers hold a few per entry)
+    max_sparse_entries: int = 1_000_000  # sparse map entries in one layer
+    max_header_bytes: int = 1 << 20  # one PAX header or GNU long name or link (Go's own limit)
+    max_pax_record: int = 1 << 20  # one PAX record; all records of an entry sit in one header
+    max_path_bytes: int = 4096  # Linux's PATH_MAX: containerd cannot create a longer path
+    max_path_depth: int = 1024  # directories in one path
+    capture_bytes: int = 1 << 20  # text kept of each file rules read (passwd, group, kernel.json)
+    package_bytes: int = 256 << 20  # package databases kept for the SBOM, per layer; 0: keep none
+    max_layers: int = 256  # layers in one image
+    max_manifest_bytes: int = 4 << 20  # a manifest, index or config (the distribution spec's advice)
+    max_index_depth: int = 4  # image indexes nested in image indexes
+    max_response_bytes: int = 1 << 20  # a registry's token or error body

@@ -1,0 +1,99 @@
+"""Bounded work and typed errors on hostile image metadata: nested indexes, layer counts, whiteouts."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+from studio_image.engine import inspect_image
+from studio_image.errors import CorruptLayer, LayerLimitExceeded, ManifestInvalid
+from studio_image.inventory import merge_layers
+from studio_image.limits import ScanLimits
+from studio_image.oci import OCI_INDEX
+from studio_image.scan.models import FILE
+from studio_image.sources import open_source
+from studio_image_sandbox.ocibuild import ImageSpec, Layer, Layout
+from tests.conftest import inspect_reference, scan_tar_layer
+
+
+def nested_layout(tmp_path, depth: int) -> str:
+    """An OCI layout whose images sit `depth` image indexes deep (not counting index.json), the
+    innermost offering arm64 first, then amd64."""
+    layout = Layout(tmp_path)
+    amd = layout.image(ImageSpec(layers=[Layer().file("amd64-image", b"a")]))
+    arm = layout.image(ImageSpec(layers=[Layer().file("arm64-image", b"a")], architecture="arm64"))
+    written = layout.index([(arm, "linux/arm64"), (amd, "linux/amd64")])
+    for _ in range(depth - 1):
+        doc = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [written.descriptor()]}
+        written = layout.blob(json.dumps(doc).encode(), OCI_INDEX)
+    layout.tag(written, "latest")
+    return f"oci:{tmp_path}:latest"
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_a_nested_image_index_resolves_to_the_platform(tmp_path, depth):
+    # Given an image index holding an index (valid OCI) that offers arm64 first, then amd64
+    inventory = inspect_reference(nested_layout(tmp_path, depth))
+    # Then the amd64 image is read
+    assert inventory.files.get("/amd64-image").entry.kind == FILE
+
+
+def test_indexes_nested_past_the_limit_are_refused(tmp_path):
+    with pytest.raises(ManifestInvalid, match="nested more than"):
+        inspect_reference(nested_layout(tmp_path, ScanLimits.max_index_depth + 2))
+
+
+def test_a_manifest_with_more_layers_than_the_limit_is_refused(make_image):
+    reference = make_image(*[Layer().file(f"f{i}", b"x") for i in range(ScanLimits.max_layers + 1)])
+    with pytest.raises(ManifestInvalid, match="layers"):
+        inspect_reference(reference)
+
+
+@pytest.mark.parametrize("name", ["etc/.wh..", ".wh..", ".wh...", "etc/.wh."])
+def test_a_whiteout_of_dot_or_dot_dot_is_refused_as_containerd_refuses_it(name):
+    # containerd: "invalid whiteout name" (its WhiteoutParent, WhiteoutRoot, WhiteoutCurrentDirectory)
+    with pytest.raises(CorruptLayer, match="invalid whiteout name"):
+        scan_tar_layer(Layer().dir("etc").file(name, b""))
+
+
+def test_a_flood_of_pax_records_stops_at_the_limit():
+    # Given a layer of 20 entries with 10 PAX records each
+    # Then it is read under a limit it fits, and refused under one it does not
+    assert len(scan_tar_layer(flood(20), "none", limits=ScanLimits(max_pax_records=1000)).entries) == 20
+    with pytest.raises(LayerLimitExceeded, match="PAX records"):
+        scan_tar_layer(flood(20), "none", limits=ScanLimits(max_pax_records=100))
+
+
+def flood(entries: int) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for i in range(entries):
+            info = tarfile.TarInfo(f"f{i}")
+            info.pax_headers = {f"k{n}": "v" for n in range(10)}
+            tar.addfile(info)
+    return buffer.getvalue()
+
+
+def test_the_filesystem_stops_at_its_name_limit():
+    # Given one file three directories deep, none of them listed: four names
+    scan = scan_tar_layer(Layer().file("a/b/c/f", b"x"))
+    assert len(merge_layers([scan], max_names=4)[0]) == 1
+    with pytest.raises(LayerLimitExceeded, match="names"):
+        merge_layers([scan], max_names=3)
+
+
+def test_the_layers_of_an_image_together_stop_at_the_image_entry_limit(make_image):
+    # Given three layers of ten files each
+    layers = [Layer() for _ in range(3)]
+    for n, layer in enumerate(layers):
+        for i in range(10):
+            layer.file(f"l{n}/f{i}", b"")
+    reference = make_image(*layers)
+    # Then thirty entries in all are read, and a limit of 29 stops the image
+    with open_source(reference) as source:
+        assert len(inspect_image(source, limits=ScanLimits(max_image_entries=30)).files) == 30
+    with open_source(reference) as source, pytest.raises(LayerLimitExceeded, match="in all"):
+        inspect_image(source, limits=ScanLimits(max_image_entries=29))
