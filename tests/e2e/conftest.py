@@ -22,6 +22,8 @@ from studio_image_sandbox.sandbox import FUNCTION_ENVIRONMENT
 from studio_image_sandbox.stack import ROOT, Stack, deploy
 from studio_image_sandbox.studio import create_domain
 
+from .iam import denied, recording
+
 REGION = "us-east-1"
 EVENTS = ROOT / "events"
 
@@ -125,6 +127,10 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
             },
             environment=FUNCTION_ENVIRONMENT,
         )
-        yield Pipeline(stack, domain.domain_id, tmp_path)
+        with recording() as calls:
+            yield Pipeline(stack, domain.domain_id, tmp_path)
         steps.services.cache_clear()
         load_settings.cache_clear()
+        # Every call a function made is one its role, as SAM generates it, allows.
+        unauthorized = denied(calls, stack)
+        assert not unauthorized, "calls the template's roles do not allow:\n" + "\n".join(unauthorized)

@@ -81,6 +81,8 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
     if not image_arn:
         return result("the app runs a SageMaker-provided image")
     image_name = str(image_arn).rsplit("/", 1)[-1]
+    if not image_name.startswith(svc.settings.image_name_prefix):  # nor may this role describe it
+        return result(f"image {image_name} is not managed by this pipeline")
     image = svc.sagemaker.describe_image(image_name)
     if image is None or f"by {MANAGED_BY}" not in str(image.get("Description") or ""):
         return result(f"image {image_name} is not managed by this pipeline")
