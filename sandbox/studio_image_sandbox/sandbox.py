@@ -48,13 +48,13 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
             "match": "studio/jupyterlab*",
             "profile": "jupyterlab",
             "attach": {"default_space_settings": True, "user_profiles": ["alice"]},
-            "canary": {"space": "shared", "budget_seconds": 120},
+            "canary": {"space": "canary-jupyterlab", "budget_seconds": 120},
         },
         {
             "match": "studio/code-editor*",
             "profile": "code-editor",
             "attach": {"user_profiles": ["alice"]},
-            "canary": {"space": "shared", "budget_seconds": 120},
+            "canary": {"space": "canary-code-editor", "budget_seconds": 120},
         },
         {
             "match": "studio/rstudio*",

@@ -128,3 +128,15 @@ class CanaryFailed(PipelineError):
 
 class AttachVerificationFailed(PipelineError):
     """Reading the settings back after an update did not show the image attached."""
+
+
+class ImageUriTooLong(PipelineError):
+    """The image's ECR URI is longer than CreateImageVersion's BaseImage allows."""
+
+
+class CustomImageLimitReached(PipelineError):
+    """Attaching would put more custom images on a target than SageMaker allows."""
+
+
+class CanarySpaceBusy(TransientError):
+    """The canary's space is running its app; a space runs one app at a time."""

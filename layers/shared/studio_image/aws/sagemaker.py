@@ -141,7 +141,7 @@ class SageMaker:
     def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
         describe, _, name_key, settings_key = MEMBER_CALLS[kind]
         kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name}
-        found = call(self._client, describe, f"{kind} {name} in {domain_id}", **kwargs)
+        found = call(self._client, describe, f"{kind} {name} in {domain_id}", _DESCRIBE_ERRORS, **kwargs)
         return dict(found.get(settings_key) or {})
 
     def update_member(self, kind: str, domain_id: str, name: str, settings: dict[str, Any]) -> None:

@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 
 from ..aws.common import NotFound
 from ..aws.sagemaker import split_version_arn
+from ..aws.storage import read_parameter
+from .canary import canary_spaces
+from .config import load_config
 from .records import AppStartNotices
 from .signatures import SignatureMatch, known_failures, match_lines
 from .steps import LOG_APP_TYPES, MANAGED_BY, STUDIO_LOG_GROUP, Services
@@ -72,6 +75,10 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
         return result("the pipeline's own canary app: its run reports it")
     if not known:
         return result("no known start-up failure in these lines")
+    parameter = svc.settings.config_parameter
+    config = load_config(read_parameter(parameter, svc.ssm), parameter)
+    if start.owner in canary_spaces(config):
+        return result("the pipeline's own canary space: its run reports it")
     described = _describe_app(svc, start)
     if described is None:
         return result("the app no longer exists")

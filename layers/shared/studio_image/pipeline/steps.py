@@ -35,9 +35,12 @@ from ..scan.models import LayerScan
 from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
+from . import canary as canaries
+from . import limits
 from . import notify as notices
-from .attach import attach_image, detach_versions, restore_image
+from .attach import attach_image, binding_targets, detach_versions, restore_image
 from .config import (
+    APP_SETTINGS,
     CANARY_APP_TYPES,
     LABEL_DISPLAY_NAME,
     LABEL_KERNELS,
@@ -253,6 +256,8 @@ def _skip(state: RunState, reason: str) -> RunState:
 
 
 def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding) -> RunState:
+    if binding.registers:
+        limits.check_base_image(ecr_uri(pushed))
     source = _ecr_source(pushed, svc)
     with source:
         resolved = source.resolve(Platform())
@@ -269,6 +274,7 @@ def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding
         kernels=kernels,
         canary=_canary_plan(binding),
     )
+    canaries.check_space(svc.sagemaker, state.job.domain_id, state.job.canary, binding.match)
     state.image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",
         platform=str(resolved.config.platform),
@@ -434,6 +440,10 @@ def attach(state: RunState, svc: Services) -> RunState:
         "ImageVersionNumber": registration.version,
         "AppImageConfigName": _need(registration.app_image_config_name, "AppImageConfig"),
     }
+    targets = binding_targets(job.binding, job.domain_id)
+    limits.check_custom_image_room(
+        svc.sagemaker, job.domain_id, targets, APP_SETTINGS[job.binding.profile], entry
+    )
     lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
     state.attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
     return state
@@ -473,7 +483,8 @@ def start_canary(state: RunState, svc: Services) -> RunState:
     plan = _need(job.canary, "canary plan")
     registration = _need(state.registration, "registration")
     run = hashlib.sha256(state.execution_arn.encode()).hexdigest()[:8]
-    name = f"canary-v{registration.version}-{run}"
+    name = canaries.app_name(plan, registration.version, run)
+    canaries.check_space_free(svc.sagemaker, job.domain_id, plan, name)
     image_arn, _, _ = split_version_arn(registration.image_version_arn)
     svc.sagemaker.create_app(
         job.domain_id,
