@@ -94,6 +94,14 @@ class DomainBusy(TransientError):
     """The Studio domain, space or user profile is being updated; the change waits its turn."""
 
 
+class ImageBusy(TransientError):
+    """SageMaker is still creating or changing the image (CreateImageVersion's ResourceInUse)."""
+
+
+class AppBusy(TransientError):
+    """SageMaker cannot delete the app yet (DeleteApp's ResourceInUse)."""
+
+
 class AttachLockHeld(TransientError):
     """Another pipeline is changing the same domain's custom images right now."""
 

@@ -332,6 +332,11 @@ class StudioBackend:
         image = self.get_image(image_name)
         if client_token in image.tokens:  # a retry of a call that already created this version
             return image.versions[image.tokens[client_token]]
+        creating = [v.version for v in image.versions.values() if v.status == "CREATING"]
+        if creating:  # CreateImageVersion's ResourceInUse: the image is being changed
+            raise ResourceInUseException(
+                f"Image {image.arn} is being modified: version {creating[0]} is CREATING"
+            )
         taken = {a for v in image.versions.values() for a in v.aliases}.intersection(aliases or [])
         if taken:
             raise ValidationError(f"Alias {sorted(taken)[0]} already exists for image {image_name}")
@@ -470,6 +475,8 @@ class StudioBackend:
 
     def update_member(self, kind: str, domain_id: str, name: str, member_settings: dict[str, Any]) -> Member:
         member = self.get_member(kind, domain_id, name)
+        if settings.take_busy(f"Update{kind}"):
+            raise ResourceInUseException(f"{kind} {member.arn} is being updated; try again later")
         self._check_member_images(kind, name, member_settings)
         if kind == "Space":
             held = member.settings.get("SpaceSettings") or {}
@@ -572,6 +579,8 @@ class StudioBackend:
         app = self.get_app(domain_id, user_profile, space, app_type, name)
         if app.deleted:
             raise ResourceNotFound(f"App {app.arn} is already deleted")
+        if settings.take_busy("DeleteApp"):
+            raise ResourceInUseException(f"App {app.arn} is in use; try again later")
         app.deleted = True
 
     def list_apps(self, domain_id: str | None, user_profile: str | None, space: str | None) -> list[App]:

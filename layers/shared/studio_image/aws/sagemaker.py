@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from ..errors import AwsRequestFailed, DomainBusy
+from ..errors import AppBusy, AwsRequestFailed, DomainBusy, ImageBusy
 from .common import ErrorMap, NotFound, call
 
 # ResourceInUse on an update means the domain, space or profile is still applying another change.
@@ -19,6 +19,10 @@ class AlreadyExists(AwsRequestFailed):
 
 _DESCRIBE_ERRORS: ErrorMap = {"ResourceNotFound": NotFound}
 _CREATE_ERRORS: ErrorMap = {"ResourceInUse": AlreadyExists}
+# CreateImageVersion answers ResourceInUse while the image is being created or changed, and
+# DeleteApp while the app cannot be deleted yet: both pass, and are retried.
+_VERSION_ERRORS: ErrorMap = {"ResourceInUse": ImageBusy}
+_DELETE_APP_ERRORS: ErrorMap = {**_DESCRIBE_ERRORS, "ResourceInUse": AppBusy}
 
 # The member kinds a custom image can be attached to, by the names their API calls use.
 MEMBER_CALLS = {
@@ -65,7 +69,7 @@ class SageMaker:
             self._client,
             "create_image_version",
             f"create version of image {name}",
-            _UPDATE_ERRORS,
+            _VERSION_ERRORS,
             ImageName=name,
             BaseImage=base_image,
             ClientToken=client_token,
@@ -189,7 +193,7 @@ class SageMaker:
                 self._client,
                 "delete_app",
                 f"delete {app_type} app {name} of {owner}",
-                _DESCRIBE_ERRORS,
+                _DELETE_APP_ERRORS,
                 **self._app(domain_id, owner_kind, owner, app_type, name),
             )
         except NotFound:
