@@ -126,6 +126,12 @@ def test_a_client_token_makes_create_image_version_idempotent(sm):
     sm.create_image(ImageName="img", RoleArn=ROLE)
     first = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", ClientToken="push-42")
     again = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", ClientToken="push-42")
+    # another version while the first is CREATING is refused, as in AWS (CreateImageVersion's ResourceInUse)
+    busy = error_of(
+        sm.create_image_version, ImageName="img", BaseImage=f"{REGISTRY}/a:2", ClientToken="push-43"
+    )
+    assert busy[0] == "ResourceInUse"
+    time.sleep(WAIT)
     other = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:2", ClientToken="push-43")
     assert first["ImageVersionArn"] == again["ImageVersionArn"] != other["ImageVersionArn"]
     assert [v["Version"] for v in sm.list_image_versions(ImageName="img")["ImageVersions"]] == [1, 2]
@@ -142,6 +148,7 @@ def test_a_deleted_version_number_is_never_given_out_again(sm):
 def test_version_aliases_are_added_moved_and_deleted(sm):
     sm.create_image(ImageName="img", RoleArn=ROLE)
     sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", Aliases=["1.0"])
+    time.sleep(WAIT)
     sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:2")
     assert (
         error_of(sm.update_image_version, ImageName="img", Version=2, AliasesToAdd=["1.0"])[0]
