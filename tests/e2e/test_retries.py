@@ -9,7 +9,7 @@ import time
 import moto_studio
 from studio_image_sandbox.samples import compliant
 
-from .test_canary import apps, configure, states_entered
+from .test_canary import IMAGE, apps, configure, custom_images, states_entered
 
 
 def failed_tasks(pipeline, execution_arn: str) -> list[str]:
@@ -52,3 +52,22 @@ def test_a_canary_app_sagemaker_cannot_delete_at_once_is_deleted_on_retry(pipeli
     assert execution["status"] == "SUCCEEDED", execution.get("error")
     assert failed_tasks(pipeline, execution["executionArn"]).count("AppBusy") == 2
     assert [app["Status"] for app in apps(pipeline)] == ["Deleted"]
+
+
+def test_a_rollback_after_a_retried_attach_restores_what_was_there_before_the_run(pipeline):
+    # Given version 1 attached everywhere after a clean canary, with rollback on failure
+    configure(pipeline, on_failure="rollback")
+    assert pipeline.run(compliant("kernel-gateway"), "studio/canary")["status"] == "SUCCEEDED"
+    pipeline.notifications()
+    # When version 2's Attach writes the domain and the space, is refused by the busy user profile
+    # and retried, and then its canary fails
+    moto_studio.settings.answer_busy("UpdateUserProfile", times=1)
+    moto_studio.settings.script_app(IMAGE, fails=True, log_lines=["exec format error"])
+    changed = compliant("kernel-gateway")
+    changed.env = [*changed.env, "TEAM=data"]
+    execution = pipeline.run(changed, "studio/canary", tag="2.0")
+    assert execution.get("error") == "CanaryFailed"
+    assert "DomainBusy" in failed_tasks(pipeline, execution["executionArn"])
+    # Then every target, those the first attempt wrote included, has version 1 again
+    for target, images in custom_images(pipeline).items():
+        assert [(i["ImageName"], i["ImageVersionNumber"]) for i in images] == [(IMAGE, 1)], target

@@ -36,7 +36,7 @@ from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import canary as canaries
-from . import limits
+from . import limits, previous
 from . import notify as notices
 from .attach import attach_image, binding_targets, detach_versions, restore_image
 from .config import (
@@ -444,8 +444,19 @@ def attach(state: RunState, svc: Services) -> RunState:
     limits.check_custom_image_room(
         svc.sagemaker, job.domain_id, targets, APP_SETTINGS[job.binding.profile], entry
     )
+    before = previous.versions_before_run(
+        svc.state,
+        state.execution_arn,
+        svc.sagemaker,
+        job.domain_id,
+        targets,
+        APP_SETTINGS[job.binding.profile],
+        registration.image_name,
+    )
     lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
     state.attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
+    for target in state.attached:
+        target.previous_version = before.get(target.target, target.previous_version)
     return state
 
 
