@@ -47,7 +47,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     assert version["BaseImage"].endswith(
         "/studio/datascience@" + json.loads(execution["input"])["detail"]["image-digest"]
     )
-    config = sm.describe_app_image_config(AppImageConfigName="studio-studio-datascience")
+    config = sm.describe_app_image_config(AppImageConfigName="studio-studio-datascience-v1")
     kg = config["KernelGatewayImageConfig"]
     assert [k["Name"] for k in kg["KernelSpecs"]] == ["python3"]
     assert kg["FileSystemConfig"] == {
@@ -58,7 +58,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     ours = {
         "ImageName": "studio-studio-datascience",
         "ImageVersionNumber": 1,
-        "AppImageConfigName": "studio-studio-datascience",
+        "AppImageConfigName": "studio-studio-datascience-v1",
     }
     domain = sm.describe_domain(DomainId=pipeline.domain_id)
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == [other, ours]

@@ -70,4 +70,5 @@ def test_a_rollback_after_a_retried_attach_restores_what_was_there_before_the_ru
     assert "DomainBusy" in failed_tasks(pipeline, execution["executionArn"])
     # Then every target, those the first attempt wrote included, has version 1 again
     for target, images in custom_images(pipeline).items():
-        assert [(i["ImageName"], i["ImageVersionNumber"]) for i in images] == [(IMAGE, 1)], target
+        found = [(i["ImageName"], i["ImageVersionNumber"], i["AppImageConfigName"]) for i in images]
+        assert found == [(IMAGE, 1, f"{IMAGE}-v1")], target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -243,3 +244,25 @@ def test_a_catch_records_the_error_under_the_names_step_functions_uses():
         "Error": "DomainBusy",
         "Cause": "c",
     }
+
+
+def test_each_version_has_an_app_image_config_name_of_its_own():
+    # Given botocore's AppImageConfigName pattern
+    import botocore.session
+
+    from studio_image.pipeline.versionconfig import config_name
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("AppImageConfigName")
+    pattern = re.compile(shape.metadata["pattern"])
+    long_name = "studio-" + "a" * 56
+    # When names are derived for versions of a dotted name and of a 63-character name
+    names = [
+        config_name("studio-team.data", 1),
+        config_name("studio-team.data", 2),
+        config_name(long_name, 12),
+    ]
+    # Then they differ by version, hold no dots, fit 63 characters and keep the image's prefix
+    assert names[:2] == ["studio-team-data-v1", "studio-team-data-v2"]
+    assert all(pattern.fullmatch(n) and len(n) <= 63 for n in names)
+    assert names[2].startswith("studio-aaaa") and names[2].endswith("-v12")
+    assert config_name("studio-" + "a" * 56 + "b", 12) != names[2]  # a hash keeps truncated names apart

@@ -129,6 +129,20 @@ class SageMaker:
             )
         return str(found["AppImageConfigArn"])
 
+    def delete_app_image_config(self, name: str) -> bool:
+        """Delete the AppImageConfig; False if there was none."""
+        try:
+            call(
+                self._client,
+                "delete_app_image_config",
+                f"delete app image config {name}",
+                _DESCRIBE_ERRORS,
+                AppImageConfigName=name,
+            )
+        except NotFound:
+            return False
+        return True
+
     def describe_domain(self, domain_id: str) -> dict[str, Any]:
         return call(self._client, "describe_domain", f"domain {domain_id}", DomainId=domain_id)
 

@@ -42,8 +42,18 @@ def with_image(
     return app, previous
 
 
+def config_of(settings: dict[str, Any], app_key: str, image_name: str) -> str | None:
+    """The AppImageConfig this image is attached with in these settings, if it is."""
+    images: list[CustomImage] = list((settings.get(app_key) or {}).get("CustomImages") or [])
+    return next((i.get("AppImageConfigName") for i in images if i["ImageName"] == image_name), None)
+
+
 def restored(
-    settings: dict[str, Any], app_key: str, image_name: str, previous_version: int | None
+    settings: dict[str, Any],
+    app_key: str,
+    image_name: str,
+    previous_version: int | None,
+    previous_config: str | None = None,
 ) -> dict[str, Any] | None:
     """The app settings with this image as it was before an attach: its earlier version back, or
     no entry if it was new. None if nothing needs to change."""
@@ -55,7 +65,8 @@ def restored(
     if previous_version is None:
         del images[index]
     else:
-        images[index] = {**images[index], "ImageVersionNumber": previous_version}
+        config = {"AppImageConfigName": previous_config} if previous_config else {}
+        images[index] = {**images[index], "ImageVersionNumber": previous_version, **config}
     app["CustomImages"] = images
     return app
 
@@ -72,6 +83,7 @@ def attach_image(
     targets = binding_targets(binding, domain_id)
 
     def change(settings: dict[str, Any], target: AttachedTo) -> dict[str, Any] | None:
+        target.previous_config = config_of(settings, app_key, entry["ImageName"])
         app, target.previous_version = with_image(settings, app_key, entry)
         return app
 
@@ -203,7 +215,9 @@ def restore_image(
         domain_id,
         attached,
         app_key,
-        lambda settings, target: restored(settings, app_key, image_name, target.previous_version),
+        lambda settings, target: restored(
+            settings, app_key, image_name, target.previous_version, target.previous_config
+        ),
     )
 
 

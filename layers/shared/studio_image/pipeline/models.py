@@ -168,6 +168,7 @@ class Registration(_Model):
 class AttachedTo(_Model):
     target: str  # "domain d-x default user settings", "space s in d-x", ...
     previous_version: int | None = None  # the version this image had there before; None: new
+    previous_config: str | None = None  # the AppImageConfig that version ran with
     setting: Literal["DefaultUserSettings", "DefaultSpaceSettings", "Space", "UserProfile"]
     name: str  # the domain's ID, or the space's or user profile's name
 

@@ -10,17 +10,19 @@ from typing import Any
 
 from ..aws.sagemaker import SageMaker
 from ..aws.storage import ConditionFailed, Table, epoch
-from .attach import DOMAIN_SETTINGS, with_image
+from .attach import DOMAIN_SETTINGS, config_of, with_image
 from .models import AttachedTo
 from .records import CLAIM_LEASE
+
+Before = tuple[int | None, str | None]  # a target's version of the image, and its AppImageConfig
 
 
 def _found(
     sagemaker: SageMaker, domain_id: str, targets: list[AttachedTo], app_key: str, image: str
-) -> dict[str, int | None]:
-    """Each target's version of `image` now (None: not attached there)."""
+) -> dict[str, Before]:
+    """Each target's version of `image` now, and its AppImageConfig (None: not attached there)."""
     domain: dict[str, Any] | None = None
-    found: dict[str, int | None] = {}
+    found: dict[str, Before] = {}
     probe = {"ImageName": image, "ImageVersionNumber": -1, "AppImageConfigName": ""}
     for target in targets:
         if target.setting in DOMAIN_SETTINGS:
@@ -28,7 +30,7 @@ def _found(
             settings = domain.get(target.setting) or {}
         else:
             settings = sagemaker.member_settings(target.setting, domain_id, target.name)
-        found[target.target] = with_image(settings, app_key, probe)[1]
+        found[target.target] = (with_image(settings, app_key, probe)[1], config_of(settings, app_key, image))
     return found
 
 
@@ -40,8 +42,8 @@ def versions_before_run(
     targets: list[AttachedTo],
     app_key: str,
     image: str,
-) -> dict[str, int | None]:
-    """The versions this execution found before it first wrote: read and recorded on the first
+) -> dict[str, Before]:
+    """The versions (and configs) this execution found before it first wrote: read and recorded on the first
     attempt, read back from the record on every retry."""
     key = f"attached-before#{execution_arn}"
     found = _found(sagemaker, domain_id, targets, app_key, image)
@@ -55,4 +57,9 @@ def versions_before_run(
         return found
     except ConditionFailed:
         recorded = table.get(key)
-        return dict(json.loads(recorded["versions"]["S"])) if recorded else found
+        if recorded is None:
+            return found
+        return {
+            target: (version, config)
+            for target, (version, config) in json.loads(recorded["versions"]["S"]).items()
+        }

@@ -69,6 +69,7 @@ from .models import (
 from .records import Claims, DomainLock, TableLayerCache
 from .settings import Settings, load_settings
 from .signatures import known_failures, match_lines
+from .versionconfig import config_name
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
 MANAGED_BY = "studio-image-pipeline"
@@ -426,7 +427,7 @@ def configure(state: RunState, svc: Services) -> RunState:
     """Create or update the image's AppImageConfig, derived from the image itself."""
     registration = _need(state.registration, "registration")
     evaluation = _need(state.evaluation, "evaluation")
-    name = registration.image_name.replace(".", "-")  # AppImageConfig names allow no dots
+    name = config_name(registration.image_name, registration.version)
     svc.sagemaker.put_app_image_config({"AppImageConfigName": name, **(evaluation.app_image_config or {})})
     registration.app_image_config_name = name
     return state
@@ -456,7 +457,8 @@ def attach(state: RunState, svc: Services) -> RunState:
     lock = DomainLock(svc.state, job.domain_id, state.execution_arn)
     state.attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
     for target in state.attached:
-        target.previous_version = before.get(target.target, target.previous_version)
+        if target.target in before:
+            target.previous_version, target.previous_config = before[target.target]
     return state
 
 
@@ -565,6 +567,8 @@ def _take_out_of_use(state: RunState, svc: Services, retired: Retired) -> Retire
         retired.deleted = [
             v for v in retired.versions if svc.sagemaker.delete_image_version(retired.image_name, v)
         ]
+        for version in retired.deleted:
+            svc.sagemaker.delete_app_image_config(config_name(retired.image_name, version))
     return retired
 
 
