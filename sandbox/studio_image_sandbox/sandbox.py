@@ -40,10 +40,10 @@ STATE_FILE = "sandbox.json"
 INBOX_FILE = "notifications.jsonl"
 
 # One binding per profile, attached wherever the profile can be, with a canary start where Studio
-# runs the image; repository names must start with the template's RepositoryPrefix.
+# runs the image; repository names must start with the template's RepositoryPrefix. The new
+# Studio's JupyterLab and Code Editor lead: Studio Classic takes no new domains.
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "repositories": [
-        {"match": "studio/gp-*", "profile": "gateway-provisioners"},
         {
             "match": "studio/jupyterlab*",
             "profile": "jupyterlab",
@@ -56,6 +56,7 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
             "attach": {"user_profiles": ["alice"]},
             "canary": {"space": "canary-code-editor", "budget_seconds": 120},
         },
+        {"match": "studio/gp-*", "profile": "gateway-provisioners"},
         {
             "match": "studio/rstudio*",
             "profile": "rstudio",

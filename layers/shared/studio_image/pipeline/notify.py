@@ -14,7 +14,6 @@ from .models import Canary, CanaryPlan, Outcome, Retired, RunState
 from .signatures import known_failures
 
 MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
-LISTED_FINDINGS = 20
 MAX_MESSAGE_BYTES = 256 * 1024  # SNS's limit on a message
 
 
@@ -111,6 +110,11 @@ def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
     owner = f"{plan.owner_kind} {plan.owner}" if plan else "?"
     status = canary.status + (f": {canary.failure_reason}" if canary.failure_reason else "")
     lines = [f"Canary: {plan.app_type if plan else 'app'} app {canary.app_name} for {owner}: {status}"]
+    if plan and plan.app_type == "KernelGateway":
+        lines.append(
+            "(A KernelGateway canary sees the container start, not a kernel start: "
+            "it does not show that kernels start.)"
+        )
     for match in canary.matches:
         lines += [f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
         lines += [f"  > {line}" for line in match.context]
@@ -119,6 +123,8 @@ def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
         lines += [f"- {target}" for target in canary.rolled_back]
     elif canary.failed:
         lines.append("The version stays attached (on_failure: report).")
+    if canary.log_uri:
+        lines.append(f"The whole start-up log is in S3, in parts: {canary.log_uri} and the files beside it.")
     lines.append(f"The canary app was {'deleted' if canary.deleted else 'NOT deleted: delete it by hand'}.")
     return lines
 

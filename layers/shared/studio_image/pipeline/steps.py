@@ -36,7 +36,7 @@ from ..scan.tar import ScanLimits
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
 from . import canary as canaries
-from . import limits, previous
+from . import limits, payload, platforms, previous
 from . import notify as notices
 from .attach import attach_image, binding_targets, detach_versions, restore_image
 from .config import (
@@ -68,7 +68,7 @@ from .models import (
 )
 from .records import Claims, DomainLock, TableLayerCache
 from .settings import Settings, load_settings
-from .signatures import known_failures, match_lines
+from .signatures import CONTEXT, known_failures, match_lines
 from .versionconfig import config_name
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
@@ -177,7 +177,7 @@ def resolve(state: RunState, svc: Services) -> RunState:
         region=event.region,
         repository=detail.repository_name,
         digest=detail.image_digest,
-        tag=detail.image_tag,
+        tag=detail.image_tag or None,  # an untagged push has "image-tag": ""
     )
     if event.source != "aws.ecr" or event.detail_type != "ECR Image Action":
         raise EventInvalid(f"{event.source} {event.detail_type!r} is not an ECR image action")
@@ -195,6 +195,9 @@ def resolve(state: RunState, svc: Services) -> RunState:
         return _skip(state, "no binding in the configuration matches this repository")
     if deleted:
         return _retire_deleted(state, svc, pushed, binding)
+    state.skip = platforms.quiet_skip(pushed, binding)
+    if state.skip is not None:
+        return state
     claims = Claims(svc.state)
     earlier = claims.claim(pushed.repository, pushed.digest, state.execution_arn)
     if earlier is not None:
@@ -314,7 +317,9 @@ def scan_layer(task: LayerTask, svc: Services, seconds_left: float) -> LayerOutc
             )
     except ImageReadError as err:
         return LayerOutcome(
-            digest=layer.digest, seconds=time.monotonic() - started, problem=f"{type(err).__name__}: {err}"
+            digest=layer.digest,
+            seconds=time.monotonic() - started,
+            problem=payload.clip(f"{type(err).__name__}: {err}"),
         )
     svc.layers.put(scan)
     return LayerOutcome(digest=layer.digest, seconds=round(time.monotonic() - started, 3))
@@ -350,7 +355,7 @@ def evaluate(state: RunState, svc: Services) -> RunState:
         verdict=report.verdict,
         errors=errors,
         warnings=len(report.findings) - errors,
-        findings=report.findings[: notices.LISTED_FINDINGS],  # errors first, as the rules sort them
+        findings=payload.travelling_findings(report.findings),
         findings_total=len(report.findings),
         report_uri=svc.bucket.put(prefix + "report.json", render_json(report).encode(), "application/json"),
         report_markdown_uri=svc.bucket.put(
@@ -392,7 +397,8 @@ def register(state: RunState, svc: Services) -> RunState:
             job.image_name, svc.settings.image_role_arn, job.display_name[:128], marker
         )
     token = str(uuid.UUID(hashlib.sha256(state.execution_arn.encode()).hexdigest()[:32]))
-    arn = svc.sagemaker.create_image_version(job.image_name, ecr_uri(pushed), token)
+    base_image = platforms.base_image(pushed, _need(state.image, "image"))
+    arn = svc.sagemaker.create_image_version(job.image_name, base_image, token)
     state.registration = Registration(
         image_name=job.image_name,
         image_version_arn=arn,
@@ -466,7 +472,6 @@ def attach(state: RunState, svc: Services) -> RunState:
 
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
 LOG_APP_TYPES = {"RSessionGateway": "RSession"}  # an app's type in its log stream's name, where it differs
-CANARY_LINES = 200  # the start-up log lines a run keeps
 
 
 def _canary_plan(binding: Binding) -> CanaryPlan | None:
@@ -525,8 +530,15 @@ def watch_canary(state: RunState, svc: Services) -> RunState:
     canary = _need(state.canary, "canary")
     app = svc.sagemaker.describe_app(*_app_of(state))
     lines, canary.log_token = svc.logs.read_on(STUDIO_LOG_GROUP, canary.log_stream, canary.log_token)
-    canary.lines = (canary.lines + lines)[-CANARY_LINES:]
-    canary.matches = match_lines(canary.lines)
+    if lines:  # the whole log goes to S3; the state keeps the latest lines and each match, clipped
+        prefix = (
+            image_prefix(_need(state.pushed, "push")) + f"canary/{state.execution_arn.rsplit(':', 1)[-1]}/"
+        )
+        canary.log_uri = svc.bucket.put(
+            f"{prefix}{time.time_ns()}.log", "\n".join(lines).encode(), "text/plain"
+        )
+    canary.matches = payload.merge_matches(canary.matches, match_lines(canary.lines[-CONTEXT:] + lines))
+    canary.lines = payload.keep_lines(canary.lines, lines)
     canary.status = str(app["Status"])
     canary.failure_reason = app.get("FailureReason") or None
     if canary.status == "Pending" and time.time() > canary.deadline:
