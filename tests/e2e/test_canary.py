@@ -76,6 +76,8 @@ def test_a_canary_that_starts_cleanly_passes_and_its_app_is_deleted(pipeline):
     assert note["Subject"] == f"[PASSED] studio/canary:1.0 -> {IMAGE} v1"
     assert "Canary: KernelGateway app canary-v1-" in note["doc"]["text"]
     assert ": InService" in note["doc"]["text"] and "The canary app was deleted." in note["doc"]["text"]
+    # And the reader is told what a KernelGateway canary cannot show
+    assert "sees the container start, not a kernel start" in note["doc"]["text"]
     assert all(IMAGE in [i["ImageName"] for i in images] for images in custom_images(pipeline).values())
 
 

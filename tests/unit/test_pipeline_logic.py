@@ -266,3 +266,13 @@ def test_each_version_has_an_app_image_config_name_of_its_own():
     assert all(pattern.fullmatch(n) and len(n) <= 63 for n in names)
     assert names[2].startswith("studio-aaaa") and names[2].endswith("-v12")
     assert config_name("studio-" + "a" * 56 + "b", 12) != names[2]  # a hash keeps truncated names apart
+
+
+def test_an_image_with_more_layers_than_the_run_state_carries_is_refused_with_the_fix():
+    from studio_image.errors import LayerCountExceeded
+    from studio_image.pipeline.limits import MAX_LAYERS, check_layer_count
+
+    # Given images at and over the layer cap, when they are checked, then only the larger is refused
+    check_layer_count(MAX_LAYERS)
+    with pytest.raises(LayerCountExceeded, match=f"{MAX_LAYERS + 1} layers.*Squash"):
+        check_layer_count(MAX_LAYERS + 1)

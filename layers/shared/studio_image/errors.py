@@ -142,6 +142,10 @@ class ImageUriTooLong(PipelineError):
     """The image's ECR URI is longer than CreateImageVersion's BaseImage allows."""
 
 
+class LayerCountExceeded(PipelineError):
+    """The image has more layers than the run state can carry references to."""
+
+
 class CustomImageLimitReached(PipelineError):
     """Attaching would put more custom images on a target than SageMaker allows."""
 

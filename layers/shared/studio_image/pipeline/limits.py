@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws.sagemaker import SageMaker
-from ..errors import CustomImageLimitReached, ImageUriTooLong
+from ..errors import CustomImageLimitReached, ImageUriTooLong, LayerCountExceeded
 from .attach import DOMAIN_SETTINGS, with_image
 from .models import AttachedTo
 
@@ -15,6 +15,19 @@ MAX_BASE_IMAGE = 255  # CreateImageVersion's BaseImage (botocore's ImageBaseImag
 # 5 on a space or user profile level.
 MAX_DOMAIN_CUSTOM_IMAGES = 200
 MAX_MEMBER_CUSTOM_IMAGES = 5
+
+
+# Each layer travels in the run state (a reference to scan, and the scan's outcome): the count is
+# capped so the state stays well under Step Functions' 256 KiB. Docker stops at 127 layers.
+MAX_LAYERS = 200
+
+
+def check_layer_count(count: int) -> None:
+    if count > MAX_LAYERS:
+        raise LayerCountExceeded(
+            f"the image has {count} layers; the pipeline reads at most {MAX_LAYERS}. "
+            "Squash or merge layers (Docker itself stops at 127)."
+        )
 
 
 def check_base_image(uri: str) -> None:

@@ -265,6 +265,7 @@ def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding
     source = _ecr_source(pushed, svc)
     with source:
         resolved = source.resolve(Platform())
+    limits.check_layer_count(len(resolved.manifest.layers))
     stored = StoredImage(**vars(resolved))
     key = image_prefix(pushed) + "resolved.json"
     svc.bucket.put(key, stored.model_dump_json(by_alias=True).encode(), "application/json")
