@@ -122,10 +122,9 @@ SAGEMAKER_APP_IMAGE_CONFIG = {
     "DeleteAppImageConfig",
 }
 SAGEMAKER_APP = {"CreateApp", "DescribeApp", "DeleteApp"}
-# Creating a resource Studio tags needs sagemaker:AddTags on it: Studio tags what is created in a
-# domain (SageMaker Developer Guide, "Custom tag propagation"; "Provide permissions for tagging
-# SageMaker AI resources"), and the reference lists sagemaker:AddTags among these actions' dependent
-# actions.
+# Creating what Studio uses needs sagemaker:AddTags on it: SageMaker tags the resources created for
+# Studio (SageMaker Developer Guide, "Custom tag propagation" and "Provide permissions for tagging
+# SageMaker AI resources"), so images, AppImageConfigs and apps are checked for it.
 SAGEMAKER_TAGGED_ON_CREATE = {"CreateImage", "CreateAppImageConfig", "CreateApp"}
 S3_ACTIONS = {"GetObject": "s3:GetObject", "HeadObject": "s3:GetObject", "PutObject": "s3:PutObject"}
 

@@ -50,3 +50,28 @@ def test_a_repository_whose_uri_is_too_long_for_base_image_is_refused_at_resolve
     assert note["doc"]["error"]["Error"] == "ImageUriTooLong"
     assert "SageMaker takes at most 255" in note["doc"]["error"]["Cause"]
     assert pipeline.sagemaker.list_images()["Images"] == []
+
+
+def test_a_binding_image_name_outside_the_name_prefix_is_refused_at_resolve(pipeline):
+    # Given a binding naming an image the template's IAM does not cover (not under ImageNamePrefix)
+    import json
+
+    import boto3
+
+    from .conftest import CONFIGURATION, REGION
+
+    bindings = json.loads(json.dumps(CONFIGURATION["repositories"]))
+    bindings[-1]["image_name"] = "team-datascience"
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{pipeline.stack.name}/configuration",
+        Value=json.dumps({"repositories": bindings}),
+        Type="String",
+        Overwrite=True,
+    )
+    # When an image is pushed, then Resolve refuses the configuration and nothing is created
+    execution = pipeline.run(compliant("kernel-gateway"), "studio/named")
+    assert execution["status"] == "FAILED"
+    error = only_notification(pipeline)["doc"]["error"]
+    assert error["Error"] == "ConfigurationInvalid"
+    assert "does not start with the deployment's ImageNamePrefix 'studio-'" in error["Cause"]
+    assert pipeline.sagemaker.list_images()["Images"] == []

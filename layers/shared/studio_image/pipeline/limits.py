@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..aws.sagemaker import SageMaker
-from ..errors import CustomImageLimitReached, ImageUriTooLong, LayerCountExceeded
+from ..errors import ConfigurationInvalid, CustomImageLimitReached, ImageUriTooLong, LayerCountExceeded
 from .attach import DOMAIN_SETTINGS, with_image
 from .models import AttachedTo
 
@@ -27,6 +27,15 @@ def check_layer_count(count: int) -> None:
         raise LayerCountExceeded(
             f"the image has {count} layers; the pipeline reads at most {MAX_LAYERS}. "
             "Squash or merge layers (Docker itself stops at 127)."
+        )
+
+
+def check_image_name(name: str, prefix: str, binding: str) -> None:
+    """The template grants SageMaker calls only on images (and configs) named with ImageNamePrefix."""
+    if not name.startswith(prefix):
+        raise ConfigurationInvalid(
+            f"binding {binding!r}: image_name {name!r} does not start with the deployment's "
+            f"ImageNamePrefix {prefix!r}, so the pipeline is not allowed to create or change it"
         )
 
 

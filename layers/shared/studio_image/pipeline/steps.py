@@ -262,6 +262,8 @@ def _skip(state: RunState, reason: str) -> RunState:
 def _read_image(state: RunState, svc: Services, pushed: Pushed, binding: Binding) -> RunState:
     if binding.registers:
         limits.check_base_image(ecr_uri(pushed))
+        if binding.image_name:
+            limits.check_image_name(binding.image_name, svc.settings.image_name_prefix, binding.match)
     source = _ecr_source(pushed, svc)
     with source:
         resolved = source.resolve(Platform())
