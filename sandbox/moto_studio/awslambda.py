@@ -31,6 +31,7 @@ from moto.awslambda.models import LambdaFunction
 Handler = Callable[[Any, Any], Any]
 
 _turn = threading.RLock()
+_running = threading.local()  # .function: the function whose handler this thread is running
 _registered: dict[str, Handler] = {}
 _loaded: dict[tuple[str, str], Handler] = {}  # (function name, code sha256) -> handler
 _packages = Path(tempfile.mkdtemp(prefix="moto-studio-lambda-"))
@@ -43,6 +44,22 @@ def register_handler(function_name: str, handler: Handler) -> None:
 
 def clear_handlers() -> None:
     _registered.clear()
+
+
+def running_function() -> str | None:
+    """The name of the function whose handler the calling thread is running, if any."""
+    return getattr(_running, "function", None)
+
+
+@contextmanager
+def running_as(function_name: str | None) -> Iterator[None]:
+    """Mark the calling thread as running `function_name`'s handler (a thread a handler starts
+    works for that function too)."""
+    caller, _running.function = running_function(), function_name
+    try:
+        yield
+    finally:
+        _running.function = caller
 
 
 class LambdaContext:
@@ -135,7 +152,8 @@ def invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, boo
     with _invocation(variables) as output:
         print(f"START RequestId: {context.aws_request_id} Version: $LATEST")
         try:
-            payload = json.dumps(_load(self)(event if event is not None else {}, context))
+            with running_as(self.function_name):
+                payload = json.dumps(_load(self)(event if event is not None else {}, context))
         except Exception as error:  # the handler's failure is the invocation's result, as in Lambda
             errored = True
             frames = traceback.format_tb(error.__traceback__)

@@ -18,6 +18,18 @@ class Settings:
     domain_update_seconds: float = field(default_factory=lambda: _seconds("DOMAIN_UPDATE", 2.0))  # Updating
     app_start_seconds: float = field(default_factory=lambda: _seconds("APP_START", 3.0))  # Pending
     app_scripts: dict[str, AppScript] = field(default_factory=dict)
+    busy: dict[str, int] = field(default_factory=dict)  # action -> ResourceInUse answers left
+
+    def answer_busy(self, action: str, times: int = 1) -> None:
+        """Make the next `times` calls of `action` (UpdateUserProfile, DeleteApp, ...) answer
+        ResourceInUse, as SageMaker does while a resource is changing."""
+        self.busy[action] = times
+
+    def take_busy(self, action: str) -> bool:
+        left = self.busy.get(action, 0)
+        if left:
+            self.busy[action] = left - 1
+        return bool(left)
 
     def script_app(
         self,

@@ -40,22 +40,23 @@ STATE_FILE = "sandbox.json"
 INBOX_FILE = "notifications.jsonl"
 
 # One binding per profile, attached wherever the profile can be, with a canary start where Studio
-# runs the image; repository names must start with the template's RepositoryPrefix.
+# runs the image; repository names must start with the template's RepositoryPrefix. The new
+# Studio's JupyterLab and Code Editor lead: Studio Classic takes no new domains.
 DEFAULT_CONFIGURATION: dict[str, Any] = {
     "repositories": [
-        {"match": "studio/gp-*", "profile": "gateway-provisioners"},
         {
             "match": "studio/jupyterlab*",
             "profile": "jupyterlab",
             "attach": {"default_space_settings": True, "user_profiles": ["alice"]},
-            "canary": {"space": "shared", "budget_seconds": 120},
+            "canary": {"space": "canary-jupyterlab", "budget_seconds": 120},
         },
         {
             "match": "studio/code-editor*",
             "profile": "code-editor",
             "attach": {"user_profiles": ["alice"]},
-            "canary": {"space": "shared", "budget_seconds": 120},
+            "canary": {"space": "canary-code-editor", "budget_seconds": 120},
         },
+        {"match": "studio/gp-*", "profile": "gateway-provisioners"},
         {
             "match": "studio/rstudio*",
             "profile": "rstudio",

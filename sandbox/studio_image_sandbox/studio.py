@@ -1,5 +1,6 @@
 """A Studio domain for the pipeline to attach images to: the execution role SageMaker images
-assume, a domain, user profiles and shared spaces."""
+assume, a domain, user profiles, shared spaces, and one space per app type for the canary starts
+(a space runs one app, of its own SpaceSettings.AppType, so a canary needs a space of its type)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ class StudioDomain:
     role_arn: str  # the execution role, also the role the pipeline passes to CreateImage
     user_profiles: tuple[str, ...]
     spaces: tuple[str, ...]
+    canary_spaces: dict[str, str]  # app type -> the space its canaries start in
+
+
+# What the sandbox's configuration names as the JupyterLab and Code Editor canaries' spaces.
+CANARY_SPACES = {"JupyterLab": "canary-jupyterlab", "CodeEditor": "canary-code-editor"}
 
 
 def create_domain(
@@ -38,4 +44,6 @@ def create_domain(
         )
     for space in spaces:
         sagemaker.create_space(DomainId=domain_id, SpaceName=space, SpaceSettings={"AppType": "JupyterLab"})
-    return StudioDomain(domain_id, role, user_profiles, spaces)
+    for app_type, space in CANARY_SPACES.items():
+        sagemaker.create_space(DomainId=domain_id, SpaceName=space, SpaceSettings={"AppType": app_type})
+    return StudioDomain(domain_id, role, user_profiles, spaces, dict(CANARY_SPACES))

@@ -22,7 +22,10 @@ from studio_image_sandbox.sandbox import FUNCTION_ENVIRONMENT
 from studio_image_sandbox.stack import ROOT, Stack, deploy
 from studio_image_sandbox.studio import create_domain
 
+from .iam import denied, recording
+
 REGION = "us-east-1"
+STATE_LIMIT = 256 * 1024  # what Step Functions passes between states
 EVENTS = ROOT / "events"
 
 
@@ -68,6 +71,25 @@ class Pipeline:
 
     def run(self, spec: ImageSpec, repository: str, tag: str = "1.0") -> dict[str, Any]:
         return self.finish(self.start(repository, self.push(spec, repository, tag), tag))
+
+    def executions(self) -> list[str]:
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        found = sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, maxResults=1000)
+        return [e["executionArn"] for e in found["executions"]]
+
+    def largest_states(self) -> list[tuple[int, str]]:
+        """(bytes, state) of every state input and output in every execution, largest first."""
+        sizes = []
+        for arn in self.executions():
+            for event in self.history(arn):
+                for key, member in (
+                    ("stateEnteredEventDetails", "input"),
+                    ("stateExitedEventDetails", "output"),
+                ):
+                    details = event.get(key)
+                    if details and details.get(member):
+                        sizes.append((len(details[member].encode()), f"{details['name']} {member}"))
+        return sorted(sizes, reverse=True)
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = boto3.client("stepfunctions", region_name=REGION)
@@ -125,6 +147,14 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
             },
             environment=FUNCTION_ENVIRONMENT,
         )
-        yield Pipeline(stack, domain.domain_id, tmp_path)
+        with recording() as calls:
+            pipeline = Pipeline(stack, domain.domain_id, tmp_path)
+            yield pipeline
+            # Step Functions passes at most 256 KiB between states (and cannot catch going over).
+            over = [f"{name}: {size} bytes" for size, name in pipeline.largest_states() if size > STATE_LIMIT]
+            assert not over, f"run state over {STATE_LIMIT} bytes: {over}"
         services.services.cache_clear()
         load_settings.cache_clear()
+        # Every call a function made is one its role, as SAM generates it, allows.
+        unauthorized = denied(calls, stack)
+        assert not unauthorized, "calls the template's roles do not allow:\n" + "\n".join(unauthorized)

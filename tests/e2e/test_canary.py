@@ -5,6 +5,7 @@ binding says so."""
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
 import pytest
@@ -75,6 +76,8 @@ def test_a_canary_that_starts_cleanly_passes_and_its_app_is_deleted(pipeline):
     assert note["Subject"] == f"[PASSED] studio/canary:1.0 -> {IMAGE} v1"
     assert "Canary: KernelGateway app canary-v1-" in note["doc"]["text"]
     assert ": InService" in note["doc"]["text"] and "The canary app was deleted." in note["doc"]["text"]
+    # And the reader is told what a KernelGateway canary cannot show
+    assert "sees the container start, not a kernel start" in note["doc"]["text"]
     assert all(IMAGE in [i["ImageName"] for i in images] for images in custom_images(pipeline).values())
 
 
@@ -143,3 +146,78 @@ def test_a_canary_that_never_leaves_pending_hits_its_budget_and_is_still_deleted
     note = only_notification(pipeline)
     assert note["Subject"] == "[CANARY-FAILED] studio/canary:1.0 v1: TimedOut; still attached"
     assert "The version stays attached (on_failure: report)." in note["doc"]["text"]
+
+
+def bind_new_studio_app(pipeline, profile: str, space: str) -> None:
+    """Bind studio/<profile> to a profile of the new Studio, with a canary in `space`."""
+    binding = {
+        "match": f"studio/{profile}",
+        "profile": profile,
+        "attach": {"user_profiles": ["alice"]},
+        "canary": {"space": space, "budget_seconds": 30},
+    }
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{pipeline.stack.name}/configuration",
+        Value=json.dumps({"repositories": [binding, *CONFIGURATION["repositories"]]}),
+        Type="String",
+        Overwrite=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("profile", "space", "app_type"),
+    [("jupyterlab", "canary-jupyterlab", "JupyterLab"), ("code-editor", "canary-code-editor", "CodeEditor")],
+)
+def test_a_new_studio_canary_starts_as_app_default_in_its_own_space(pipeline, profile, space, app_type):
+    # Given a binding whose canary runs in a space of the image's app type
+    bind_new_studio_app(pipeline, profile, space)
+    # When a compliant image is pushed
+    execution = pipeline.run(compliant(profile), f"studio/{profile}")
+    # Then the canary ran as the space's one app, named default, and was deleted
+    assert execution["status"] == "SUCCEEDED", execution.get("error")
+    (app,) = apps(pipeline)
+    assert (app["AppType"], app["SpaceName"], app["AppName"], app["Status"]) == (
+        app_type,
+        space,
+        "default",
+        "Deleted",
+    )
+    assert f"Canary: {app_type} app default" in only_notification(pipeline)["doc"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("space", "problem"),
+    [
+        (
+            "canary-jupyterlab",
+            "runs JupyterLab apps; a CodeEditor canary needs a space of app type CodeEditor",
+        ),
+        ("absent", "canary space absent does not exist in domain"),
+    ],
+)
+def test_a_canary_space_missing_or_of_another_app_type_is_refused_at_resolve(pipeline, space, problem):
+    # Given a Code Editor binding whose canary space is missing, or a JupyterLab space
+    bind_new_studio_app(pipeline, "code-editor", space)
+    # When an image is pushed
+    execution = pipeline.run(compliant("code-editor"), "studio/code-editor")
+    # Then Resolve refuses the configuration, before anything is registered
+    assert execution["status"] == "FAILED"
+    note = only_notification(pipeline)
+    assert note["doc"]["error"]["Error"] == "ConfigurationInvalid"
+    assert problem in note["doc"]["error"]["Cause"]
+    assert pipeline.sagemaker.list_images()["Images"] == []
+
+
+def test_a_failing_canary_in_its_space_is_reported_by_its_run_not_as_a_users_app_start(pipeline):
+    # Given a JupyterLab binding with a canary space, and an image whose app fails at start
+    bind_new_studio_app(pipeline, "jupyterlab", "canary-jupyterlab")
+    moto_studio.settings.script_app(
+        "default", fails=True, log_lines=["exec /opt/conda/bin/python3: exec format error"]
+    )
+    # When it is pushed
+    execution = pipeline.run(compliant("jupyterlab"), "studio/jupyterlab")
+    # Then the run reports the canary, and the app-start watch sends nothing of its own
+    assert execution.get("error") == "CanaryFailed"
+    time.sleep(2)  # subscriptions deliver on their own thread
+    notes = pipeline.notifications()
+    assert [n["Subject"].split("]")[0] for n in notes] == ["[CANARY-FAILED"]

@@ -11,7 +11,7 @@ import boto3
 from studio_image_sandbox.ocibuild import Layer
 from studio_image_sandbox.samples import compliant
 
-from .conftest import REGION
+from .conftest import CONFIGURATION, REGION
 
 
 def only_notification(pipeline) -> dict:
@@ -47,7 +47,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     assert version["BaseImage"].endswith(
         "/studio/datascience@" + json.loads(execution["input"])["detail"]["image-digest"]
     )
-    config = sm.describe_app_image_config(AppImageConfigName="studio-studio-datascience")
+    config = sm.describe_app_image_config(AppImageConfigName="studio-studio-datascience-v1")
     kg = config["KernelGatewayImageConfig"]
     assert [k["Name"] for k in kg["KernelSpecs"]] == ["python3"]
     assert kg["FileSystemConfig"] == {
@@ -58,7 +58,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     ours = {
         "ImageName": "studio-studio-datascience",
         "ImageVersionNumber": 1,
-        "AppImageConfigName": "studio-studio-datascience",
+        "AppImageConfigName": "studio-studio-datascience-v1",
     }
     domain = sm.describe_domain(DomainId=pipeline.domain_id)
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == [other, ours]
@@ -170,7 +170,16 @@ def test_the_same_digest_pushed_again_makes_no_second_version_and_says_so(pipeli
 
 
 def test_a_push_by_digest_alone_is_checked_and_named_by_its_digest_and_labels_refine_the_image(pipeline):
-    # Given an image whose labels choose its display name, pushed with no tag
+    # Given a binding that checks untagged pushes (by default they are skipped: see test_multi_platform)
+    bindings = json.loads(json.dumps(CONFIGURATION["repositories"]))
+    bindings[-1]["check_untagged"] = True
+    boto3.client("ssm", region_name=REGION).put_parameter(
+        Name=f"/{pipeline.stack.name}/configuration",
+        Value=json.dumps({"repositories": bindings}),
+        Type="String",
+        Overwrite=True,
+    )
+    # And an image whose labels choose its display name, pushed with no tag
     image = compliant("kernel-gateway")
     image.labels = {"studio-image-pipeline.display-name": "Data Science 2026"}
     repository = "studio/by-digest"

@@ -32,6 +32,12 @@ def versions(pipeline, image: str) -> list[int]:
     return sorted(v["Version"] for v in found)
 
 
+def configs(pipeline) -> list[str]:
+    return sorted(
+        c["AppImageConfigName"] for c in pipeline.sagemaker.list_app_image_configs()["AppImageConfigs"]
+    )
+
+
 def test_deleting_an_image_from_ecr_detaches_and_deletes_its_version_and_a_re_push_checks_again(pipeline):
     # Given an image registered and attached to the domain, a space and a user profile
     reference = build_image(pipeline.workdir / "gone", compliant("kernel-gateway"), "1.0")
@@ -44,6 +50,7 @@ def test_deleting_an_image_from_ecr_detaches_and_deletes_its_version_and_a_re_pu
     assert execution["status"] == "SUCCEEDED"
     assert custom_images(pipeline) == {"domain": [], "alice": [], "shared": []}
     assert versions(pipeline, IMAGE) == []
+    assert configs(pipeline) == []  # the version's own AppImageConfig went with it
     note = only_notification(pipeline)
     assert note["Subject"] == f"[RETIRED] studio/gone:1.0: deleted from ECR; {IMAGE} v1 detached and deleted"
     assert note["MessageAttributes"]["status"]["Value"] == "retired"
@@ -94,7 +101,11 @@ def test_keep_versions_prunes_the_oldest_after_a_successful_attach(pipeline):
     # Then versions 2 and 3 remain, version 3 is the one attached, and the last run says what went
     assert versions(pipeline, IMAGE) == [2, 3]
     for images in custom_images(pipeline).values():
-        assert [(i["ImageName"], i["ImageVersionNumber"]) for i in images] == [(IMAGE, 3)]
+        assert [(i["ImageName"], i["ImageVersionNumber"], i["AppImageConfigName"]) for i in images] == [
+            (IMAGE, 3, f"{IMAGE}-v3")
+        ]
+    # And each remaining version has its own AppImageConfig, the pruned one's deleted with it
+    assert configs(pipeline) == [f"{IMAGE}-v2", f"{IMAGE}-v3"]
     texts = [json.loads(n["Message"])["text"] for n in pipeline.notifications()]
     assert f"- {IMAGE} versions deleted: 1" in texts[-1]
     assert "Older versions beyond the newest 2 (keep_versions)" in texts[-1]

@@ -127,6 +127,12 @@ def test_a_client_token_makes_create_image_version_idempotent(sm):
     sm.create_image(ImageName="img", RoleArn=ROLE)
     first = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", ClientToken="push-42")
     again = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", ClientToken="push-42")
+    # another version while the first is CREATING is refused, as in AWS (CreateImageVersion's ResourceInUse)
+    busy = error_of(
+        sm.create_image_version, ImageName="img", BaseImage=f"{REGISTRY}/a:2", ClientToken="push-43"
+    )
+    assert busy[0] == "ResourceInUse"
+    time.sleep(WAIT)
     other = sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:2", ClientToken="push-43")
     assert first["ImageVersionArn"] == again["ImageVersionArn"] != other["ImageVersionArn"]
     assert [v["Version"] for v in sm.list_image_versions(ImageName="img")["ImageVersions"]] == [1, 2]
@@ -143,6 +149,7 @@ def test_a_deleted_version_number_is_never_given_out_again(sm):
 def test_version_aliases_are_added_moved_and_deleted(sm):
     sm.create_image(ImageName="img", RoleArn=ROLE)
     sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1", Aliases=["1.0"])
+    time.sleep(WAIT)
     sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:2")
     assert (
         error_of(sm.update_image_version, ImageName="img", Version=2, AliasesToAdd=["1.0"])[0]
@@ -230,10 +237,14 @@ def test_user_profiles_and_spaces(sm, domain):
         sm.describe_user_profile(DomainId=domain, UserProfileName="alice")["UserSettings"]["ExecutionRole"]
         == ROLE + "2"
     )
-    sm.update_space(DomainId=domain, SpaceName="team-space", SpaceSettings={"AppType": "CodeEditor"})
-    assert sm.describe_space(DomainId=domain, SpaceName="team-space")["SpaceSettings"] == {
-        "AppType": "CodeEditor"
-    }
+    sm.update_space(
+        DomainId=domain,
+        SpaceName="team-space",
+        SpaceSettings={"AppType": "JupyterLab", "JupyterLabAppSettings": {"DefaultResourceSpec": {}}},
+    )
+    assert (
+        sm.describe_space(DomainId=domain, SpaceName="team-space")["SpaceSettings"]["AppType"] == "JupyterLab"
+    )
     assert [p["UserProfileName"] for p in sm.list_user_profiles(DomainIdEquals=domain)["UserProfiles"]] == [
         "alice"
     ]
@@ -271,7 +282,7 @@ def test_a_scripted_app_start_fails_with_its_reason_and_log_lines(sm, domain):
     moto_studio.settings.script_app(
         "img", fails=True, reason="InternalFailure", log_lines=["exec format error"]
     )
-    sm.create_space(DomainId=domain, SpaceName="lab")
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
     image = sm.create_image(ImageName="img", RoleArn=ROLE)["ImageArn"]
     key = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
     sm.create_app(**key, ResourceSpec={"SageMakerImageArn": image})
@@ -377,3 +388,76 @@ def test_layer_errors_are_ecrs(aws):
     assert code == "ImageDigestDoesNotMatchException"
     pushed = ecr.put_image(repositoryName="repo", imageManifest=manifest, imageTag="1")["image"]["imageId"]
     assert pushed["imageDigest"] == "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+
+
+def test_file_system_config_is_refused_for_jupyterlab_and_code_editor_configs(sm):
+    # Given app image configs for the new Studio's apps carrying a FileSystemConfig
+    file_system = {"FileSystemConfig": {"MountPath": "/home/sagemaker-user"}}
+    for key in ("JupyterLabAppImageConfig", "CodeEditorAppImageConfig"):
+        # When one is created, or a config is updated to one, then SageMaker refuses it
+        code, message = error_of(sm.create_app_image_config, AppImageConfigName="cfg", **{key: file_system})
+        assert (code, message) == ("ValidationException", f"FileSystemConfig is not supported for {key}")
+        sm.create_app_image_config(AppImageConfigName="cfg", **{key: {}})
+        assert error_of(sm.update_app_image_config, AppImageConfigName="cfg", **{key: file_system})[0] == (
+            "ValidationException"
+        )
+        sm.delete_app_image_config(AppImageConfigName="cfg")
+    # And a KernelGateway config keeps its FileSystemConfig
+    sm.create_app_image_config(AppImageConfigName="kg", KernelGatewayImageConfig=KERNEL_GATEWAY)
+
+
+def test_a_user_profile_or_space_holds_at_most_five_custom_images(sm, domain):
+    # Given a user profile and a space
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="kg", SpaceSettings={"AppType": "KernelGateway"})
+    five = {"KernelGatewayAppSettings": {"CustomImages": custom_images(5)}}
+    six = {"KernelGatewayAppSettings": {"CustomImages": custom_images(6)}}
+    # When each is given five, then six custom images
+    sm.update_user_profile(DomainId=domain, UserProfileName="alice", UserSettings=five)
+    sm.update_space(DomainId=domain, SpaceName="kg", SpaceSettings={"AppType": "KernelGateway", **five})
+    refused = [
+        error_of(sm.update_user_profile, DomainId=domain, UserProfileName="alice", UserSettings=six),
+        error_of(sm.update_space, DomainId=domain, SpaceName="kg", SpaceSettings=six),
+        error_of(sm.create_user_profile, DomainId=domain, UserProfileName="bob", UserSettings=six),
+    ]
+    # Then five are kept and six are refused, naming the limit
+    assert [code for code, _ in refused] == ["ValidationException"] * 3
+    assert "has 6 custom images; at most 5 are allowed" in refused[0][1]
+    assert (
+        len(
+            sm.describe_space(DomainId=domain, SpaceName="kg")["SpaceSettings"]["KernelGatewayAppSettings"][
+                "CustomImages"
+            ]
+        )
+        == 5
+    )
+    # And the domain's default settings take up to 200
+    sm.update_domain(
+        DomainId=domain,
+        DefaultUserSettings={"KernelGatewayAppSettings": {"CustomImages": custom_images(200)}},
+    )
+
+
+def test_a_space_runs_one_app_of_its_type_named_default(sm, domain):
+    # Given a JupyterLab space
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    key = {"DomainId": domain, "SpaceName": "lab"}
+    # When apps of another type, or under another name, are created in it, then they are refused
+    code, message = error_of(sm.create_app, **key, AppType="CodeEditor", AppName="default")
+    assert (code, message) == (
+        "ValidationException",
+        "Space lab is of app type JupyterLab; it cannot run a CodeEditor app",
+    )
+    code, message = error_of(sm.create_app, **key, AppType="JupyterLab", AppName="canary-v1")
+    assert (code, message) == (
+        "ValidationException",
+        "A JupyterLab app in a space must be named default, not canary-v1",
+    )
+    # When the default app runs, then a second start is refused until it is deleted
+    sm.create_app(**key, AppType="JupyterLab", AppName="default")
+    assert error_of(sm.create_app, **key, AppType="JupyterLab", AppName="default")[0] == "ResourceInUse"
+    sm.delete_app(**key, AppType="JupyterLab", AppName="default")
+    sm.create_app(**key, AppType="JupyterLab", AppName="default")
+    # And the space's app type cannot be changed
+    code, _ = error_of(sm.update_space, **key, SpaceSettings={"AppType": "CodeEditor"})
+    assert code == "ValidationException"

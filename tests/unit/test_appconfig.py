@@ -91,11 +91,7 @@ def test_no_kernel_means_no_kernel_gateway_config(derive):
 def test_jupyterlab_config_starts_the_server_the_image_has(derive):
     request = valid_request(derive(Profile.JUPYTERLAB))
     app = request["JupyterLabAppImageConfig"]
-    assert app["FileSystemConfig"] == {
-        "MountPath": "/home/sagemaker-user",
-        "DefaultUid": 1000,
-        "DefaultGid": 100,
-    }
+    assert "FileSystemConfig" not in app  # SageMaker does not support it for JupyterLab (botocore's docs)
     assert app["ContainerConfig"]["ContainerEntrypoint"] == ["/opt/conda/bin/jupyter-lab"]
     assert "--ServerApp.base_url=/jupyterlab/default" in app["ContainerConfig"]["ContainerArguments"]
     # an image that starts itself keeps its own command
@@ -105,6 +101,7 @@ def test_jupyterlab_config_starts_the_server_the_image_has(derive):
 
 def test_code_editor_config_starts_code_editor(derive):
     request = valid_request(derive(Profile.CODE_EDITOR))
+    assert "FileSystemConfig" not in request["CodeEditorAppImageConfig"]  # nor for Code Editor
     container = request["CodeEditorAppImageConfig"]["ContainerConfig"]
     assert container["ContainerEntrypoint"] == ["/opt/conda/bin/sagemaker-code-editor"]
 

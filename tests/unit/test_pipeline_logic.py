@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -321,3 +322,35 @@ def test_one_error_and_one_warning_are_named_in_the_singular():
     # Then the subject and the text count in words a person would use
     assert subject(run, outcome) == "[REFUSED] studio/one:t: 1 error (reserved-path)"
     assert "Checks: fail, 1 error, 1 warning\n" in text
+
+
+def test_each_version_has_an_app_image_config_name_of_its_own():
+    # Given botocore's AppImageConfigName pattern
+    import botocore.session
+
+    from studio_image.pipeline.versionconfig import config_name
+
+    shape = botocore.session.get_session().get_service_model("sagemaker").shape_for("AppImageConfigName")
+    pattern = re.compile(shape.metadata["pattern"])
+    long_name = "studio-" + "a" * 56
+    # When names are derived for versions of a dotted name and of a 63-character name
+    names = [
+        config_name("studio-team.data", 1),
+        config_name("studio-team.data", 2),
+        config_name(long_name, 12),
+    ]
+    # Then they differ by version, hold no dots, fit 63 characters and keep the image's prefix
+    assert names[:2] == ["studio-team-data-v1", "studio-team-data-v2"]
+    assert all(pattern.fullmatch(n) and len(n) <= 63 for n in names)
+    assert names[2].startswith("studio-aaaa") and names[2].endswith("-v12")
+    assert config_name("studio-" + "a" * 56 + "b", 12) != names[2]  # a hash keeps truncated names apart
+
+
+def test_an_image_with_more_layers_than_the_run_state_carries_is_refused_with_the_fix():
+    from studio_image.errors import LayerCountExceeded
+    from studio_image.pipeline.limits import MAX_LAYERS, check_layer_count
+
+    # Given images at and over the layer cap, when they are checked, then only the larger is refused
+    check_layer_count(MAX_LAYERS)
+    with pytest.raises(LayerCountExceeded, match=f"{MAX_LAYERS + 1} layers.*Squash"):
+        check_layer_count(MAX_LAYERS + 1)

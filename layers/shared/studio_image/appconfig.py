@@ -9,12 +9,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_pascal
 
-from .facts import STUDIO_HOME, Facts, KernelSpec
+from .facts import Facts, KernelSpec
 from .findings import Profile
 from .policy import Policy
 
 MAX_KERNEL_SPECS = 5  # KernelGatewayImageConfig.KernelSpecs holds 1 to 5
-STUDIO_UID, STUDIO_GID = 1000, 100
 MAX_ID = 65535  # Studio maps user and group IDs up to this
 
 # How the JupyterLab and Code Editor apps are served: port 8888, under the app's base path.
@@ -71,9 +70,10 @@ class KernelGatewayImageConfig(_Shape):
 
 
 class AppConfig(_Shape):
-    """JupyterLabAppImageConfig and CodeEditorAppImageConfig share this shape."""
+    """JupyterLabAppImageConfig and CodeEditorAppImageConfig share this shape. Both have a
+    FileSystemConfig member in botocore's model, whose documentation says "The FileSystemConfig
+    object is not supported": SageMaker refuses it, so it is not here."""
 
-    file_system_config: FileSystemConfig | None = None
     container_config: ContainerConfig | None = None
 
 
@@ -124,12 +124,7 @@ def derive_app_image_config(profile: Profile, facts: Facts, policy: Policy) -> A
             )
         )
     if profile in (Profile.JUPYTERLAB, Profile.CODE_EDITOR):
-        app = AppConfig(
-            file_system_config=FileSystemConfig(
-                mount_path=STUDIO_HOME, default_uid=STUDIO_UID, default_gid=STUDIO_GID
-            ),
-            container_config=server_command(profile, facts),
-        )
+        app = AppConfig(container_config=server_command(profile, facts))
         if profile == Profile.JUPYTERLAB:
             return AppImageConfig(jupyter_lab_app_image_config=app)
         return AppImageConfig(code_editor_app_image_config=app)

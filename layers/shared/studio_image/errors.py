@@ -103,6 +103,14 @@ class DomainBusy(TransientError):
     """The Studio domain, space or user profile is being updated; the change waits its turn."""
 
 
+class ImageBusy(TransientError):
+    """SageMaker is still creating or changing the image (CreateImageVersion's ResourceInUse)."""
+
+
+class AppBusy(TransientError):
+    """SageMaker cannot delete the app yet (DeleteApp's ResourceInUse)."""
+
+
 class AttachLockHeld(TransientError):
     """Another pipeline is changing the same domain's custom images right now."""
 
@@ -141,3 +149,19 @@ class AttachVerificationFailed(PipelineError):
 
 class OutputUnwritable(StudioImageError):
     """A file the CLI was asked to write (an SBOM) could not be written."""
+
+
+class ImageUriTooLong(PipelineError):
+    """The image's ECR URI is longer than CreateImageVersion's BaseImage allows."""
+
+
+class LayerCountExceeded(PipelineError):
+    """The image has more layers than the run state can carry references to."""
+
+
+class CustomImageLimitReached(PipelineError):
+    """Attaching would put more custom images on a target than SageMaker allows."""
+
+
+class CanarySpaceBusy(TransientError):
+    """The canary's space is running its app; a space runs one app at a time."""

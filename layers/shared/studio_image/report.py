@@ -234,7 +234,7 @@ def describe_app_image_config(report: Report) -> str:
         if app:
             start = app.container_config.container_entrypoint if app.container_config else None
             how = " ".join(start) if start else "with the image command"
-            return f"{name}: {_file_system(app.file_system_config)}; starts {how}"
+            return f"{name}: starts {how}"
     return "a name-only AppImageConfig"
 
 

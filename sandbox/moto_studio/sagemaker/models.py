@@ -22,6 +22,7 @@ from moto.utilities.paginator import paginate
 
 from ..ecr import layer_blobs
 from ..settings import settings
+from . import constraints
 from .script import AppScript
 
 LOG_GROUP = "/aws/sagemaker/studio"
@@ -348,6 +349,11 @@ class StudioBackend:
         image = self.get_image(image_name)
         if client_token in image.tokens:  # a retry of a call that already created this version
             return image.versions[image.tokens[client_token]]
+        creating = [v.version for v in image.versions.values() if v.status == "CREATING"]
+        if creating:  # CreateImageVersion's ResourceInUse: the image is being changed
+            raise ResourceInUseException(
+                f"Image {image.arn} is being modified: version {creating[0]} is CREATING"
+            )
         taken = {a for v in image.versions.values() for a in v.aliases}.intersection(aliases or [])
         if taken:
             raise ValidationError(f"Alias {sorted(taken)[0]} already exists for image {image_name}")
@@ -407,6 +413,7 @@ class StudioBackend:
     def create_app_image_config(self, name: str, configs: dict[str, Any], tags: list[Any]) -> AppImageConfig:
         if name in self.studio.app_image_configs:
             raise ResourceInUseException(f"AppImageConfig {name} already exists")
+        constraints.check_app_image_config(configs)
         config = AppImageConfig(name, self._arn("app-image-config", name.lower()), configs, tags or [])
         self.studio.app_image_configs[name] = config
         return config
@@ -420,6 +427,7 @@ class StudioBackend:
 
     def update_app_image_config(self, name: str, configs: dict[str, Any]) -> AppImageConfig:
         config = self.get_app_image_config(name)
+        constraints.check_app_image_config(configs)
         config.configs = configs
         config.modified = utcnow()
         return config
@@ -451,6 +459,9 @@ class StudioBackend:
             raise ResourceInUseException(
                 f"Domain {domain.arn} is being updated; try again when it is InService"
             )
+        for key in ("DefaultUserSettings", "DefaultSpaceSettings"):
+            where = f"Domain {domain_id} {key}"
+            constraints.check_custom_images(changes.get(key), constraints.MAX_DOMAIN_CUSTOM_IMAGES, where)
         for key, attribute in (
             ("DefaultUserSettings", "default_user_settings"),
             ("DefaultSpaceSettings", "default_space_settings"),
@@ -469,6 +480,7 @@ class StudioBackend:
         key = (kind, domain_id, name)
         if key in self.studio.members:
             raise ResourceInUseException(f"{kind} {name} already exists in domain {domain_id}")
+        self._check_member_images(kind, name, member_settings)
         arn_kind = {"UserProfile": "user-profile", "Space": "space"}[kind]
         member = Member(kind, domain_id, name, self._arn(arn_kind, f"{domain_id}/{name}"), member_settings)
         self.studio.members[key] = member
@@ -482,9 +494,22 @@ class StudioBackend:
 
     def update_member(self, kind: str, domain_id: str, name: str, member_settings: dict[str, Any]) -> Member:
         member = self.get_member(kind, domain_id, name)
+        if settings.take_busy(f"Update{kind}"):
+            raise ResourceInUseException(f"{kind} {member.arn} is being updated; try again later")
+        self._check_member_images(kind, name, member_settings)
+        if kind == "Space":
+            held = member.settings.get("SpaceSettings") or {}
+            constraints.check_space_app_type_kept(held, member_settings.get("SpaceSettings"), name)
         member.settings.update({k: v for k, v in member_settings.items() if v is not None})
         member.modified = utcnow()
         return member
+
+    @staticmethod
+    def _check_member_images(kind: str, name: str, member_settings: dict[str, Any]) -> None:
+        settings_key = "UserSettings" if kind == "UserProfile" else "SpaceSettings"
+        constraints.check_custom_images(
+            member_settings.get(settings_key), constraints.MAX_MEMBER_CUSTOM_IMAGES, f"{kind} {name}"
+        )
 
     def delete_member(self, kind: str, domain_id: str, name: str) -> None:
         self.get_member(kind, domain_id, name)
@@ -516,11 +541,22 @@ class StudioBackend:
     ) -> App:
         kind, owner = self._owner(user_profile, space)
         self.get_domain(domain_id)
-        self.get_member(kind, domain_id, owner)
+        member = self.get_member(kind, domain_id, owner)
         key = (domain_id, owner, app_type, name)
         existing = self.studio.apps.get(key)
         if existing and existing.status not in ("Deleted", "Failed"):
             raise ResourceInUseException(f"App {existing.arn} already exists")
+        if kind == "Space":
+            constraints.check_space_app(member.settings.get("SpaceSettings") or {}, owner, app_type, name)
+            running = [
+                a.arn
+                for (d, o, _, _), a in self.studio.apps.items()
+                if d == domain_id
+                and o == owner
+                and a.owner_kind == "Space"
+                and a.status not in ("Deleted", "Failed")
+            ]
+            constraints.check_space_is_free(running, owner)
         image_arn = (resource_spec or {}).get("SageMakerImageArn")
         image_name = image_arn.rsplit("/", 1)[-1] if image_arn else None
         if image_arn and not any(i.arn == image_arn for i in self.studio.images.values()):
@@ -568,6 +604,8 @@ class StudioBackend:
         app = self.get_app(domain_id, user_profile, space, app_type, name)
         if app.deleted:
             raise ResourceNotFound(f"App {app.arn} is already deleted")
+        if settings.take_busy("DeleteApp"):
+            raise ResourceInUseException(f"App {app.arn} is in use; try again later")
         app.deleted = True
 
     @paginate(pagination_model=PAGINATION_MODEL)

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from pydantic import BaseModel
 
-from ..errors import AwsRequestFailed, DomainBusy
+from ..errors import AppBusy, AwsRequestFailed, DomainBusy, ImageBusy
 from .common import ErrorMap, NotFound, call
 
 # ResourceInUse on an update means the domain, space or profile is still applying another change.
@@ -20,6 +20,10 @@ class AlreadyExists(AwsRequestFailed):
 
 _DESCRIBE_ERRORS: ErrorMap = {"ResourceNotFound": NotFound}
 _CREATE_ERRORS: ErrorMap = {"ResourceInUse": AlreadyExists}
+# CreateImageVersion answers ResourceInUse while the image is being created or changed, and
+# DeleteApp while the app cannot be deleted yet: both pass, and are retried.
+_VERSION_ERRORS: ErrorMap = {"ResourceInUse": ImageBusy}
+_DELETE_APP_ERRORS: ErrorMap = {**_DESCRIBE_ERRORS, "ResourceInUse": AppBusy}
 
 # The member kinds a custom image can be attached to, by the names their API calls use.
 MEMBER_CALLS = {
@@ -90,7 +94,7 @@ class SageMaker:
             self._client,
             "create_image_version",
             f"create version of image {name}",
-            _UPDATE_ERRORS,
+            _VERSION_ERRORS,
             ImageName=name,
             BaseImage=base_image,
             ClientToken=client_token,
@@ -153,6 +157,20 @@ class SageMaker:
             )
         return str(found["AppImageConfigArn"])
 
+    def delete_app_image_config(self, name: str) -> bool:
+        """Delete the AppImageConfig; False if there was none."""
+        try:
+            call(
+                self._client,
+                "delete_app_image_config",
+                f"delete app image config {name}",
+                _DESCRIBE_ERRORS,
+                AppImageConfigName=name,
+            )
+        except NotFound:
+            return False
+        return True
+
     def describe_domain(self, domain_id: str) -> dict[str, Any]:
         return call(self._client, "describe_domain", f"domain {domain_id}", DomainId=domain_id)
 
@@ -169,7 +187,7 @@ class SageMaker:
     def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
         describe, _, name_key, settings_key = MEMBER_CALLS[kind]
         kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name}
-        found = call(self._client, describe, f"{kind} {name} in {domain_id}", **kwargs)
+        found = call(self._client, describe, f"{kind} {name} in {domain_id}", _DESCRIBE_ERRORS, **kwargs)
         return dict(found.get(settings_key) or {})
 
     def update_member(self, kind: str, domain_id: str, name: str, settings: dict[str, Any]) -> None:
@@ -222,7 +240,7 @@ class SageMaker:
                 self._client,
                 "delete_app",
                 f"delete {app_type} app {name} of {owner}",
-                _DESCRIBE_ERRORS,
+                _DELETE_APP_ERRORS,
                 **self._app(domain_id, owner_kind, owner, app_type, name),
             )
         except NotFound:

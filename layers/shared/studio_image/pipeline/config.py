@@ -82,6 +82,8 @@ class Binding(_Strict):
     policy: Policy = Field(default_factory=Policy)
     canary: CanarySettings = Field(default_factory=CanarySettings)
     keep_versions: int | None = Field(default=None, ge=1)  # None: keep every version
+    # Untagged pushes (each platform manifest of a multi-platform image) are skipped unless true.
+    check_untagged: bool = False
 
     @field_validator("image_name")
     @classmethod

@@ -18,6 +18,7 @@ from ..errors import AttachLockHeld, AttachVerificationFailed, DomainBusy
 from .config import APP_SETTINGS, Binding
 from .models import AttachedTo, Retired
 from .records import DomainLock
+from .versionconfig import config_name
 
 CustomImage = dict[str, Any]  # ImageName, ImageVersionNumber, AppImageConfigName
 DOMAIN_SETTINGS = ("DefaultUserSettings", "DefaultSpaceSettings")  # the rest are spaces and profiles
@@ -42,8 +43,18 @@ def with_image(
     return app, previous
 
 
+def config_of(settings: dict[str, Any], app_key: str, image_name: str) -> str | None:
+    """The AppImageConfig this image is attached with in these settings, if it is."""
+    images: list[CustomImage] = list((settings.get(app_key) or {}).get("CustomImages") or [])
+    return next((i.get("AppImageConfigName") for i in images if i["ImageName"] == image_name), None)
+
+
 def restored(
-    settings: dict[str, Any], app_key: str, image_name: str, previous_version: int | None
+    settings: dict[str, Any],
+    app_key: str,
+    image_name: str,
+    previous_version: int | None,
+    previous_config: str | None = None,
 ) -> dict[str, Any] | None:
     """The app settings with this image as it was before an attach: its earlier version back, or
     no entry if it was new. None if nothing needs to change."""
@@ -55,7 +66,8 @@ def restored(
     if previous_version is None:
         del images[index]
     else:
-        images[index] = {**images[index], "ImageVersionNumber": previous_version}
+        config = {"AppImageConfigName": previous_config} if previous_config else {}
+        images[index] = {**images[index], "ImageVersionNumber": previous_version, **config}
     app["CustomImages"] = images
     return app
 
@@ -72,6 +84,7 @@ def attach_image(
     targets = binding_targets(binding, domain_id)
 
     def change(settings: dict[str, Any], target: AttachedTo) -> dict[str, Any] | None:
+        target.previous_config = config_of(settings, app_key, entry["ImageName"])
         app, target.previous_version = with_image(settings, app_key, entry)
         return app
 
@@ -203,7 +216,9 @@ def restore_image(
         domain_id,
         attached,
         app_key,
-        lambda settings, target: restored(settings, app_key, image_name, target.previous_version),
+        lambda settings, target: restored(
+            settings, app_key, image_name, target.previous_version, target.previous_config
+        ),
     )
 
 
@@ -236,4 +251,6 @@ def retire_versions(
         return retired
     detached = detach_versions(sagemaker, lock, binding, domain_id, retired.image_name, set(retired.versions))
     deleted = [v for v in retired.versions if sagemaker.delete_image_version(retired.image_name, v)]
+    for version in deleted:  # each version's own AppImageConfig goes with it
+        sagemaker.delete_app_image_config(config_name(retired.image_name, version))
     return retired.model_copy(update={"detached_from": detached, "deleted": deleted})

@@ -26,8 +26,11 @@ def image_prefix(pushed: Pushed) -> str:
     return f"images/{pushed.repository}/{pushed.digest}/"
 
 
-def ecr_uri(pushed: Pushed) -> str:
-    return f"{pushed.account}.dkr.ecr.{pushed.region}.amazonaws.com/{pushed.repository}@{pushed.digest}"
+def ecr_uri(pushed: Pushed, digest: str | None = None) -> str:
+    """The URI SageMaker pulls: the pushed digest, or `digest` (a multi-platform push's judged
+    platform manifest)."""
+    registry = f"{pushed.account}.dkr.ecr.{pushed.region}.amazonaws.com"
+    return f"{registry}/{pushed.repository}@{digest or pushed.digest}"
 
 
 def store_resolved(bucket: Bucket, pushed: Pushed, resolved: ResolvedImage) -> str:

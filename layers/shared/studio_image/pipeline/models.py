@@ -57,6 +57,7 @@ class Skip(StateModel):
     reason: str
     image_version_arn: str | None = None  # of an earlier run of the same digest
     earlier_outcome: Outcome | None = None  # that run's outcome, when it has finished
+    quiet: bool | None = None  # True: ends without a notification
 
 
 class CanaryPlan(StateModel):
@@ -93,6 +94,7 @@ class Canary(StateModel):
     failure_reason: str | None = None
     log_token: str | None = None  # where the next read of the log stream goes on from
     lines: list[str] = Field(default_factory=list)  # the start-up log, the latest lines
+    log_uri: str | None = None  # the last part of the start-up log copied to S3
     matches: list[SignatureMatch] = Field(default_factory=list)
     done: bool = False  # the app has left Pending (or ran out of time): the loop ends
     # Until the app is seen in service with no known start-up failure in its log.
@@ -166,6 +168,7 @@ class Registration(StateModel):
 class AttachedTo(StateModel):
     target: str  # "domain d-x default user settings", "space s in d-x", ...
     previous_version: int | None = None  # the version this image had there before; None: new
+    previous_config: str | None = None  # the AppImageConfig that version ran with
     setting: Literal["DefaultUserSettings", "DefaultSpaceSettings", "Space", "UserProfile"]
     name: str  # the domain's ID, or the space's or user profile's name
 

@@ -90,6 +90,11 @@ def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
     owner = f"{plan.owner_kind} {plan.owner}" if plan else "?"
     status = canary.status + (f": {canary.failure_reason}" if canary.failure_reason else "")
     lines = [f"Canary: {plan.app_type if plan else 'app'} app {canary.app_name} for {owner}: {status}"]
+    if plan and plan.app_type == "KernelGateway":
+        lines.append(
+            "(A KernelGateway canary sees the container start, not a kernel start: "
+            "it does not show that kernels start.)"
+        )
     for match in canary.matches:
         lines += notification.match_lines(match)
     if canary.rolled_back:
@@ -97,6 +102,8 @@ def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
         lines += [f"- {target}" for target in canary.rolled_back]
     elif canary.failed:
         lines.append("The version stays attached (on_failure: report).")
+    if canary.log_uri:
+        lines.append(f"The whole start-up log is in S3, in parts: {canary.log_uri} and the files beside it.")
     lines.append(f"The canary app was {'deleted' if canary.deleted else 'NOT deleted: delete it by hand'}.")
     return lines
 

@@ -11,7 +11,10 @@ from pydantic import BaseModel, Field
 
 from ..aws.common import NotFound
 from ..aws.sagemaker import AppState, split_version_arn
+from ..aws.storage import read_parameter
 from . import notification
+from .canaryspace import canary_spaces
+from .config import load_config
 from .records import AppStartNotices
 from .services import Services
 from .signatures import SignatureMatch, known_failures, match_lines
@@ -71,6 +74,10 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
         return result("the pipeline's own canary app: its run reports it")
     if not known:
         return result("no known start-up failure in these lines")
+    parameter = svc.settings.config_parameter
+    config = load_config(read_parameter(parameter, svc.ssm), parameter)
+    if start.owner in canary_spaces(config):
+        return result("the pipeline's own canary space: its run reports it")
     described = _describe_app(svc, start)
     if described is None:
         return result("the app no longer exists")
@@ -78,6 +85,8 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
     if not app.image_arn:
         return result("the app runs a SageMaker-provided image")
     image_name = app.image_arn.rsplit("/", 1)[-1]
+    if not image_name.startswith(svc.settings.image_name_prefix):  # nor may this role describe it
+        return result(f"image {image_name} is not managed by this pipeline")
     image = svc.sagemaker.describe_image(image_name)
     if image is None or not is_managed(image.description):
         return result(f"image {image_name} is not managed by this pipeline")

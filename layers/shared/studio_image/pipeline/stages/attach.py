@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ..customimages import attach_image
+from .. import limits, previous
+from ..config import APP_SETTINGS
+from ..customimages import attach_image, binding_targets
 from ..models import Attachment, Job, Registration, StateModel
 from ..records import DomainLock
 from ..services import Services
@@ -16,11 +18,29 @@ class AttachInput(StateModel):
 
 
 def attach(given: AttachInput, svc: Services) -> Attachment:
+    """Checks SageMaker's custom-image limits before any write, and records what each target had
+    before the run's first attempt, so a rollback after a retried Attach restores that."""
     job, registration = given.job, given.registration
     entry = {
         "ImageName": registration.image_name,
         "ImageVersionNumber": registration.version,
         "AppImageConfigName": given.app_image_config_name,
     }
+    app_key = APP_SETTINGS[job.binding.profile]
+    targets = binding_targets(job.binding, job.domain_id)
+    limits.check_custom_image_room(svc.sagemaker, job.domain_id, targets, app_key, entry)
+    before = previous.versions_before_run(
+        svc.state,
+        given.execution_arn,
+        svc.sagemaker,
+        job.domain_id,
+        targets,
+        app_key,
+        registration.image_name,
+    )
     lock = DomainLock(svc.state, job.domain_id, given.execution_arn)
-    return Attachment(targets=attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry))
+    attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
+    for target in attached:
+        if target.target in before:
+            target.previous_version, target.previous_config = before[target.target]
+    return Attachment(targets=attached)

@@ -8,14 +8,15 @@ import hashlib
 import time
 
 from ...aws.sagemaker import split_version_arn
+from .. import canaryspace
 from ..customimages import restore_image
-from ..models import AttachedTo, Canary, CanaryPlan, Job, Outcome, Registration, StateModel
+from ..images import image_prefix
+from ..models import AttachedTo, Canary, CanaryPlan, Job, Outcome, Pushed, Registration, StateModel
+from ..payload import keep_lines, merge_matches
 from ..records import DomainLock
 from ..services import Services
-from ..signatures import known_failures, match_lines
-from ..studio import CANARY_PREFIX, STUDIO_LOG_GROUP, log_stream
-
-CANARY_LINES = 200  # the start-up log lines a run keeps
+from ..signatures import CONTEXT, known_failures, match_lines
+from ..studio import STUDIO_LOG_GROUP, log_stream
 
 
 class CanaryInput(StateModel):
@@ -28,7 +29,8 @@ class CanaryInput(StateModel):
 def start_canary(given: CanaryInput, svc: Services) -> Canary:
     job, plan, registration = given.job, given.plan, given.registration
     run = hashlib.sha256(given.execution_arn.encode()).hexdigest()[:8]
-    name = f"{CANARY_PREFIX}v{registration.version}-{run}"
+    name = canaryspace.app_name(plan, registration.version, run)
+    canaryspace.check_space_free(svc.sagemaker, job.domain_id, plan, name)
     image_arn, _, _ = split_version_arn(registration.image_version_arn)
     svc.sagemaker.create_app(
         job.domain_id,
@@ -49,22 +51,32 @@ def start_canary(given: CanaryInput, svc: Services) -> Canary:
     )
 
 
-class WatchInput(StateModel):
+class _CanaryRun(StateModel):
     execution_arn: str
     job: Job
     plan: CanaryPlan
     canary: Canary
 
 
+class WatchInput(_CanaryRun):
+    pushed: Pushed  # where in S3 the start-up log is copied
+
+
 def watch_canary(given: WatchInput, svc: Services) -> Canary:
-    """Read the app's status and its start-up log from where the last read stopped."""
+    """Read the app's status and its start-up log from where the last read stopped. The whole log
+    goes to S3; the state keeps the latest lines and each signature's first match, clipped."""
     job, plan, canary = given.job, given.plan, given.canary.model_copy()
     app = svc.sagemaker.describe_app(
         job.domain_id, plan.owner_kind, plan.owner, plan.app_type, canary.app_name
     )
     lines, canary.log_token = svc.logs.read_on(STUDIO_LOG_GROUP, canary.log_stream, canary.log_token)
-    canary.lines = (canary.lines + lines)[-CANARY_LINES:]
-    canary.matches = match_lines(canary.lines)
+    if lines:
+        prefix = image_prefix(given.pushed) + f"canary/{given.execution_arn.rsplit(':', 1)[-1]}/"
+        canary.log_uri = svc.bucket.put(
+            f"{prefix}{time.time_ns()}.log", "\n".join(lines).encode(), "text/plain"
+        )
+    canary.matches = merge_matches(canary.matches, match_lines(canary.lines[-CONTEXT:] + lines))
+    canary.lines = keep_lines(canary.lines, lines)
     canary.status = app.status
     canary.failure_reason = app.failure_reason
     if canary.status == "Pending" and time.time() > canary.deadline:
@@ -74,7 +86,7 @@ def watch_canary(given: WatchInput, svc: Services) -> Canary:
     return canary
 
 
-class StopInput(WatchInput):
+class StopInput(_CanaryRun):
     registration: Registration
     attached: list[AttachedTo]  # Attach's targets
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..models import Evaluation, Registration, StateModel
 from ..services import Services
+from ..versionconfig import config_name
 
 
 class ConfigureInput(StateModel):
@@ -13,8 +14,8 @@ class ConfigureInput(StateModel):
 
 
 def configure(given: ConfigureInput, svc: Services) -> str:
-    """The AppImageConfig's name (the ASL places it on the registration)."""
-    name = given.registration.image_name.replace(".", "-")  # AppImageConfig names allow no dots
+    """The AppImageConfig's name (the ASL places it on the registration): one per version."""
+    name = config_name(given.registration.image_name, given.registration.version)
     svc.sagemaker.put_app_image_config(
         {"AppImageConfigName": name, **(given.evaluation.app_image_config or {})}
     )

@@ -17,9 +17,8 @@ from ...vulnerabilities import DONE, ScanResult, VulnerabilityPolicy, gate, with
 from ..config import LABEL_KERNELS
 from ..images import ecr_uri, image_prefix, load_resolved
 from ..models import Evaluation, ImageRead, Job, LayerOutcome, Outcome, Pushed, ScanWatch, StateModel
+from ..payload import travelling_findings
 from ..services import Services
-
-LISTED_FINDINGS = 20  # in the state and the notification; the report has them all
 
 
 class EvaluateInput(StateModel):
@@ -67,7 +66,7 @@ def evaluate(given: EvaluateInput, svc: Services) -> Evaluation:
         verdict=report.verdict,
         errors=errors,
         warnings=len(report.findings) - errors,
-        findings=report.findings[:LISTED_FINDINGS],  # errors first, as the rules sort them
+        findings=travelling_findings(report.findings),  # the first ones, clipped; the report has all
         findings_total=len(report.findings),
         report_uri=svc.bucket.put(prefix + "report.json", render_json(report).encode(), "application/json"),
         report_markdown_uri=svc.bucket.put(

@@ -19,6 +19,7 @@ class RegisterInput(StateModel):
     execution_arn: str
     pushed: Pushed
     job: Job
+    manifest_digest: str  # the judged platform's manifest (of a multi-platform push's index)
 
 
 def register(given: RegisterInput, svc: Services) -> Registration:
@@ -36,7 +37,7 @@ def register(given: RegisterInput, svc: Services) -> Registration:
     if existing is None:
         svc.sagemaker.create_image(image_name, svc.settings.image_role_arn, job.display_name[:128], marker)
     token = str(uuid.UUID(hashlib.sha256(given.execution_arn.encode()).hexdigest()[:32]))
-    arn = svc.sagemaker.create_image_version(image_name, ecr_uri(pushed), token)
+    arn = svc.sagemaker.create_image_version(image_name, ecr_uri(pushed, given.manifest_digest), token)
     return Registration(
         image_name=image_name, image_version_arn=arn, version=split_version_arn(arn)[2], status="CREATING"
     )

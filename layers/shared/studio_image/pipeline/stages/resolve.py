@@ -12,6 +12,7 @@ from ...aws.sagemaker import split_version_arn
 from ...aws.storage import read_parameter
 from ...errors import EventInvalid, validation_problems
 from ...oci import IMAGE_CONFIG_TYPES, Platform
+from .. import canaryspace, limits, platforms
 from ..config import (
     CANARY_APP_TYPES,
     LABEL_DISPLAY_NAME,
@@ -20,7 +21,7 @@ from ..config import (
     derive_image_name,
     load_config,
 )
-from ..images import ecr_source, store_resolved
+from ..images import ecr_source, ecr_uri, store_resolved
 from ..models import CanaryPlan, ImageRead, Job, LayerRef, Outcome, Pushed, Retired, Skip
 from ..records import Claims
 from ..services import Services
@@ -57,7 +58,7 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
         region=event.region,
         repository=detail.repository_name,
         digest=detail.image_digest,
-        tag=detail.image_tag,
+        tag=detail.image_tag or None,  # an untagged push has "image-tag": ""
     )
     if event.source != "aws.ecr" or event.detail_type != "ECR Image Action":
         raise EventInvalid(f"{event.source} {event.detail_type!r} is not an ECR image action")
@@ -75,6 +76,9 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
         return _skip(pushed, "no binding in the configuration matches this repository")
     if deleted:
         return _retire_deleted(svc, pushed, pushed.digest, binding)
+    quiet = platforms.quiet_skip(pushed, binding)
+    if quiet is not None:
+        return Resolved(pushed=pushed, skip=quiet)
     claims = Claims(svc.state)
     earlier = claims.claim(pushed.repository, pushed.digest, start.execution_arn)
     if earlier is not None:
@@ -137,9 +141,14 @@ def _skip(pushed: Pushed, reason: str) -> Resolved:
 
 
 def _read_image(svc: Services, pushed: Pushed, binding: Binding) -> Resolved:
+    if binding.registers:
+        limits.check_base_image(ecr_uri(pushed))
+        if binding.image_name:
+            limits.check_image_name(binding.image_name, svc.settings.image_name_prefix, binding.match)
     source = ecr_source(pushed, svc)
     with source:
         resolved = source.resolve(Platform())
+    limits.check_layer_count(len(resolved.manifest.layers))
     key = store_resolved(svc.bucket, pushed, resolved)
     labels = resolved.config.config.labels or {}
     kernels = [k.strip() for k in labels.get(LABEL_KERNELS, "").split(",") if k.strip()] or None
@@ -151,6 +160,7 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding) -> Resolved:
         kernels=kernels,
         canary=canary_plan(binding),
     )
+    canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding.match)
     image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",
         platform=str(resolved.config.platform),

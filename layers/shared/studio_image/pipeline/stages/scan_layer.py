@@ -11,6 +11,7 @@ from ...oci import FOREIGN_LAYER_TYPES
 from ...scan.layer import scan_layer as scan_blob
 from ..images import ecr_source
 from ..models import LayerOutcome, LayerRef, Pushed, StateModel
+from ..payload import clip
 from ..services import Services
 
 SCAN_MARGIN_SECONDS = 30  # left of a scan's time to record the outcome
@@ -43,7 +44,9 @@ def scan_layer(task: LayerTask, svc: Services, seconds_left: float) -> LayerOutc
             )
     except ImageReadError as err:
         return LayerOutcome(
-            digest=layer.digest, seconds=time.monotonic() - started, problem=f"{type(err).__name__}: {err}"
+            digest=layer.digest,
+            seconds=time.monotonic() - started,
+            problem=clip(f"{type(err).__name__}: {err}"),
         )
     svc.layers.put(scan)
     return LayerOutcome(digest=layer.digest, seconds=round(time.monotonic() - started, 3))
