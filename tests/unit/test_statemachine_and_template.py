@@ -10,6 +10,8 @@ import re
 import pytest
 
 from studio_image import errors
+from studio_image.findings import Profile
+from studio_image.pipeline.config import load_config
 from studio_image.pipeline.stages import (
     attach,
     canary,
@@ -196,3 +198,12 @@ def test_no_stage_module_imports_another_stage():
         }
         siblings = {m for m in imported if m in names or (m.split(".")[-1] in names and "stages" in m)}
         assert not siblings, (path.name, siblings)
+
+
+def test_the_default_configuration_loads_and_leads_with_the_new_studio():
+    # Given the configuration a deployment gets when it names none
+    default = TEMPLATE["Parameters"]["Configuration"]["Default"]
+    # When the pipeline loads it
+    bindings = load_config(default, "Configuration").repositories
+    # Then it is valid, and binds JupyterLab and Code Editor (Studio Classic takes no new domains)
+    assert {b.profile for b in bindings} == {Profile.JUPYTERLAB, Profile.CODE_EDITOR}
