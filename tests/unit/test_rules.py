@@ -222,18 +222,18 @@ def test_kernelspec_argv_resolves_through_path_and_symlinks(check):
     usrmerge = Layer().whiteout("bin").symlink("bin", "usr/bin")
     layer = (
         Layer()
-        .file(f"{KERNELS}/a/kernel.json", ipykernel_json("python"))
+        .file(f"{KERNELS}/a/kernel.json", ipykernel_json("bash"))
         .file(f"{KERNELS}/b/kernel.json", ipykernel_json("/bin/bash"))
+        .file(f"{KERNELS}/c/kernel.json", ipykernel_json("/opt/conda/bin/python"))
     )
     path = [f"PATH=/opt/conda/bin:{DEFAULT_PATH}"]
     assert hits(check(usrmerge, layer, env=path), "kernelspec-invalid") == []
 
 
 def test_a_kernel_whose_interpreter_a_later_layer_removed_is_invalid(check):
-    found = check(Layer().whiteout("opt/conda/bin/python3.11"))
-    assert hits(found, "kernelspec-invalid") == [
-        ("error", "/opt/conda/share/jupyter/kernels/python3/kernel.json")
-    ]
+    kernel = Layer().file(f"{KERNELS}/python3/kernel.json", ipykernel_json())
+    found = check(kernel, Layer().whiteout("opt/conda/bin/python3.11"))
+    assert hits(found, "kernelspec-invalid") == [("error", f"/{KERNELS}/python3/kernel.json")]
 
 
 def test_more_than_five_kernels_warns_and_says_which_are_registered(check):
