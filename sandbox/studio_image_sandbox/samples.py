@@ -91,7 +91,7 @@ RSTUDIO_ENV = [
 ]
 
 
-def rstudio_layer(version: str = "2023.03.0+386.pro1") -> Layer:
+def rstudio_layer(version: str = "2025.05.1+513.pro3") -> Layer:
     """What the RStudio spec asks for: the session components, sudo, Java 11, libpng, reticulate and
     boto3, awscli and sagemaker in the image's Python."""
     layer = Layer().file("usr/lib/rstudio-server/VERSION", version + "\n")

@@ -33,3 +33,7 @@ class Finding(BaseModel):
     remediation: str
     path: str | None = None
     layer: int | None = None  # index of the layer at fault, where one is
+
+
+class SuppressedFinding(Finding):
+    reason: str  # the policy's, for reports that list what they leave out

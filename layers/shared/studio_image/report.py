@@ -6,15 +6,15 @@ import json
 from enum import StrEnum
 from xml.etree import ElementTree as ET
 
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 
 from . import __version__
 from .appconfig import AppImageConfig, FileSystemConfig, derive_app_image_config
 from .facts import Facts, KernelSpec, UserInfo
-from .findings import Finding, Profile, Severity
+from .findings import Finding, Profile, Severity, SuppressedFinding
 from .inventory import Inventory, LayerInfo, Sizes
 from .policy import Policy
-from .rules import RULES, evaluate, home_mount, rules_for
+from .rules import RULES, home_mount, judge, rules_for
 from .rules.checks import human_bytes
 
 
@@ -30,6 +30,7 @@ class Report(BaseModel):
     platform: str
     verdict: Verdict
     findings: list[Finding]
+    suppressed: list[SuppressedFinding] = Field(default_factory=list)  # what the policy left out, and why
     rules_checked: list[str]
     sizes: Sizes
     kernels: list[KernelSpec]  # every kernel the image offers, named as SageMaker looks them up
@@ -55,7 +56,7 @@ class Report(BaseModel):
 def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
     policy = policy or Policy()
     facts = Facts(inventory, home_mount(profile, policy))
-    findings = evaluate(inventory, profile, policy, facts)
+    findings, suppressed = judge(inventory, profile, policy, facts)
     failed = any(f.severity == Severity.ERROR for f in findings)
     return Report(
         image=inventory.reference,
@@ -64,6 +65,7 @@ def build_report(inventory: Inventory, profile: Profile, policy: Policy | None =
         platform=str(inventory.platform),
         verdict=Verdict.FAIL if failed else Verdict.PASS,
         findings=findings,
+        suppressed=suppressed,
         rules_checked=[r.id for r in rules_for(profile)],
         sizes=inventory.sizes,
         kernels=facts.kernels,
@@ -104,8 +106,9 @@ def render_text(report: Report) -> str:
         lines.append("")
     errors = len(report.errors)
     warnings = len(report.findings) - errors
+    suppressed = f"{len(report.suppressed)} suppressed by the policy, " if report.suppressed else ""
     lines.append(
-        f"{report.verdict.value.upper()}: {errors} error(s), {warnings} warning(s), "
+        f"{report.verdict.value.upper()}: {errors} error(s), {warnings} warning(s), {suppressed}"
         f"{len(report.rules_checked)} rules checked"
     )
     return "\n".join(lines)
@@ -187,7 +190,7 @@ def render_sarif(report: Report) -> str:
         for rid in rule_ids
     ]
     results = []
-    for f in report.findings:
+    for f in [*report.findings, *report.suppressed]:
         result: dict[str, object] = {
             "ruleId": f.rule,
             "ruleIndex": rule_ids.index(f.rule),
@@ -199,6 +202,8 @@ def render_sarif(report: Report) -> str:
             result["locations"] = [
                 {"physicalLocation": {"artifactLocation": {"uri": f.path.lstrip("/"), "uriBaseId": "ROOTFS"}}}
             ]
+        if isinstance(f, SuppressedFinding):
+            result["suppressions"] = [{"kind": "external", "justification": f.reason}]
         results.append(result)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

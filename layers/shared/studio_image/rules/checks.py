@@ -33,6 +33,15 @@ def human_bytes(size: int) -> str:
 def platform(ctx: Context) -> Iterator[Finding]:
     inventory = ctx.inventory
     if inventory.platform.os == "linux" and inventory.platform.architecture == "amd64":
+        requested = inventory.requested_platform
+        if not inventory.platforms_offered and not inventory.platform.matches(requested):
+            yield Finding(
+                rule="platform",
+                severity=Severity.ERROR,
+                message=f"the platform asked for, {requested}, is not in the image: it is a single "
+                f"{inventory.platform} image, and what was checked is that",
+                remediation=f"check it as {inventory.platform}, or push an index that offers {requested}",
+            )
         return
     offered = ", ".join(str(p) for p in inventory.platforms_offered) or str(inventory.platform)
     yield Finding(
