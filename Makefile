@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dev tools test lint build demo bench clean
+.PHONY: dev tools test test-images lint build demo bench clean
 
 export SAM_CLI_TELEMETRY := 0
 
@@ -19,8 +19,13 @@ $(STAMP): pyproject.toml
 tools:
 	./scripts/install-tools.sh
 
-test: dev
-	$(BIN)/pytest -q
+test: dev test-images
+	STUDIO_IMAGE_TEST_IMAGES=required $(BIN)/pytest -q
+
+# Test images from Debian's and PyPI's packages (mmdebstrap, pip in a chroot, umoci), built once and
+# cached under ~/.cache/studio-image-test-images by the hash of the script; needs root.
+test-images: tools
+	./scripts/build-test-images.sh
 
 lint: dev
 	$(BIN)/ruff check layers functions sandbox tests benchmarks

@@ -78,13 +78,14 @@ def test_reserved_near_misses(check):
     assert hits(check(*layers), "reserved-path") == []
 
 
-def test_var_log_studio_is_reserved_for_jupyterlab_and_code_editor(check):
+def test_var_log_studio_is_recommended_against_for_jupyterlab_and_code_editor(check):
+    # the specification recommends against it, where /opt/ml is AWS's: a warning, not an error
     log = Layer().file("var/log/studio/app.log", b"l")
     assert hits(check(log, profile=Profile.JUPYTERLAB), "reserved-path") == [
-        ("error", "/var/log/studio/app.log")
+        ("warning", "/var/log/studio/app.log")
     ]
     assert hits(check(log, profile=Profile.CODE_EDITOR), "reserved-path") == [
-        ("error", "/var/log/studio/app.log")
+        ("warning", "/var/log/studio/app.log")
     ]
     assert hits(check(log), "reserved-path") == []
 
