@@ -213,7 +213,9 @@ SAMPLES = [
         "kernel-gateway",
         "fail",
         "its kernel.json points at a Python that a later layer removed",
-        Layer().whiteout("opt/conda/bin/python3.11"),
+        Layer()
+        .whiteout("opt/conda/bin/python3.11")
+        .file("usr/local/share/jupyter/kernels/python3/kernel.json", ipykernel_json()),
     ),
     _sample(
         "crashes-at-start",
