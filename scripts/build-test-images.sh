@@ -142,6 +142,18 @@ chown -R 1000:100 "$ROOT/usr/local/bin/kernel-launchers"
 insert debian provisioners /usr/local /etc/passwd /etc/shadow
 tag provisioners provisioners --config.user jovyan --config.cmd /usr/local/bin/bootstrap-kernel.sh
 
+# What AWS's RStudio image specification asks an image to install, from Debian's packages: sudo, a
+# Java 11+ runtime, libpng, R's reticulate, boto3 and awscli (not the sagemaker SDK, which stays
+# missing; nor RStudio Workbench itself, which Posit distributes).
+in_root apt-get -qq update
+mkdir -p "$ROOT/usr/share/man/man1"  # openjdk's postinst links its man page there; minbase left no man pages
+in_root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends \
+  sudo openjdk-17-jre-headless libpng16-16 r-base-core r-cran-reticulate python3-boto3 awscli >/dev/null
+insert debian rstudio-packages /usr /etc
+tag rstudio-packages rstudio-packages --config.user sagemaker-user \
+  --config.env RSTUDIO_CONNECT_URL=https://connect.example.com \
+  --config.env RSTUDIO_PACKAGE_MANAGER_URL=https://packages.example.com
+
 umount "$ROOT/proc"
 umoci rm --image "$LAYOUT:empty"
 umoci gc --layout "$LAYOUT"

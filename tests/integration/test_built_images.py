@@ -20,6 +20,7 @@ from studio_image.sources import open_source
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "build-test-images.sh"
 KG, LAB, GP = Profile.KERNEL_GATEWAY, Profile.JUPYTERLAB, Profile.GATEWAY_PROVISIONERS
+RSTUDIO = Profile.RSTUDIO
 DISTRO_KERNEL = "/usr/share/jupyter/kernels/python3/kernel.json"
 VENV_KERNEL = "/opt/venv/share/jupyter/kernels/python3/kernel.json"
 
@@ -155,6 +156,29 @@ def test_a_gateway_provisioners_image_from_its_own_installer_passes(check):
         "launchers-missing",
         "jovyan-user",
     }
+
+
+def test_the_rstudio_packages_from_debian_are_found_and_only_the_missing_one_is_named(check):
+    # Given sudo, OpenJDK 17, libpng, r-cran-reticulate, python3-boto3 and awscli from Debian
+    report = check("rstudio-packages", RSTUDIO)
+    # Then the one package the specification asks for that the image lacks is the sagemaker SDK
+    missing = [f.message for f in report.findings if f.rule == "rstudio-packages"]
+    assert missing == ["the Python package sagemaker is missing; SageMaker's RStudio integration needs it"]
+    # And without them, each is named
+    bare = [
+        f.message.split(" is missing")[0]
+        for f in check("debian", RSTUDIO).findings
+        if f.rule == "rstudio-packages"
+    ]
+    assert bare == [
+        "sudo",
+        "a Java 11+ runtime (found no Java)",
+        "libpng",
+        "the R package reticulate",
+        "the Python package boto3",
+        "the Python package awscli",
+        "the Python package sagemaker",
+    ]
 
 
 def test_each_case_is_the_shared_base_plus_the_layers_umoci_wrote_for_its_steps(layout):
