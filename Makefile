@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SANDBOX_STAMP := $(VENV)/.installed-sandbox
 LAYER_REQUIREMENTS := layers/shared/requirements.txt
 
-.PHONY: dev tools test lint build demo bench fuzz clean requirements
+.PHONY: dev tools test test-images lint build demo bench fuzz clean requirements
 
 export SAM_CLI_TELEMETRY := 0
 
@@ -33,8 +33,14 @@ requirements: $(STAMP)
 tools:
 	./scripts/install-tools.sh
 
-test: dev
-	$(BIN)/pytest -q
+# As root the real-image tests must run (their images are built first); elsewhere they are skipped.
+test: dev test-images
+	STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q
+
+# Test images from Debian's and PyPI's packages (mmdebstrap, pip in a chroot, umoci), built once and
+# cached under ~/.cache/studio-image-test-images by the hash of the script; needs root.
+test-images: tools
+	./scripts/build-test-images.sh
 
 lint: $(STAMP)  # needs no system tools
 	$(BIN)/ruff check layers functions sandbox tests benchmarks scripts

@@ -2,7 +2,7 @@
 # System tools the tests use to build and serve real images: umoci, skopeo, the Docker
 # distribution registry, htpasswd (for its Basic auth), pigz (for the benchmark baseline),
 # Chromium (the HTML report is tested in it, driven by Playwright), and mmdebstrap and rpm
-# (rpmbuild) for the SBOM tests' real package databases.
+# (rpmbuild) for the real test images and the SBOM tests' package databases.
 # Tests that need them are marked `tools` and are skipped, with the reason, where they are missing.
 set -euo pipefail
 missing=()

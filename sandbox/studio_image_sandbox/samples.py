@@ -92,7 +92,7 @@ RSTUDIO_ENV = [
 ]
 
 
-def rstudio_layer(version: str = "2023.03.0+386.pro1") -> Layer:
+def rstudio_layer(version: str = "2025.05.1+513.pro3") -> Layer:
     """What the RStudio spec asks for: the session components, sudo, Java 11, libpng, reticulate and
     boto3, awscli and sagemaker in the image's Python."""
     layer = Layer().file("usr/lib/rstudio-server/VERSION", version + "\n")
@@ -225,7 +225,9 @@ SAMPLES = [
         "kernel-gateway",
         "fail",
         "its kernel.json points at a Python that a later layer removed",
-        Layer().whiteout("opt/conda/bin/python3.11"),
+        Layer()
+        .whiteout("opt/conda/bin/python3.11")
+        .file("usr/local/share/jupyter/kernels/python3/kernel.json", ipykernel_json()),
     ),
     _sample(
         "crashes-at-start",

@@ -161,7 +161,16 @@ def umoci_image(tmp_path_factory: pytest.TempPathFactory) -> UmociImage:
     run("umoci", "repack", "--refresh-bundle", "--image", f"{layout}:studio", bundle)
     shutil.rmtree(rootfs / "opt/ml")
     run("umoci", "repack", "--refresh-bundle", "--image", f"{layout}:studio", bundle)
-    run("umoci", "config", "--image", f"{layout}:studio", "--config.user", "sagemaker-user")
+    run(
+        "umoci",
+        "config",
+        "--image",
+        f"{layout}:studio",
+        "--config.user",
+        "sagemaker-user",
+        "--config.env",
+        "PATH=/opt/conda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    )
     return UmociImage(layout, "studio")
 
 

@@ -65,10 +65,15 @@ def test_kernel_specs_are_named_by_their_directory_and_bad_ones_are_reported():
         inventory(
             None,
             {
-                "/opt/conda/share/jupyter/kernels/python3/kernel.json": good,
-                "/usr/local/share/jupyter/kernels/broken/kernel.json": "{not json",
+                "/usr/local/share/jupyter/kernels/python3/kernel.json": good,
+                "/usr/share/jupyter/kernels/broken/kernel.json": "{not json",
                 "/usr/share/jupyter/kernels/empty/kernel.json": '{"argv": []}',
-                # the home volume hides this one at runtime
+                # not where Jupyter looks: with no python on PATH /opt/conda is no prefix, a package
+                # cache and a wheel's data are not kernels, and the home volume hides the last
+                "/opt/conda/share/jupyter/kernels/conda/kernel.json": good,
+                "/opt/conda/pkgs/ipykernel-6.29.5/share/jupyter/kernels/cached/kernel.json": good,
+                "/opt/conda/lib/python3.11/site-packages/ipykernel-6.29.5.data/data/share/jupyter/"
+                "kernels/wheel/kernel.json": good,
                 "/home/sagemaker-user/.local/share/jupyter/kernels/mine/kernel.json": good,
             },
         )

@@ -8,7 +8,8 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from studio_image.findings import Profile
-from studio_image.report import render_junit, render_sarif, render_text
+from studio_image.policy import Policy, Suppression
+from studio_image.report import render_json, render_junit, render_sarif, render_text
 from studio_image.rules import rules_for
 from studio_image.rules.judging import build_report
 from studio_image_sandbox.ocibuild import Layer
@@ -78,3 +79,24 @@ def test_text_report_names_the_kernels_and_what_registration_will_create(report)
     )
     checked = len(rules_for(Profile.KERNEL_GATEWAY))
     assert text.endswith(f"PASS: 0 errors, 0 warnings, {checked} rules checked")
+
+
+def test_suppressed_findings_are_listed_with_the_policy_reason_in_json_sarif_and_text(make_compliant):
+    # Given a policy that suppresses the /opt/ml finding, with a reason
+    policy = Policy(suppress=[Suppression(rule="reserved-path", path="/opt/ml/*", reason="mounted over")])
+    report = build_report(inspect_reference(make_compliant(*BROKEN)), Profile.KERNEL_GATEWAY, policy)
+    # Then JSON lists it under `suppressed`, not `findings`
+    doc = json.loads(render_json(report))
+    assert [(f["rule"], f["path"], f["reason"]) for f in doc["suppressed"]] == [
+        ("reserved-path", "/opt/ml/model.pkl", "mounted over")
+    ]
+    assert "reserved-path" not in {f["rule"] for f in doc["findings"]}
+    # SARIF keeps it as a result with an external suppression, and still validates
+    sarif = json.loads(render_sarif(report))
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(sarif)
+    suppressed = [r for r in sarif["runs"][0]["results"] if "suppressions" in r]
+    assert [(r["ruleId"], r["suppressions"]) for r in suppressed] == [
+        ("reserved-path", [{"kind": "external", "justification": "mounted over"}])
+    ]
+    # And the text report counts it
+    assert "1 error, 1 warning, 1 suppressed by the policy" in render_text(report)

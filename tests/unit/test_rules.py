@@ -5,9 +5,12 @@ Images start from the sandbox's compliant image for the profile and change one t
 
 import pytest
 
+from studio_image.engine import inspect_image
 from studio_image.findings import Profile, Severity
+from studio_image.oci import Platform
 from studio_image.policy import Policy
 from studio_image.rules import RULES, evaluate
+from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer
 from studio_image_sandbox.samples import DEFAULT_PATH, RSTUDIO_ENV, compliant, executable, ipykernel_json
 from tests.conftest import inspect_reference
@@ -75,13 +78,14 @@ def test_reserved_near_misses(check):
     assert hits(check(*layers), "reserved-path") == []
 
 
-def test_var_log_studio_is_reserved_for_jupyterlab_and_code_editor(check):
+def test_var_log_studio_is_recommended_against_for_jupyterlab_and_code_editor(check):
+    # the specification recommends against it, where /opt/ml is AWS's: a warning, not an error
     log = Layer().file("var/log/studio/app.log", b"l")
     assert hits(check(log, profile=Profile.JUPYTERLAB), "reserved-path") == [
-        ("error", "/var/log/studio/app.log")
+        ("warning", "/var/log/studio/app.log")
     ]
     assert hits(check(log, profile=Profile.CODE_EDITOR), "reserved-path") == [
-        ("error", "/var/log/studio/app.log")
+        ("warning", "/var/log/studio/app.log")
     ]
     assert hits(check(log), "reserved-path") == []
 
@@ -222,18 +226,18 @@ def test_kernelspec_argv_resolves_through_path_and_symlinks(check):
     usrmerge = Layer().whiteout("bin").symlink("bin", "usr/bin")
     layer = (
         Layer()
-        .file(f"{KERNELS}/a/kernel.json", ipykernel_json("python"))
+        .file(f"{KERNELS}/a/kernel.json", ipykernel_json("bash"))
         .file(f"{KERNELS}/b/kernel.json", ipykernel_json("/bin/bash"))
+        .file(f"{KERNELS}/c/kernel.json", ipykernel_json("/opt/conda/bin/python"))
     )
     path = [f"PATH=/opt/conda/bin:{DEFAULT_PATH}"]
     assert hits(check(usrmerge, layer, env=path), "kernelspec-invalid") == []
 
 
 def test_a_kernel_whose_interpreter_a_later_layer_removed_is_invalid(check):
-    found = check(Layer().whiteout("opt/conda/bin/python3.11"))
-    assert hits(found, "kernelspec-invalid") == [
-        ("error", "/opt/conda/share/jupyter/kernels/python3/kernel.json")
-    ]
+    kernel = Layer().file(f"{KERNELS}/python3/kernel.json", ipykernel_json())
+    found = check(kernel, Layer().whiteout("opt/conda/bin/python3.11"))
+    assert hits(found, "kernelspec-invalid") == [("error", f"/{KERNELS}/python3/kernel.json")]
 
 
 def test_more_than_five_kernels_warns_and_says_which_are_registered(check):
@@ -304,11 +308,12 @@ def test_rstudio_needs_url_defaults(check, missing):
 @pytest.mark.parametrize(
     "version, policy, expected",
     [
-        ("2022.02.2-485.pro2", Policy(), []),
-        ("2022.02.1+461.pro1", Policy(), [("error", "/usr/lib/rstudio-server/VERSION")]),
+        ("2025.05.1+513.pro3", Policy(), []),
+        ("2025.05.0+496.pro5", Policy(), [("error", "/usr/lib/rstudio-server/VERSION")]),
+        ("2024.04.2+764.pro1", Policy(), [("error", "/usr/lib/rstudio-server/VERSION")]),
         (
             "2023.03.0+386.pro1",
-            Policy(min_rstudio_version="2023.06.0+421.pro1"),
+            Policy(min_rstudio_version="2023.06.0+421.pro1"),  # still configurable
             [("error", "/usr/lib/rstudio-server/VERSION")],
         ),
         ("2023.06.0+421.pro1", Policy(min_rstudio_version="2023.06.0+421.pro1"), []),
@@ -324,7 +329,7 @@ def test_rstudio_version_unknown_is_a_warning_unless_the_image_env_names_it(chec
     assert hits(check(gone, profile=Profile.RSTUDIO), "rstudio-version") == [
         ("warning", "/usr/lib/rstudio-server/VERSION")
     ]
-    env = [*RSTUDIO_ENV, "RSW_VERSION=2022.12.0+353.pro20"]
+    env = [*RSTUDIO_ENV, "RSW_VERSION=2025.09.0+387.pro2"]
     assert hits(check(gone, profile=Profile.RSTUDIO, env=env), "rstudio-version") == []
 
 
@@ -466,3 +471,16 @@ def test_a_kernel_json_that_is_a_symlink_is_read_through_it(check):
         ("error", f"/{linked}"),
         ("error", f"/{real}"),
     ]
+
+
+def test_a_platform_that_a_single_platform_image_does_not_offer_is_a_finding(make_compliant):
+    # Given a single amd64 image (no index), checked as linux/arm64
+    reference = make_compliant()
+    with open_source(reference) as source:
+        inventory = inspect_image(source, platform=Platform(architecture="arm64"))
+    # Then the platform finding says what the image is, rather than passing it as arm64
+    (finding,) = [f for f in evaluate(inventory, KG) if f.rule == "platform"]
+    assert finding.severity == Severity.ERROR
+    assert "linux/arm64" in finding.message and "single linux/amd64 image" in finding.message
+    # While asked for what it is, there is no platform finding
+    assert hits(evaluate(inspect_reference(reference), KG), "platform") == []

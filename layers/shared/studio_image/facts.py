@@ -12,16 +12,19 @@ from pydantic import BaseModel
 
 from .inventory import Inventory
 from .scan.models import DIR, FILE, HARDLINK, SYMLINK
-from .scan.paths import is_within
+from .scan.paths import is_within, parent
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # Docker's, when Env has none
 STUDIO_HOME = "/home/sagemaker-user"
+SYSTEM_JUPYTER_PATH = ["/usr/local/share/jupyter", "/usr/share/jupyter"]  # jupyter_core.paths, on Linux
 RSTUDIO_VERSION_FILE = "/usr/lib/rstudio-server/VERSION"
 
 CONDA_IPYKERNEL = re.compile(
     r"(?P<prefix>.+/envs/(?P<env>[^/]+))/(conda-meta/ipykernel-[^/]+\.json"
     r"|lib/python[^/]+/site-packages/ipykernel/__init__\.py)"
 )
+KERNEL_JSON = re.compile(r"(?P<dir>.+/kernels)/[^/]+/kernel\.json")
+PYTHON_VERSION = re.compile(r"python(\d+\.\d+)")
 PYTHON_PACKAGE = re.compile(r"(?P<site>.+/(?:site|dist)-packages)/(?P<name>[^/]+)(?:/.*)?")
 DIST_INFO = re.compile(r"(?P<name>.+?)-[^-]+\.(?:dist|egg)-info")
 SHARED_OBJECT = re.compile(r"(.+?)\.so(?:\.[0-9.]+)?")
@@ -116,7 +119,7 @@ def parse_kernel_json(path: str, text: str) -> KernelSpec | KernelSpecError:
     argv = doc.get("argv")
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a for a in argv):
         return KernelSpecError(path=path, problem="argv is missing, empty or not a list of strings")
-    name = path.rsplit("/", 2)[-2]
+    name = path.rsplit("/", 2)[-2].lower()
     return KernelSpec(
         name=name,
         display_name=str(doc.get("display_name") or name),
@@ -152,48 +155,127 @@ class Facts:
         value = self.inventory.config.config.env_map().get("PATH", DEFAULT_PATH)
         return [d for d in value.split(":") if d.startswith("/")]
 
-    def executable(self, path: str) -> bool:
-        """A regular file (through symlinks and hardlinks) with an execute bit."""
+    def at_start(self, path: str) -> bool:
+        """Whether `path` exists when the app starts: the home volume mounted over `mount_path` hides
+        whatever the image put there, and whatever a symlink leads to there."""
+        resolved = self.files.resolve(path)
+        return resolved is not None and not self.hidden_by_mount(path) and not self.hidden_by_mount(resolved)
+
+    def executable(self, path: str, *, through_mount: bool = False) -> bool:
+        """A regular file (through symlinks and hardlinks) with an execute bit, there at start unless
+        `through_mount` (as if the home volume did not hide anything)."""
         node = self.files.lookup(path)
-        return node is not None and node.entry.kind in (FILE, HARDLINK) and bool(node.entry.mode & 0o111)
+        return (
+            node is not None
+            and node.entry.kind in (FILE, HARDLINK)
+            and bool(node.entry.mode & 0o111)
+            and (through_mount or self.at_start(path))
+        )
 
     def exists(self, path: str) -> bool:
         return self.files.resolve(path) is not None
 
-    def which(self, program: str) -> str | None:
-        """Where the shell would find `program`: as given if it has a slash, else on the config's PATH."""
+    def which(self, program: str, *, through_mount: bool = False) -> str | None:
+        """Where the shell would find `program` at start: as given if it has a slash, else on the
+        config's PATH. With `through_mount`, where it would if the home volume hid nothing."""
         if "/" in program:
-            return program if program.startswith("/") and self.executable(program) else None
+            return (
+                program
+                if program.startswith("/") and self.executable(program, through_mount=through_mount)
+                else None
+            )
         for directory in self.search_path:
             candidate = f"{directory.rstrip('/')}/{program}"
-            if self.executable(candidate):
+            if self.executable(candidate, through_mount=through_mount):
                 return candidate
         return None
+
+    def hidden_program(self, program: str) -> str | None:
+        """Where `program` is in the image when only the home volume keeps it from being found."""
+        return None if self.which(program) else self.which(program, through_mount=True)
 
     def hidden_by_mount(self, path: str) -> bool:
         return is_within(path, self.mount_path)
 
     @cached_property
-    def _kernel_files(self) -> tuple[list[KernelSpec], list[KernelSpecError]]:
-        specs: list[KernelSpec] = []
-        errors: list[KernelSpecError] = []
-        for path, text in sorted(self.inventory.contents.items()):
-            if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
-                parsed = parse_kernel_json(path, text)
-                if isinstance(parsed, KernelSpec):
-                    specs.append(parsed)
-                else:
-                    errors.append(parsed)
-        for path, size in sorted(self.inventory.oversized.items()):
-            if path.endswith("/kernel.json") and not self.hidden_by_mount(path):
-                errors.append(
+    def python_prefix(self) -> str | None:
+        """`sys.prefix` of the Python on the image's PATH, derived as CPython's Modules/getpath.py
+        does: the directory holding a pyvenv.cfg beside the executable or one level up (a venv), else
+        the nearest ancestor of the executable's real path with the stdlib landmark
+        lib/python3.X/os.py."""
+        executable = self.which("python3") or self.which("python")
+        if executable is None:
+            return None
+        bin_dir = parent(executable)
+        for candidate in (bin_dir, parent(bin_dir)):
+            if self.files.lookup(f"{candidate.rstrip('/')}/pyvenv.cfg") is not None:
+                return candidate
+        real = self.files.resolve(executable) or executable
+        version = PYTHON_VERSION.fullmatch(real.rpartition("/")[2])
+        directory = parent(real)
+        while version and directory != "/":
+            directory = parent(directory)
+            if self.files.lookup(f"{directory.rstrip('/')}/lib/python{version[1]}/os.py") is not None:
+                return directory
+        return parent(parent(real))  # no landmark found: the installation the bin directory is in
+
+    @cached_property
+    def jupyter_data_dirs(self) -> list[str]:
+        """Where Jupyter looks for data, in jupyter_core.paths.jupyter_path order (jupyter_core 5.x):
+        JUPYTER_PATH, the user directories, `{sys.prefix}/share/jupyter`, then SYSTEM_JUPYTER_PATH
+        (/usr/local/share/jupyter, /usr/share/jupyter). The user directories (~/.local/share/jupyter)
+        are in the home, which Studio's volume hides, so they are left out, as is anything else under
+        the mount."""
+        env = self.inventory.config.config.env_map()
+        dirs = [d.rstrip("/") or "/" for d in env.get("JUPYTER_PATH", "").split(":") if d.startswith("/")]
+        if self.python_prefix:
+            dirs.append(f"{self.python_prefix.rstrip('/')}/share/jupyter")
+        dirs += SYSTEM_JUPYTER_PATH
+        unique = list(dict.fromkeys(dirs))
+        return [d for d in unique if not self.hidden_by_mount(d)]
+
+    @cached_property
+    def _kernel_discovery(self) -> tuple[list[KernelSpec | KernelSpecError], list[tuple[str, str]]]:
+        """Kernel directories as jupyter_client's KernelSpecManager.find_kernel_specs lists them: every
+        `<data dir>/kernels/<name>/kernel.json`, names lower-cased, the first of a name winning (even
+        when its kernel.json is broken: Jupyter picks the directory before it reads the file); then
+        the conda environments with ipykernel. Returns the winners and (winner, hidden) path pairs."""
+        by_dir: dict[str, list[str]] = {}
+        for path in [*self.inventory.contents, *self.inventory.oversized]:
+            if (match := KERNEL_JSON.fullmatch(path)) is not None:
+                by_dir.setdefault(match["dir"], []).append(path)
+        chosen: dict[str, KernelSpec | KernelSpecError] = {}
+        shadowed: list[tuple[str, str]] = []
+        for data_dir in self.jupyter_data_dirs:
+            real = self.files.resolve(data_dir) or data_dir  # through a symlinked directory
+            if self.hidden_by_mount(real):
+                continue
+            for path in sorted(by_dir.get(f"{real.rstrip('/')}/kernels", [])):
+                parsed = (
                     KernelSpecError(path=path, problem=f"{size} bytes, too large to read as a kernel spec")
+                    if (size := self.inventory.oversized.get(path)) is not None
+                    else parse_kernel_json(path, self.inventory.contents[path])
                 )
-        return specs, errors
+                name = path.rsplit("/", 2)[-2].lower()
+                if name in chosen:
+                    shadowed.append((chosen[name].path, path))
+                else:
+                    chosen[name] = parsed
+        for conda in self.conda_kernels:
+            if conda.name in chosen:
+                shadowed.append((chosen[conda.name].path, conda.path))
+            else:
+                chosen[conda.name] = conda
+        return list(chosen.values()), shadowed
 
     @cached_property
     def kernel_errors(self) -> list[KernelSpecError]:
-        return self._kernel_files[1]
+        return [k for k in self._kernel_discovery[0] if isinstance(k, KernelSpecError)]
+
+    @cached_property
+    def kernels_shadowed(self) -> list[tuple[str, str]]:
+        """(the kernel.json Jupyter uses, the one of the same name it never reads)."""
+        return self._kernel_discovery[1]
 
     @cached_property
     def conda_kernels(self) -> list[KernelSpec]:
@@ -219,11 +301,8 @@ class Facts:
 
     @cached_property
     def kernels(self) -> list[KernelSpec]:
-        """Every kernel the image offers, one per name: kernel.json files, then conda environments."""
-        by_name: dict[str, KernelSpec] = {}
-        for spec in self._kernel_files[0] + self.conda_kernels:
-            by_name.setdefault(spec.name, spec)
-        return list(by_name.values())
+        """The kernels the image offers, one per name, in discovery order."""
+        return [k for k in self._kernel_discovery[0] if isinstance(k, KernelSpec)]
 
     @cached_property
     def python_packages(self) -> dict[str, set[str]]:

@@ -45,3 +45,7 @@ class Finding(BaseModel):
     @classmethod
     def _printable_path(cls, value: str | None) -> str | None:
         return printable(value) if value is not None else None
+
+
+class SuppressedFinding(Finding):
+    reason: str  # the policy's, for reports that list what they leave out

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import PolicyInvalid, validation_problems
 from .facts import rstudio_version
-from .findings import Finding, Profile, Severity
+from .findings import Finding, Profile, Severity, SuppressedFinding
 from .vulnerabilities import VulnerabilityPolicy
 
 GB = 1000**3  # Studio's limits are decimal gigabytes, as `docker image ls` shows sizes
@@ -37,7 +37,8 @@ class Policy(BaseModel):
 
     profile: Profile | None = None
     max_image_bytes: dict[Profile, int] = Field(default_factory=dict)
-    min_rstudio_version: str = "2022.02.2-485.pro2"
+    # "You must use an RStudio base image of at least ...": Custom RStudio image specifications
+    min_rstudio_version: str = "2025.05.1+513.pro3"
     mount_path: str = "/home/sagemaker-user"
     reserved_paths: list[str] = Field(default_factory=list)  # in addition to the profile's
     required_paths: list[str] = Field(default_factory=list)
@@ -70,11 +71,22 @@ class Policy(BaseModel):
 
     def apply(self, findings: list[Finding]) -> list[Finding]:
         """Re-grade findings and drop the suppressed ones."""
-        graded = [
-            f.model_copy(update={"severity": self.severity[f.rule]}) if f.rule in self.severity else f
-            for f in findings
-        ]
-        return [f for f in graded if not any(s.covers(f) for s in self.suppress)]
+        return self.judge(findings)[0]
+
+    def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[SuppressedFinding]]:
+        """Re-grade findings, and split them into those kept and those suppressed (with the reason)."""
+        kept: list[Finding] = []
+        suppressed: list[SuppressedFinding] = []
+        for finding in findings:
+            if finding.rule in self.severity:
+                finding = finding.model_copy(update={"severity": self.severity[finding.rule]})
+            cover = next((s for s in self.suppress if s.covers(finding)), None)
+            if cover is None:
+                kept.append(finding)
+            else:
+                reason = cover.reason or "suppressed by the policy"
+                suppressed.append(SuppressedFinding(**finding.model_dump(), reason=reason))
+        return kept, suppressed
 
 
 def load_policy(path: Path) -> Policy:

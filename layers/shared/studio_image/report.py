@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 
 from . import __version__
 from .appconfig import FileSystemConfig
-from .findings import Finding, Profile, Severity
+from .findings import Finding, Profile, Severity, SuppressedFinding
 from .rules import RULES
 from .rules.judging import Report
 from .units import human_bytes, plural
@@ -85,10 +85,11 @@ def render_markdown(report: Report) -> str:
 
 
 def summary(report: Report) -> str:
-    """ "1 error, 2 warnings, 14 rules checked" """
+    """ "1 error, 2 warnings, 1 suppressed by the policy, 14 rules checked" """
     errors = len(report.errors)
+    suppressed = f"{len(report.suppressed)} suppressed by the policy, " if report.suppressed else ""
     return (
-        f"{plural(errors, 'error')}, {plural(len(report.findings) - errors, 'warning')}, "
+        f"{plural(errors, 'error')}, {plural(len(report.findings) - errors, 'warning')}, {suppressed}"
         f"{plural(len(report.rules_checked), 'rule')} checked"
     )
 
@@ -255,7 +256,7 @@ def render_sarif(report: Report) -> str:
         for rid in rule_ids
     ]
     results = []
-    for f in report.findings:
+    for f in [*report.findings, *report.suppressed]:
         result: dict[str, object] = {
             "ruleId": f.rule,
             "ruleIndex": rule_ids.index(f.rule),
@@ -267,6 +268,8 @@ def render_sarif(report: Report) -> str:
             result["locations"] = [
                 {"physicalLocation": {"artifactLocation": {"uri": f.path.lstrip("/"), "uriBaseId": "ROOTFS"}}}
             ]
+        if isinstance(f, SuppressedFinding):
+            result["suppressions"] = [{"kind": "external", "justification": f.reason}]
         results.append(result)
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ..facts import STUDIO_HOME, Facts
-from ..findings import ALL_PROFILES, Finding, Profile, Severity
+from ..findings import ALL_PROFILES, Finding, Profile, Severity, SuppressedFinding
 from ..inventory import Inventory
 from ..policy import GB, Policy
 
@@ -78,13 +78,19 @@ def evaluate(
     inventory: Inventory, profile: Profile, policy: Policy | None = None, facts: Facts | None = None
 ) -> list[Finding]:
     """All findings of the profile's rules, graded and filtered by the policy, errors first."""
+    return judge(inventory, profile, policy, facts)[0]
+
+
+def judge(
+    inventory: Inventory, profile: Profile, policy: Policy | None = None, facts: Facts | None = None
+) -> tuple[list[Finding], list[SuppressedFinding]]:
+    """The findings the policy keeps, errors first, and those it suppresses."""
     policy = policy or Policy()
     policy.check_rule_ids(set(RULES))
     facts = facts or Facts(inventory, home_mount(profile, policy))
     context = Context(inventory, profile, policy, facts)
-    findings = [f for r in rules_for(profile) for f in r.check(context)]
-    findings = policy.apply(findings)
-    return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.rule, f.path or ""))
+    kept, suppressed = policy.judge([f for r in rules_for(profile) for f in r.check(context)])
+    return sorted(kept, key=lambda f: (f.severity != Severity.ERROR, f.rule, f.path or "")), suppressed
 
 
 from . import apps, checks, kernels, users  # noqa: E402,F401  registers the built-in rules

@@ -84,6 +84,18 @@ def _server_missing(ctx: Context, rule_id: str, server: str, install: str) -> It
     facts = ctx.facts
     if any(facts.which(program) for program in programs):
         return
+    hidden = next((path for path in map(facts.hidden_program, programs) if path), None)
+    if hidden:
+        yield Finding(
+            rule=rule_id,
+            severity=Severity.ERROR,
+            message=f"no {server} server at start: {hidden} is under {facts.mount_path}, which the home "
+            "volume hides when the app starts",
+            remediation=f"{install} outside {facts.mount_path} (not with pip --user; a venv under /opt "
+            "will do), and put its bin directory on PATH",
+            path=hidden,
+        )
+        return
     yield Finding(
         rule=rule_id,
         severity=Severity.ERROR,
@@ -122,6 +134,8 @@ def bootstrap_missing(ctx: Context) -> Iterator[Finding]:
 
     if not facts.exists(BOOTSTRAP):
         yield error("is missing")
+    elif not facts.at_start(BOOTSTRAP):
+        yield error(f"leads under {facts.mount_path}, which the home volume hides at start")
     elif not facts.executable(BOOTSTRAP):
         yield error("is not an executable file")
     elif "bootstrap-kernel.sh" not in command:

@@ -13,7 +13,9 @@ from ..units import human_bytes, plural
 from . import DEFAULT_MAX_IMAGE_BYTES, MAX_LISTED, Context, listed, rule
 
 RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
-STUDIO_LOG_PATH = "/var/log/studio"  # reserved by the JupyterLab and Code Editor apps
+# "reserved for the log directories of the application ... We recommend that you not use these folders"
+# (Studio's custom image specifications for JupyterLab and Code Editor): a recommendation, so a warning.
+STUDIO_LOG_PATH = "/var/log/studio"
 # Driver files the NVIDIA container runtime mounts from the host; the CUDA toolkit's link stubs and
 # its forward-compatibility libraries (`compat/`) are meant to be in images.
 NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
@@ -25,6 +27,15 @@ SHELLS = {"sh", "bash", "zsh", "dash", "ash"}
 def platform(ctx: Context) -> Iterator[Finding]:
     inventory = ctx.inventory
     if inventory.platform.os == "linux" and inventory.platform.architecture == "amd64":
+        requested = inventory.requested_platform
+        if not inventory.platforms_offered and not inventory.platform.matches(requested):
+            yield Finding(
+                rule="platform",
+                severity=Severity.ERROR,
+                message=f"the platform asked for, {requested}, is not in the image: it is a single "
+                f"{inventory.platform} image, and what was checked is that",
+                remediation=f"check it as {inventory.platform}, or push an index that offers {requested}",
+            )
         return
     offered = ", ".join(str(p) for p in inventory.platforms_offered) or str(inventory.platform)
     yield Finding(
@@ -78,11 +89,12 @@ def reserved_path(ctx: Context) -> Iterator[Finding]:
 
 
 def _reserved_content(root: str, content: list[Node]) -> Iterator[Finding]:
+    severity = Severity.WARNING if root == STUDIO_LOG_PATH else Severity.ERROR
     yield from listed(
         content,
         lambda node: Finding(
             rule="reserved-path",
-            severity=Severity.ERROR,
+            severity=severity,
             message=f"{node.entry.kind} {node.entry.path} is under the reserved {root}; "
             "it will not be visible at runtime",
             remediation=f"move it out of {root} and delete it in the same layer that writes it",
@@ -91,7 +103,7 @@ def _reserved_content(root: str, content: list[Node]) -> Iterator[Finding]:
         ),
         lambda more: Finding(
             rule="reserved-path",
-            severity=Severity.ERROR,
+            severity=severity,
             message=f"and {more} more entries under {root}",
             remediation=f"move everything out of {root}",
             path=root,

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, field_serializer
+from pydantic import BaseModel, Field, field_serializer
 
 from ..appconfig import AppImageConfig, derive_app_image_config
 from ..facts import Facts, KernelSpec, UserInfo
-from ..findings import Finding, Profile, Severity
+from ..findings import Finding, Profile, Severity, SuppressedFinding
 from ..inventory import Inventory, LayerInfo, Sizes
 from ..policy import Policy
 from ..vulnerabilities import VulnerabilityReport
-from . import evaluate, home_mount, rules_for
+from . import home_mount, judge, rules_for
 
 
 class Verdict(StrEnum):
@@ -28,6 +28,7 @@ class Report(BaseModel):
     platform: str
     verdict: Verdict
     findings: list[Finding]
+    suppressed: list[SuppressedFinding] = Field(default_factory=list)  # what the policy left out, and why
     rules_checked: list[str]
     sizes: Sizes
     kernels: list[KernelSpec]  # every kernel the image offers, named as SageMaker looks them up
@@ -54,7 +55,7 @@ class Report(BaseModel):
 def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
     policy = policy or Policy()
     facts = Facts(inventory, home_mount(profile, policy))
-    findings = evaluate(inventory, profile, policy, facts)
+    findings, suppressed = judge(inventory, profile, policy, facts)
     failed = any(f.severity == Severity.ERROR for f in findings)
     return Report(
         image=inventory.reference,
@@ -63,6 +64,7 @@ def build_report(inventory: Inventory, profile: Profile, policy: Policy | None =
         platform=str(inventory.platform),
         verdict=Verdict.FAIL if failed else Verdict.PASS,
         findings=findings,
+        suppressed=suppressed,
         rules_checked=[r.id for r in rules_for(profile)],
         sizes=inventory.sizes,
         kernels=facts.kernels,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..appconfig import MAX_KERNEL_SPECS, select_kernels
@@ -9,6 +10,12 @@ from ..findings import Finding, Profile, Severity
 from . import Context, rule
 
 KERNEL_GATEWAY = frozenset({Profile.KERNEL_GATEWAY})
+# jupyter_client's KernelManager.format_kernel_cmd (jupyter_client/manager.py, 8.x) replaces an argv[0]
+# in {"python", "python%i" % sys.version_info[0], "python%i.%i" % sys.version_info[:2]} with
+# sys.executable: the KernelGateway app's own interpreter. Which python3.X it matches depends on that
+# interpreter's version, so every python3.X is taken as replaced.
+GATEWAY_REPLACES = re.compile(r"python(3(\.\d+)?)?")
+FIX_ARGV = "point argv[0] at the interpreter's absolute path in the image, or install it"
 
 
 @rule("kernelspec-missing", "a KernelGateway image must offer at least one kernel", KERNEL_GATEWAY)
@@ -52,19 +59,51 @@ def kernelspec_invalid(ctx: Context) -> Iterator[Finding]:
         )
     for kernel in facts.kernels:
         program = kernel.argv[0]
+        if ctx.profile == Profile.KERNEL_GATEWAY and GATEWAY_REPLACES.fullmatch(program):
+            yield Finding(
+                rule="kernelspec-invalid",
+                severity=Severity.ERROR,
+                message=f"kernel {kernel.name!r} ({kernel.path}) starts a bare {program!r}: the "
+                "KernelGateway app replaces it with the interpreter the gateway runs on (SageMaker's own "
+                "Python, not the image's), where the image's packages are not installed",
+                remediation="write the interpreter's absolute path into argv[0]: python -m ipykernel install "
+                "--sys-prefix (run with the image's python), or edit argv[0]",
+                path=kernel.path,
+            )
+            continue
         if facts.which(program):
             continue
-        where = (
-            "is not an executable file in the image"
-            if "/" in program
-            else (f"is not on the image's PATH ({':'.join(facts.search_path)})")
-        )
+        hidden = facts.hidden_program(program)
+        if hidden:
+            where = f"is at {hidden}, under {facts.mount_path}, which the home volume hides at start"
+            fix = f"install the interpreter outside {facts.mount_path} (e.g. a venv under /opt)"
+        elif "/" in program:
+            where, fix = "is not an executable file in the image", FIX_ARGV
+        else:
+            where, fix = f"is not on the image's PATH ({':'.join(facts.search_path)})", FIX_ARGV
         yield Finding(
             rule="kernelspec-invalid",
             severity=Severity.ERROR,
             message=f"kernel {kernel.name!r} ({kernel.path}) starts {program!r}, which {where}",
-            remediation="point argv[0] at the interpreter's absolute path in the image, or install it",
+            remediation=fix,
             path=kernel.path,
+        )
+
+
+@rule(
+    "kernelspec-shadowed",
+    "a kernel.json Jupyter never reads, hidden by an earlier one of the same name",
+    frozenset({Profile.KERNEL_GATEWAY, Profile.GATEWAY_PROVISIONERS}),
+)
+def kernelspec_shadowed(ctx: Context) -> Iterator[Finding]:
+    for used, hidden in ctx.facts.kernels_shadowed:
+        yield Finding(
+            rule="kernelspec-shadowed",
+            severity=Severity.WARNING,
+            message=f"{hidden} is never used: {used} comes first in Jupyter's search order and has "
+            "the same kernel name",
+            remediation="remove one of them, or install one under another name (--name)",
+            path=hidden,
         )
 
 

@@ -29,7 +29,7 @@ CAPTURE = re.compile(
     r"|/usr/lib/os-release"
     r"|/usr/lib/rstudio-server/VERSION"
     r"|(/usr/lib/jvm|/opt/java)/[^/]+/release"
-    r"|.*/share/jupyter/kernels/[^/]+/kernel\.json"
+    r"|.*/kernels/[^/]+/kernel\.json"  # under any Jupyter data directory, JUPYTER_PATH's too
 )
 
 # Also kept wherever they are, as /etc/passwd or /etc/group may be a link to one.
