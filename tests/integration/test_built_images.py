@@ -15,7 +15,7 @@ from studio_image.engine import inspect_image
 from studio_image.findings import Profile, Severity
 from studio_image.inventory import Inventory
 from studio_image.policy import Policy
-from studio_image.report import Report, Verdict, build_report
+from studio_image.rules.judging import Report, Verdict, build_report
 from studio_image.sources import open_source
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "build-test-images.sh"
