@@ -3,7 +3,8 @@
 Builds (once) a gzip layer of 2,000,000 entries (empty files, 200 to a directory, paths as deep as
 a site-packages tree), wraps it in an OCI layout, and times, best of N, `studio-image check` in a
 fresh process (peak RSS reported) and `gzip -dc | tar -t` on the same layer. Prints the per-entry
-cost and memory. Goal: under 15 s and under 200 MB. Prints figures; asserts nothing.
+cost and memory, and how the check ended (the scan limits may refuse the layer). Goal: under 15 s
+and under 200 MB. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -60,16 +61,18 @@ def main() -> int:
     checks = [check_process(layout, "--no-cache") for _ in range(args.runs)]
     seconds = min(c[0] for c in checks)
     peak = max(c[2] for c in checks)
+    outcome = checks[0][3]
     gnu_tar = best(args.runs, lambda: shell(f"gzip -dc {LAYER} | tar -t"))
     print(
         f"layer: {ENTRIES:,} entries, {LAYER.stat().st_size / 2**20:.0f} MiB gzip; best of {args.runs}, "
         f"{os.cpu_count()} cores"
     )
-    print(
-        f"  studio-image check (process)  {seconds:6.2f} s  peak {peak / 1e6:5.0f} MB   "
-        f"{seconds / ENTRIES * 1e6:.1f} us and {peak / ENTRIES:.0f} bytes an entry"
-    )
+    print(f"  studio-image check (process)  {seconds:6.2f} s  peak {peak / 1e6:5.0f} MB")
     print(f"  gzip -dc | tar -t             {gnu_tar:6.2f} s")
+    if outcome not in ("pass", "fail"):
+        print(f"  the layer was not judged: {outcome}")
+        return 0
+    print(f"  per entry: {seconds / ENTRIES * 1e6:.1f} us and {peak / ENTRIES:.0f} bytes")
     for name, met in (("under 15 s", seconds < 15), ("under 200 MB", peak < 200e6)):
         print(f"  {name:<14} {'met' if met else 'MISSED'}")
     return 0
