@@ -10,7 +10,7 @@ SageMaker refuses because the domain is still applying another (`ResourceInUse`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..aws.sagemaker import SageMaker
@@ -185,16 +185,23 @@ def _rewrite(
         lock.release()
 
 
+def target_settings(
+    sagemaker: SageMaker, domain_id: str, targets: list[AttachedTo]
+) -> Iterator[tuple[AttachedTo, dict[str, Any]]]:
+    """Each target with its settings as SageMaker holds them now (the domain described once)."""
+    domain: dict[str, Any] | None = None
+    for target in targets:
+        if target.setting in DOMAIN_SETTINGS:
+            domain = domain or sagemaker.describe_domain(domain_id)
+            yield target, domain.get(target.setting) or {}
+        else:
+            yield target, sagemaker.member_settings(target.setting, domain_id, target.name)
+
+
 def _read_back(
     sagemaker: SageMaker, domain_id: str, changed: list[AttachedTo], holds: Callable[[dict[str, Any]], bool]
 ) -> None:
-    domain: dict[str, Any] | None = None
-    for target in changed:
-        if target.setting in DOMAIN_SETTINGS:
-            domain = domain or sagemaker.describe_domain(domain_id)
-            settings = domain.get(target.setting) or {}
-        else:
-            settings = sagemaker.member_settings(target.setting, domain_id, target.name)
+    for target, settings in target_settings(sagemaker, domain_id, changed):
         if not holds(settings):
             raise AttachVerificationFailed(f"{target.target} does not show the change after the update")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..aws.sagemaker import SageMaker
 from ..errors import ConfigurationInvalid, CustomImageLimitReached, ImageUriTooLong, LayerCountExceeded
-from .customimages import DOMAIN_SETTINGS, with_image
+from .customimages import DOMAIN_SETTINGS, target_settings, with_image
 from .models import AttachedTo
 
 MAX_BASE_IMAGE = 255  # CreateImageVersion's BaseImage (botocore's ImageBaseImage: max 255)
@@ -51,15 +51,8 @@ def check_custom_image_room(
     sagemaker: SageMaker, domain_id: str, targets: list[AttachedTo], app_key: str, entry: dict[str, Any]
 ) -> None:
     """Refuse, before any write, an attach that would put too many custom images on a target."""
-    domain: dict[str, Any] | None = None
-    for target in targets:
-        if target.setting in DOMAIN_SETTINGS:
-            domain = domain or sagemaker.describe_domain(domain_id)
-            settings = domain.get(target.setting) or {}
-            limit = MAX_DOMAIN_CUSTOM_IMAGES
-        else:
-            settings = sagemaker.member_settings(target.setting, domain_id, target.name)
-            limit = MAX_MEMBER_CUSTOM_IMAGES
+    for target, settings in target_settings(sagemaker, domain_id, targets):
+        limit = MAX_DOMAIN_CUSTOM_IMAGES if target.setting in DOMAIN_SETTINGS else MAX_MEMBER_CUSTOM_IMAGES
         app, _ = with_image(settings, app_key, entry)
         images = (app or {}).get("CustomImages") or []
         if len(images) > limit:

@@ -6,11 +6,10 @@ or a rollback would restore the new version instead of the old one."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from ..aws.sagemaker import SageMaker
 from ..aws.storage import ConditionFailed, Table, epoch
-from .customimages import DOMAIN_SETTINGS, config_of, with_image
+from .customimages import config_of, target_settings, with_image
 from .models import AttachedTo
 from .records import CLAIM_LEASE
 
@@ -21,15 +20,9 @@ def _found(
     sagemaker: SageMaker, domain_id: str, targets: list[AttachedTo], app_key: str, image: str
 ) -> dict[str, Before]:
     """Each target's version of `image` now, and its AppImageConfig (None: not attached there)."""
-    domain: dict[str, Any] | None = None
     found: dict[str, Before] = {}
     probe = {"ImageName": image, "ImageVersionNumber": -1, "AppImageConfigName": ""}
-    for target in targets:
-        if target.setting in DOMAIN_SETTINGS:
-            domain = domain or sagemaker.describe_domain(domain_id)
-            settings = domain.get(target.setting) or {}
-        else:
-            settings = sagemaker.member_settings(target.setting, domain_id, target.name)
+    for target, settings in target_settings(sagemaker, domain_id, targets):
         found[target.target] = (with_image(settings, app_key, probe)[1], config_of(settings, app_key, image))
     return found
 
