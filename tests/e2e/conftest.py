@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,10 @@ CONFIGURATION = {
 }
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+@contextmanager
+def deployed(tmp_path: Path, configuration: dict[str, Any]) -> Iterator[Pipeline]:
+    """The pipeline deployed on moto with `configuration`. When the test ends, every run's state
+    was within Step Functions' limit and every call a function made is one its role allows."""
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         services.services.cache_clear()
         load_settings.cache_clear()
@@ -142,7 +145,7 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
             {
                 "DomainId": domain.domain_id,
                 "ImageRoleArn": domain.role_arn,
-                "Configuration": json.dumps(CONFIGURATION),
+                "Configuration": json.dumps(configuration),
                 "VersionPollSeconds": "1",
             },
             environment=FUNCTION_ENVIRONMENT,
@@ -158,3 +161,9 @@ def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
         # Every call a function made is one its role, as SAM generates it, allows.
         unauthorized = denied(calls, stack)
         assert not unauthorized, "calls the template's roles do not allow:\n" + "\n".join(unauthorized)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    with deployed(tmp_path, CONFIGURATION) as pipeline:
+        yield pipeline

@@ -162,7 +162,14 @@ def needs(call: Call) -> list[Need]:
     if call.service == "ecr":
         if call.operation == "GetAuthorizationToken":
             return [Need(action, "*")]
-        if call.operation in {"BatchGetImage", "GetDownloadUrlForLayer", "DescribeImages"}:
+        # The authorization reference gives each of these the `repository` resource type.
+        if call.operation in {
+            "BatchGetImage",
+            "GetDownloadUrlForLayer",
+            "DescribeImages",
+            "DescribeImageScanFindings",
+            "StartImageScan",
+        }:
             registry = p.get("registryId") or ACCOUNT
             return [Need(action, f"arn:{PARTITION}:ecr:{region}:{registry}:repository/{p['repositoryName']}")]
     if call.service == "dynamodb" and call.operation in {"GetItem", "PutItem", "DeleteItem", "UpdateItem"}:
