@@ -180,3 +180,38 @@ def test_a_bootstrap_script_linked_into_the_home_is_missing_at_start(image):
     )
     assert [f.severity for f in found] == [Severity.ERROR]
     assert "hides at start" in found[0].message
+
+
+ROOT_KERNEL = "root/.local/share/jupyter/kernels/python3/kernel.json"  # `ipykernel install --user` as root
+
+
+def test_the_users_data_dir_comes_before_the_python_prefix_when_the_home_is_not_mounted(image):
+    # Given root's `ipykernel install --user` kernel and /opt/conda's python3 (a prefix, not a venv)
+    layer = Layer().file(ROOT_KERNEL, ipykernel_json("/usr/bin/python3"))
+    as_root = image(layer, user="")
+    # Then root's data directory is searched right after JUPYTER_PATH: its python3 is the kernel
+    assert kernels(as_root) == [("python3", f"/{ROOT_KERNEL}")]
+    assert [f.path for f in findings(as_root, "kernelspec-shadowed")] == [CONDA_KERNEL]
+    # Unless the image prefers the environment (JUPYTER_PREFER_ENV_PATH), or XDG_DATA_HOME moves it
+    prefer_env = image(layer, user="", env=[f"PATH={CONDA_PATH}", "JUPYTER_PREFER_ENV_PATH=1"])
+    assert [f.path for f in findings(prefer_env, "kernelspec-shadowed")] == [f"/{ROOT_KERNEL}"]
+    moved = image(layer, user="", env=[f"PATH={CONDA_PATH}", "XDG_DATA_HOME=/srv/data"])
+    assert kernels(moved) == [("python3", CONDA_KERNEL)]
+    # And sagemaker-user's data directory is in the home, which the volume hides
+    home = image(Layer().file(f"{HOME}/.local/share/jupyter/kernels/mine/kernel.json", ipykernel_json()))
+    assert kernels(home) == [("python3", CONDA_KERNEL)]
+
+
+def test_a_venv_its_user_owns_comes_before_the_users_data_dir(image):
+    # Given root running a venv it owns (pyvenv.cfg) that has a python3 kernel, and root's own python3
+    venv = (
+        Layer()
+        .symlink("opt/venv/bin/python3", "/opt/conda/bin/python3.11")
+        .file("opt/venv/pyvenv.cfg", "home = /opt/conda/bin\n")
+        .file("opt/venv/share/jupyter/kernels/python3/kernel.json", ipykernel_json("/opt/venv/bin/python3"))
+        .file(ROOT_KERNEL, ipykernel_json("/usr/bin/python3"))
+    )
+    inventory = image(venv, user="", env=[f"PATH=/opt/venv/bin:{CONDA_PATH}"])
+    # Then Jupyter prefers the environment: the venv's python3 hides root's
+    assert kernels(inventory) == [("python3", "/opt/venv/share/jupyter/kernels/python3/kernel.json")]
+    assert [f.path for f in findings(inventory, "kernelspec-shadowed")] == [f"/{ROOT_KERNEL}"]

@@ -220,16 +220,54 @@ class Facts:
         return parent(parent(real))  # no landmark found: the installation the bin directory is in
 
     @cached_property
+    def home(self) -> str:
+        """$HOME in the app: the image's Env, else the user's /etc/passwd entry, else "/" (as Docker
+        sets it), through symlinks as jupyter_core.paths.get_home_dir resolves it."""
+        home = self.inventory.config.config.env_map().get("HOME")
+        if not home:
+            entry = next((row for row in passwd_entries(self.inventory) if row[0] == self.user.name), None)
+            home = entry[5] if entry and len(entry) > 5 and entry[5].startswith("/") else "/"
+        return self.files.resolve(home) or home
+
+    @cached_property
+    def jupyter_user_data_dir(self) -> str:
+        """jupyter_core.paths.jupyter_data_dir on Linux: JUPYTER_DATA_DIR, else XDG_DATA_HOME/jupyter,
+        else ~/.local/share/jupyter (also site's user base, which jupyter_path adds, unless
+        PYTHONUSERBASE moves it)."""
+        env = self.inventory.config.config.env_map()
+        xdg = env.get("XDG_DATA_HOME") or f"{self.home.rstrip('/')}/.local/share"
+        return env.get("JUPYTER_DATA_DIR") or f"{xdg}/jupyter"
+
+    @cached_property
+    def prefer_environment_over_user(self) -> bool:
+        """jupyter_core.paths.prefer_environment_over_user: JUPYTER_PREFER_ENV_PATH if set, else
+        whether the Python is a venv (or a conda environment other than base) its user owns."""
+        env = self.inventory.config.config.env_map()
+        if "JUPYTER_PREFER_ENV_PATH" in env:
+            return env["JUPYTER_PREFER_ENV_PATH"].lower() not in ("no", "n", "false", "off", "0", "0.0")
+        prefix = self.python_prefix
+        if prefix is None:
+            return False
+        node = self.files.lookup(prefix)
+        owned = (node.entry.uid if node else 0) == self.user.uid  # a parent no entry made is root's
+        venv = self.files.lookup(f"{prefix.rstrip('/')}/pyvenv.cfg") is not None
+        conda_prefix = env.get("CONDA_PREFIX")
+        conda_env = bool(conda_prefix) and prefix.startswith(conda_prefix or "/")
+        conda_env = conda_env and env.get("CONDA_DEFAULT_ENV", "base") != "base"
+        return owned and (venv or conda_env)
+
+    @cached_property
     def jupyter_data_dirs(self) -> list[str]:
         """Where Jupyter looks for data, in jupyter_core.paths.jupyter_path order (jupyter_core 5.x):
-        JUPYTER_PATH, the user directories, `{sys.prefix}/share/jupyter`, then SYSTEM_JUPYTER_PATH
-        (/usr/local/share/jupyter, /usr/share/jupyter). The user directories (~/.local/share/jupyter)
-        are in the home, which Studio's volume hides, so they are left out, as is anything else under
-        the mount."""
+        JUPYTER_PATH, the user's data directory and `{sys.prefix}/share/jupyter` (the environment's
+        first where Jupyter prefers it), then SYSTEM_JUPYTER_PATH (/usr/local/share/jupyter,
+        /usr/share/jupyter). Anything under the mount (Studio's ~/.local/share/jupyter) is left out:
+        the home volume hides it."""
         env = self.inventory.config.config.env_map()
         dirs = [d.rstrip("/") or "/" for d in env.get("JUPYTER_PATH", "").split(":") if d.startswith("/")]
-        if self.python_prefix:
-            dirs.append(f"{self.python_prefix.rstrip('/')}/share/jupyter")
+        user = [self.jupyter_user_data_dir]
+        environment = [f"{self.python_prefix.rstrip('/')}/share/jupyter"] if self.python_prefix else []
+        dirs += environment + user if self.prefer_environment_over_user else user + environment
         dirs += SYSTEM_JUPYTER_PATH
         unique = list(dict.fromkeys(dirs))
         return [d for d in unique if not self.hidden_by_mount(d)]
