@@ -197,6 +197,12 @@ def test_the_users_data_dir_comes_before_the_python_prefix_when_the_home_is_not_
     assert [f.path for f in findings(prefer_env, "kernelspec-shadowed")] == [f"/{ROOT_KERNEL}"]
     moved = image(layer, user="", env=[f"PATH={CONDA_PATH}", "XDG_DATA_HOME=/srv/data"])
     assert kernels(moved) == [("python3", CONDA_KERNEL)]
+    # And IPython's kernel directory (~/.ipython/kernels) is searched last
+    legacy = Layer().file("root/.ipython/kernels/legacy/kernel.json", ipykernel_json("/usr/bin/python3"))
+    assert kernels(image(layer, legacy, user=""))[-1] == (
+        "legacy",
+        "/root/.ipython/kernels/legacy/kernel.json",
+    )
     # And sagemaker-user's data directory is in the home, which the volume hides
     home = image(Layer().file(f"{HOME}/.local/share/jupyter/kernels/mine/kernel.json", ipykernel_json()))
     assert kernels(home) == [("python3", CONDA_KERNEL)]

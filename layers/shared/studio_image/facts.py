@@ -273,9 +273,19 @@ class Facts:
         return [d for d in unique if not self.hidden_by_mount(d)]
 
     @cached_property
+    def kernel_dirs(self) -> list[str]:
+        """jupyter_client's KernelSpecManager.kernel_dirs: `kernels` in each Jupyter data directory,
+        then IPython's (IPYTHONDIR, else ~/.ipython), unless the mount hides it."""
+        ipython = (
+            self.inventory.config.config.env_map().get("IPYTHONDIR") or f"{self.home.rstrip('/')}/.ipython"
+        )
+        dirs = [f"{d.rstrip('/')}/kernels" for d in [*self.jupyter_data_dirs, ipython]]
+        return [d for d in dict.fromkeys(dirs) if not self.hidden_by_mount(d)]
+
+    @cached_property
     def _kernel_discovery(self) -> tuple[list[KernelSpec | KernelSpecError], list[tuple[str, str]]]:
         """Kernel directories as jupyter_client's KernelSpecManager.find_kernel_specs lists them: every
-        `<data dir>/kernels/<name>/kernel.json`, names lower-cased, the first of a name winning (even
+        `<kernel dir>/<name>/kernel.json`, names lower-cased, the first of a name winning (even
         when its kernel.json is broken: Jupyter picks the directory before it reads the file); then
         the conda environments with ipykernel. Returns the winners and (winner, hidden) path pairs."""
         by_dir: dict[str, list[str]] = {}
@@ -284,11 +294,11 @@ class Facts:
                 by_dir.setdefault(match["dir"], []).append(path)
         chosen: dict[str, KernelSpec | KernelSpecError] = {}
         shadowed: list[tuple[str, str]] = []
-        for data_dir in self.jupyter_data_dirs:
-            real = self.files.resolve(data_dir) or data_dir  # through a symlinked directory
+        for kernel_dir in self.kernel_dirs:
+            real = self.files.resolve(kernel_dir) or kernel_dir  # through a symlinked directory
             if self.hidden_by_mount(real):
                 continue
-            for path in sorted(by_dir.get(f"{real.rstrip('/')}/kernels", [])):
+            for path in sorted(by_dir.get(real, [])):
                 parsed = (
                     KernelSpecError(path=path, problem=f"{size} bytes, too large to read as a kernel spec")
                     if (size := self.inventory.oversized.get(path)) is not None
