@@ -1,10 +1,11 @@
 """Scan speed and peak memory with the SBOM's package capture on and off, in the same run.
 
-Two inputs: the real Debian image the SBOM tests build (mmdebstrap minbase with python3, and a venv;
-built once by scripts/build-debian-image.sh, which needs root), whose layers hold a dpkg status and
-dist-info METADATA files, and the 1 GiB synthetic layer of scan_throughput.py (40,000 files under
-site-packages, no package metadata: the cost of looking at every path). Each scan runs in a child
-process (best of N for time, largest peak RSS). Prints figures; asserts nothing.
+Two inputs: the real Debian image the SBOM tests read (the venv-wheel case of
+scripts/build-test-images.sh, `make test-images`, which needs root: mmdebstrap minbase, then a venv
+with ipykernel from PyPI), whose layers hold a dpkg status and dist-info METADATA files, and the
+1 GiB synthetic layer of scan_throughput.py (40,000 files under site-packages, no package metadata:
+the cost of looking at every path). Each scan runs in a child process (best of N for time, largest
+peak RSS). Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from scan_throughput import DATA, LAYER, build_layer
 
 ROOT = Path(__file__).parents[1]
-DEBIAN = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-image-tests/debian-bookworm"
+TEST_IMAGES = ROOT / "scripts/build-test-images.sh"
 
 SCAN_CHILD = """
 import hashlib, json, os, sys, time
@@ -49,9 +50,14 @@ print(json.dumps({"seconds": elapsed, "peak_rss": peak_kib * 1024, "captured_cha
 """
 
 
-def layer_blobs(layout: Path) -> list[Path]:
+def layer_blobs(layout: Path, tag: str) -> list[Path]:
     index = json.loads((layout / "index.json").read_text())
-    manifest = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_text())
+    (digest,) = [
+        m["digest"]
+        for m in index["manifests"]
+        if m["annotations"]["org.opencontainers.image.ref.name"] == tag
+    ]
+    manifest = json.loads((layout / "blobs/sha256" / digest[7:]).read_text())
     return [layout / "blobs/sha256" / d["digest"][7:] for d in manifest["layers"]]
 
 
@@ -81,17 +87,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    subprocess.run(
-        [ROOT / "scripts/build-debian-image.sh", DEBIAN],
-        check=True,
-        env=os.environ | {"PYTHON": sys.executable},
+    subprocess.run([TEST_IMAGES], check=True)
+    layout = (
+        Path(
+            subprocess.run(
+                [TEST_IMAGES, "--print-dir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+        / "layout"
     )
     DATA.mkdir(exist_ok=True)
     if not LAYER.exists():
         print(f"building {LAYER} (once) ...", file=sys.stderr)
         build_layer(LAYER)
     inputs = {
-        "debian minbase + venv (2 layers)": layer_blobs(DEBIAN / "layout"),
+        "debian minbase + venv (2 layers)": layer_blobs(layout, "venv-wheel"),
         "synthetic 1 GiB layer": [LAYER],
     }
     print(f"best of {args.runs}, {os.cpu_count()} cores")

@@ -20,6 +20,21 @@ import pytest
 from studio_image_sandbox.samples import GROUP, PASSWD, ipykernel_json
 from tests.integration.token_service import ISSUER, SERVICE, TokenService
 
+TEST_IMAGES_SCRIPT = Path(__file__).parents[2] / "scripts" / "build-test-images.sh"
+
+
+@pytest.fixture(scope="session")
+def test_images() -> Path:
+    """What `make test-images` built: DIR/layout (the images) and DIR/sbom (what the package managers
+    left); `make test` requires it, a bare pytest skips."""
+    printed = run(TEST_IMAGES_SCRIPT, "--print-dir")
+    path = Path(printed.strip())
+    if not (path / "complete").exists():
+        if os.environ.get("STUDIO_IMAGE_TEST_IMAGES") == "required":
+            pytest.fail(f"no test images in {path}: `make test-images` builds them", pytrace=False)
+        pytest.skip(f"no test images in {path}: run `make test-images` first")
+    return path
+
 
 def run(*argv: str | Path) -> str:
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=False)

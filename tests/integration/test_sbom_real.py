@@ -1,11 +1,12 @@
 """The SBOM of real package databases, compared with what the package managers themselves report:
 a Debian root filesystem made by mmdebstrap (dpkg-query), a venv made by pip (importlib.metadata,
-as `pip list --path` reads it) and an rpm database written by rpm (rpm -qa)."""
+as `pip list --path` reads it) and an rpm database written by rpm (rpm -qa). The Debian image is the
+venv-wheel case `make test-images` builds (scripts/build-test-images.sh), which keeps beside it the
+base's dpkg database and the venv as they were written."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from importlib.metadata import distributions
 from pathlib import Path
@@ -20,29 +21,20 @@ from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import inspect_reference
 from tests.integration.conftest import run
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "build-debian-image.sh"
 SITE = "lib/python3.11/site-packages"
+VENV_IMAGE = "venv-wheel"  # the Debian base, then a layer with /opt/venv (pip install ipykernel)
 
 
 @pytest.fixture(scope="session")
-def debian_image() -> Path:
-    """Built once per machine (about two minutes, from deb.debian.org) and cached outside the repo."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-image-tests"
-    directory = cache / "debian-bookworm"
-    run("env", f"PYTHON={sys.executable}", SCRIPT, directory)
-    return directory
+def debian_sbom(test_images: Path):
+    return build_sbom(inspect_reference(f"oci:{test_images / 'layout'}:{VENV_IMAGE}"))
 
 
-@pytest.fixture(scope="session")
-def debian_sbom(debian_image: Path):
-    return build_sbom(inspect_reference(f"oci:{debian_image / 'layout'}:debian"))
-
-
-def test_debian_packages_are_what_dpkg_query_lists(debian_image, debian_sbom):
-    # Given the root filesystem mmdebstrap made, and the image umoci packed from it
+def test_debian_packages_are_what_dpkg_query_lists(test_images, debian_sbom):
+    # Given the dpkg database mmdebstrap wrote, and the image umoci packed from that root filesystem
     listed = run(
         "dpkg-query",
-        f"--admindir={debian_image / 'rootfs/var/lib/dpkg'}",
+        f"--admindir={test_images / 'sbom/dpkg'}",
         "-W",
         "-f",
         "${db:Status-Status} ${Package} ${Version}\n",
@@ -58,9 +50,9 @@ def test_debian_packages_are_what_dpkg_query_lists(debian_image, debian_sbom):
     assert all(p.purl.endswith("&distro=debian-12") for p in debian_sbom.packages if p.ecosystem == "deb")
 
 
-def test_python_distributions_are_what_pip_lists_for_the_venv(debian_image, debian_sbom):
-    # Given the venv pip installed six and idna into (with its own pip and setuptools)
-    site = debian_image / "venv" / SITE
+def test_python_distributions_are_what_pip_lists_for_the_venv(test_images, debian_sbom):
+    # Given the venv pip installed ipykernel and its dependencies into (with its own pip)
+    site = test_images / "sbom" / "venv" / SITE
     expected = sorted((d.metadata["Name"], d.version) for d in distributions(path=[str(site)]))
     pip_list = json.loads(run(sys.executable, "-m", "pip", "list", "--path", site, "--format", "json"))
     # Then the SBOM lists the venv's distributions as pip does, from the venv's layer
@@ -69,20 +61,23 @@ def test_python_distributions_are_what_pip_lists_for_the_venv(debian_image, debi
     assert sorted((p.name.lower(), p.version) for p in in_venv) == sorted(
         (d["name"].lower(), d["version"]) for d in pip_list
     )
-    assert {"six", "idna"} <= {p.name for p in in_venv}
+    assert {"ipykernel", "jupyter_client"} <= {p.name.replace("-", "_").lower() for p in in_venv}
     assert {p.layer for p in in_venv} == {1}
 
 
-def test_check_writes_a_valid_cyclonedx_sbom(debian_image, tmp_path, capsys):
+def test_check_writes_a_valid_cyclonedx_sbom(test_images, tmp_path, capsys):
     # When the CLI checks the image with --sbom
     sbom_file = tmp_path / "sbom.cdx.json"
-    main(["check", f"oci:{debian_image / 'layout'}:debian", "--no-cache", "--sbom", str(sbom_file)])
+    main(["check", f"oci:{test_images / 'layout'}:{VENV_IMAGE}", "--no-cache", "--sbom", str(sbom_file)])
     capsys.readouterr()
     # Then the file is CycloneDX that the schema accepts, with a component per package
     document = sbom_file.read_text()
     assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(document) is None
     purls = {c["purl"] for c in json.loads(document)["components"]}
-    assert "pkg:pypi/six@1.16.0" in purls
+    (ipykernel,) = [
+        d for d in distributions(path=[str(test_images / "sbom" / "venv" / SITE)]) if d.name == "ipykernel"
+    ]
+    assert f"pkg:pypi/ipykernel@{ipykernel.version}" in purls
     assert any(purl.startswith("pkg:deb/debian/python3.11@") for purl in purls)
 
 

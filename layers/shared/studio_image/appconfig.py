@@ -16,21 +16,21 @@ from .policy import Policy
 MAX_KERNEL_SPECS = 5  # KernelGatewayImageConfig.KernelSpecs holds 1 to 5
 MAX_ID = 65535  # Studio maps user and group IDs up to this
 
-# How the JupyterLab and Code Editor apps are served: port 8888, under the app's base path.
-SERVER_COMMANDS: dict[Profile, tuple[tuple[str, ...], list[str]]] = {
-    Profile.JUPYTERLAB: (
-        ("jupyter-lab",),
-        [
+# How the JupyterLab and Code Editor apps are served: port 8888, under the app's base path, each
+# server program with the options its own command line takes (code-server's parser refuses
+# --without-connection-token and --base-path, and serves behind a path prefix without one).
+SERVER_COMMANDS: dict[Profile, dict[str, list[str]]] = {
+    Profile.JUPYTERLAB: {
+        "jupyter-lab": [
             "--ServerApp.ip=0.0.0.0",
             "--ServerApp.port=8888",
             "--ServerApp.base_url=/jupyterlab/default",
             "--ServerApp.token=",
             "--ServerApp.allow_origin=*",
         ],
-    ),
-    Profile.CODE_EDITOR: (
-        ("sagemaker-code-editor", "code-server"),
-        [
+    },
+    Profile.CODE_EDITOR: {
+        "sagemaker-code-editor": [
             "--host",
             "0.0.0.0",
             "--port",
@@ -39,7 +39,8 @@ SERVER_COMMANDS: dict[Profile, tuple[tuple[str, ...], list[str]]] = {
             "--base-path",
             "/CodeEditor/default",
         ],
-    ),
+        "code-server": ["--bind-addr", "0.0.0.0:8888", "--auth", "none"],
+    },
 }
 
 
@@ -101,11 +102,17 @@ def server_command(profile: Profile, facts: Facts) -> ContainerConfig | None:
     config = facts.inventory.config.config
     if profile not in SERVER_COMMANDS or config.entrypoint or config.cmd:
         return None
-    programs, arguments = SERVER_COMMANDS[profile]
-    found = next((path for path in map(facts.which, programs) if path), None)
+    found = next(
+        (
+            (path, arguments)
+            for program, arguments in SERVER_COMMANDS[profile].items()
+            if (path := facts.which(program))
+        ),
+        None,
+    )
     if found is None:
         return None
-    return ContainerConfig(container_entrypoint=[found], container_arguments=arguments)
+    return ContainerConfig(container_entrypoint=[found[0]], container_arguments=found[1])
 
 
 def derive_app_image_config(profile: Profile, facts: Facts, policy: Policy) -> AppImageConfig | None:

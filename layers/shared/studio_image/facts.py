@@ -267,6 +267,7 @@ class Facts:
         dirs = [d.rstrip("/") or "/" for d in env.get("JUPYTER_PATH", "").split(":") if d.startswith("/")]
         user = [self.jupyter_user_data_dir]
         environment = [f"{self.python_prefix.rstrip('/')}/share/jupyter"] if self.python_prefix else []
+        environment = [d for d in environment if d not in SYSTEM_JUPYTER_PATH]  # /usr's stays in system order
         dirs += environment + user if self.prefer_environment_over_user else user + environment
         dirs += SYSTEM_JUPYTER_PATH
         unique = list(dict.fromkeys(dirs))

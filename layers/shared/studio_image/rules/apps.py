@@ -80,7 +80,7 @@ def rstudio_packages(ctx: Context) -> Iterator[Finding]:
 
 
 def _server_missing(ctx: Context, rule_id: str, server: str, install: str) -> Iterator[Finding]:
-    programs, _ = SERVER_COMMANDS[ctx.profile]
+    programs = list(SERVER_COMMANDS[ctx.profile])
     facts = ctx.facts
     if any(facts.which(program) for program in programs):
         return
