@@ -37,7 +37,7 @@ tools:
 test: dev test-images
 	STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q
 
-# Test images from Debian's and PyPI's packages (mmdebstrap, pip in a chroot, umoci), built once and
+# Test images from Debian's, PyPI's and npm's packages (mmdebstrap, pip and npm in a chroot, umoci), built once and
 # cached under ~/.cache/studio-image-test-images by the hash of the script; needs root.
 test-images: tools
 	@if [ "$$(id -u)" -eq 0 ]; then ./scripts/build-test-images.sh; \
