@@ -156,6 +156,8 @@ in_root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-r
 in_root env npm_config_cafile=/etc/ssl/host-ca.pem npm_config_cache=/var/cache/npm npm install --global \
   --unsafe-perm --no-fund --no-audit --loglevel=error --prefix /opt/conda code-server@4.89.1 >/dev/null
 in_root /opt/conda/bin/code-server --version >/dev/null  # it runs
+# ... and its parser takes the options registration starts it with (appconfig.SERVER_COMMANDS)
+in_root /opt/conda/bin/code-server --bind-addr 0.0.0.0:8888 --auth none --version >/dev/null
 insert distribution-like code-editor /opt/conda /usr /etc
 rm -rf "${ROOT:?}$HOME_DIR" "$ROOT/root/.config"
 
@@ -187,8 +189,9 @@ in_root python3 -m venv /opt/python/3.11
 pip_quiet in_root /opt/python/3.11/bin/pip install 'boto3>1.0,<2.0' 'awscli>1.0,<2.0' 'sagemaker[local]<3'
 insert rstudio-packages rstudio /opt/python
 tag rstudio rstudio --config.env "PATH=/opt/python/3.11/bin:$PATH_DEFAULT"
-# The same image declaring the Workbench version its base would carry (RSW_VERSION, as Posit's
-# session images set it): the current minimum, and the specification's old one; and without the URLs.
+# The same image declaring in its Env the Workbench version a session image would carry (RSW_VERSION,
+# the name Posit's Dockerfiles take it by as a build argument): the current minimum, and the
+# specification's old one; and without the URLs.
 tag rstudio rstudio-declared --config.env RSW_VERSION=2025.05.1+513.pro3
 tag rstudio rstudio-old --config.env RSW_VERSION=2022.02.2+485.pro2
 tag rstudio rstudio-no-env --clear=config.env --config.env "PATH=/opt/python/3.11/bin:$PATH_DEFAULT"
