@@ -110,7 +110,7 @@ class Filesystem:
             self._drop(children.pop(name))
             self._generation += 1
         if entry.kind == HARDLINK:
-            entry, text = self._inode(entry)
+            entry, text, oversized = self._inode(entry)
         node = Node(entry, layer)
         self._count_name()
         children[name] = node
@@ -122,22 +122,23 @@ class Filesystem:
         if entry.kind == SYMLINK:
             self._generation += 1
 
-    def _inode(self, entry: Entry) -> tuple[Entry, str | None]:
+    def _inode(self, entry: Entry) -> tuple[Entry, str | None, bool]:
         """A hardlink shares its target's inode as it is now: later changes to the target's path do
-        not reach it. To a symlink it is a symlink; to a missing target it stays as written."""
+        not reach it. To a symlink it is a symlink; to a missing target it stays as written. Returns
+        the entry, its captured text, and whether it was too large to capture."""
         folder, name = entry.link.rsplit("/", 1)
         directory, folder_path = self._walk(folder, create=False)
         target = directory.children.get(name) if directory and directory.children is not None else None
         if target is None or target.children is not None:
-            return entry, None
+            return entry, None, False
         found = target.entry
         target_path = f"{folder_path.rstrip('/')}/{name}"
         if found.kind == SYMLINK:
-            return found._replace(path=entry.path), None
+            return found._replace(path=entry.path), None, False
         copied = entry._replace(
             size=found.size, mode=found.mode, uid=found.uid, gid=found.gid, link=target_path
         )
-        return copied, self.contents.get(target_path)
+        return copied, self.contents.get(target_path), target_path in self.oversized
 
     def follow_captured_symlinks(self) -> None:
         """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
