@@ -115,6 +115,18 @@ def test_a_symlinked_parent_in_a_lower_layer_redirects_later_writes():
     assert [n.entry.path for n in files.under("/opt/ml")] == ["/srv/ml/x"]
 
 
+@pytest.mark.parametrize("replaced_by", ["symlink", "file-then-symlink"])
+def test_a_directory_replaced_by_a_symlink_within_a_layer_redirects_the_writes_after_it(replaced_by):
+    # Given one layer that writes into /srv, then replaces /srv with a symlink to /opt, then
+    # writes into srv again (and a symlink to /srv written before /srv is replaced)
+    layer = Layer().dir("opt").dir("srv").file("srv/a", b"a").symlink("via", "srv")
+    if replaced_by == "file-then-symlink":
+        layer = layer.file("srv", b"a file")
+    files, _ = merged(layer.symlink("srv", "/opt").file("srv/b", b"b").file("via/c", b"c"))
+    # Then the writes after the replacement land under /opt, as containerd resolves them then
+    assert sorted(files.nodes) == ["/opt", "/opt/b", "/opt/c", "/srv", "/via"]
+
+
 def test_a_file_written_at_a_symlinks_target_is_seen_through_the_symlink():
     files, _ = merged(Layer().dir("srv").symlink("opt", "/srv"), Layer().file("srv/ml/x", b"m"))
     assert files.resolve("/opt/ml/x") == "/srv/ml/x"

@@ -14,6 +14,7 @@ from .scan.tar import CAPTURE, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
+PARENTS_KEPT = 4096  # parent directories remembered as resolved, while nothing changes how they resolve
 
 
 class Node:
@@ -54,8 +55,11 @@ class Filesystem:
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
         self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
         self._root = Node(IMPLIED, -1)
-        self._generation = 0  # changes whenever a change could alter how a parent resolves
-        self._last_parent: tuple[str, int, Node, str] | None = None
+        # Bumped whenever a name is removed or replaced: only that can change where a directory
+        # resolves to (a new name, a symlink too, is on no path resolved before it).
+        self._generation = 0
+        self._parents: dict[str, tuple[Node, str]] = {}  # folder as written -> (its node, its path)
+        self._parents_generation = 0
 
     def apply(self, scan: LayerScan, layer: int) -> None:
         # Opaque markers hide what lower layers wrote, wherever they sit in the layer.
@@ -87,12 +91,13 @@ class Filesystem:
         folder, name = entry.path.rsplit("/", 1)
         if not name:
             return  # the root itself: containerd skips it
-        cached = self._last_parent
-        if cached and cached[0] == folder and cached[1] == self._generation:
-            parent_vertex, parent_path = cached[2], cached[3]
-        else:
-            parent_vertex, parent_path = self._directory(folder)
-            self._last_parent = (folder, self._generation, parent_vertex, parent_path)
+        if self._parents_generation != self._generation or len(self._parents) >= PARENTS_KEPT:
+            self._parents.clear()
+            self._parents_generation = self._generation
+        found = self._parents.get(folder)
+        if found is None:
+            found = self._parents[folder] = self._directory(folder)
+        parent_vertex, parent_path = found
         children = parent_vertex.children
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
@@ -119,8 +124,6 @@ class Filesystem:
             self.contents[path] = text
         if oversized:
             self.oversized[path] = entry.size
-        if entry.kind == SYMLINK:
-            self._generation += 1
 
     def _inode(self, entry: Entry) -> tuple[Entry, str | None, bool]:
         """A hardlink shares its target's inode as it is now: later changes to the target's path do
