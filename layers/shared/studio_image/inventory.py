@@ -177,7 +177,19 @@ class Filesystem:
 
     def _directory(self, path: str) -> tuple[Node, str]:
         """The directory `path` resolves to, made (with its parents) where missing; a file in the
-        way (where containerd fails the layer) is replaced by a directory."""
+        way (where containerd fails the layer) is replaced by a directory. One step from a parent
+        already resolved where that step is a plain directory, else walked from the root."""
+        up, _, name = path.rpartition("/")
+        above = self._parents.get(up) if name else None
+        if above is not None:
+            children = above[0].children
+            assert children is not None
+            child = children.get(name)
+            if child is None:
+                child = children[name] = Node(IMPLIED, -1)
+                self._count_name()
+            if child.children is not None:
+                return child, f"{above[1]}/{name}" if above[1] != "/" else f"/{name}"
         node, resolved = self._walk(path, create=True, replace=True)
         assert node is not None
         return node, resolved
