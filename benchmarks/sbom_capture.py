@@ -16,7 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scan_throughput import DATA, LAYER, build_layer
+from scan_throughput import DATA, LAYERS, build_layer
+
+LAYER = LAYERS["generated"]
 
 ROOT = Path(__file__).parents[1]
 DEBIAN = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "studio-image-tests/debian-bookworm"

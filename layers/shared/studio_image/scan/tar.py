@@ -55,6 +55,7 @@ OCTAL_DIGITS = b"01234567"
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
 INT64 = 1 << 63
 MODES: dict[int, int] = {}
+SHARED_IDS = 4096  # distinct owner IDs a layer keeps one int object of (most layers have a few)
 
 
 @dataclass
@@ -354,6 +355,7 @@ def scan_tar(stream: Readable, name: str, limits: ScanLimits) -> TarContents:
 def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
     out = TarContents()
     budget = _Budget(limits)
+    ids: dict[int, int] = {}
     pax: dict[str, str] = {}
     long_name = long_link = ""
 
@@ -531,6 +533,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             _skip_data(feed, stored_size)
         mode &= 0o7777
         mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
+        if len(ids) < SHARED_IDS:  # and so do owners: 1000:100 is Studio's default user
+            uid, gid = ids.setdefault(uid, uid), ids.setdefault(gid, gid)
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
         if len(out.entries) > limits.max_entries:
             raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
