@@ -109,8 +109,10 @@ class RangedStream:
         *,
         connections: int = 4,
         part_size: int = PART_SIZE,
+        error_bytes: int = ScanLimits.max_response_bytes,
     ) -> None:
         self._http = http
+        self._error_bytes = error_bytes
         self._url = url
         self._what = what
         self._connections = max(1, connections)
@@ -128,7 +130,8 @@ class RangedStream:
             self._next += 1
 
     def _request(self, first: int, last: int) -> ResponseStream:
-        return get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        headers = {"Range": f"bytes={first}-{last}"}
+        return get_stream(self._http, self._url, self._what, headers, error_bytes=self._error_bytes)
 
     def _fetch(self, first: int, last: int) -> bytes:
         stream = self._request(first, last)
