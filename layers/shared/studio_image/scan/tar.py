@@ -34,6 +34,8 @@ CAPTURE = re.compile(
 
 # Also kept wherever they are, as /etc/passwd or /etc/group may be a link to one.
 CAPTURE_NAMES = frozenset({"passwd", "group"})
+# The last name of every path CAPTURE matches: most paths are ruled out without the regex.
+CAPTURE_BASES = frozenset({"passwd", "group", "os-release", "VERSION", "release", "kernel.json"})
 
 KINDS = {
     b"0": FILE,
@@ -54,6 +56,11 @@ STAR_TRAILER = b"tar\x00"
 OCTAL_DIGITS = b"01234567"
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
 INT64 = 1 << 63
+# The usual numeric fields (mode, uid, gid, size, mtime, checksum): octal digits, each ended by a
+# NUL or a space (the checksum by NUL and space). Anything else goes through `_number`.
+USUAL_NUMBERS = re.compile(
+    rb"([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{11})[\0 ][0-7]{11}[\0 ]([0-7]{6})\0 "
+)
 MODES: dict[int, int] = {}
 SHARED_IDS = 4096  # distinct owner IDs a layer keeps one int object of (most layers have a few)
 
@@ -369,18 +376,22 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 break
             raise _Bad("a zero block followed by a header")
         stored = header[148:156]
-        if stored[0] & 0x80:
-            raise _Bad("tar header checksum is not octal")
         unsigned = sum(header) - sum(stored) + 256
-        checksum = _number(stored)
+        usual = USUAL_NUMBERS.match(header, 100)
+        if usual:
+            mode, uid, gid, size, checksum = (int(group, 8) for group in usual.groups())
+        else:
+            if stored[0] & 0x80:
+                raise _Bad("tar header checksum is not octal")
+            checksum = _number(stored)
+            size = _number(header[124:136])
+            uid = _number(header[108:116])
+            gid = _number(header[116:124])
+            mode = _number(header[100:108])
+            _number(header[136:148])  # mtime: Go refuses a header whose mtime does not parse
         if checksum != unsigned and checksum != _signed_checksum(header):
             raise _Bad("tar header checksum mismatch")
         flag = header[156:157]
-        size = _number(header[124:136])
-        uid = _number(header[108:116])
-        gid = _number(header[116:124])
-        mode = _number(header[100:108])
-        _number(header[136:148])  # mtime: Go refuses a header whose mtime does not parse
         magic = header[257:265]
         prefix = ""
         if magic[:6] == USTAR_MAGIC:
@@ -421,7 +432,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         raw_name = _text(header[0:100])
         if prefix:
             raw_name = prefix + "/" + raw_name
-        link = _text(header[157:257])
+        link = _text(header[157:257]) if header[157] else ""
         sparse_fields = False
         for key, value in pax.items():
             if not value:
@@ -515,7 +526,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
 
         if kind == HARDLINK:
             link = normalize(link)[0]
-        captured = base in CAPTURE_NAMES or CAPTURE.fullmatch(path)
+        captured = base in CAPTURE_NAMES or (base in CAPTURE_BASES and CAPTURE.fullmatch(path))
         if kind == FILE and sparse is None and size <= limits.capture_bytes and captured:
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
