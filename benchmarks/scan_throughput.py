@@ -12,6 +12,7 @@ between rounds), and reporting the median of each and the median of the per-roun
 - `gzip -dc | tar -t`;
 - pure decompression: `python -m isal.igzip -dc` (zlib's `gzip -dc` where isal is absent), and
   rapidgzip on every core where it is installed (a parallel decoder: worth it only with more cores);
+- the CPU seconds (user and system) each process used, a figure the machine's load moves less;
 - the bytes a second `check` reads with the layer cache warm, beside the first's; and the layer
   bytes the pipeline's ScanLayer stage reads for an already-seen layer, with its DynamoDB layer
   cache (on moto; the layer served from the file in place of ECR).
@@ -28,6 +29,7 @@ import io
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -289,6 +291,12 @@ def pipeline_cache(layer: Path, digest: str) -> list[dict[str, object]]:
 CHUNK_BYTES = 4 << 20
 
 
+def children_cpu() -> float:
+    """CPU seconds (user and system) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -339,7 +347,12 @@ def main() -> int:
             "rapidgzip": lambda: rapidgzip_seconds(layer),
         }
         order = list(measures) if number % 2 == 0 else list(reversed(measures))
-        rounds.append({name: measures[name]() for name in order})
+        done: dict[str, object] = {}
+        for name in order:
+            before = children_cpu()
+            done[name] = measures[name]()
+            done[f"{name}_cpu"] = children_cpu() - before
+        rounds.append(done)
         print(f"round {number + 1}/{args.runs} done", file=sys.stderr)
 
     checks = [r["check"] for r in rounds]
@@ -369,6 +382,9 @@ def main() -> int:
         "gzip_tar_seconds": round(gnu_tar, 3),
         "decompress_seconds": round(pure, 3),
         "rapidgzip_seconds": round(parallel, 3) if parallel else None,
+        "check_cpu_seconds": round(median([r["check_cpu"] for r in rounds]), 3),  # type: ignore[misc]
+        "gzip_tar_cpu_seconds": round(median([r["gzip_tar_cpu"] for r in rounds]), 3),  # type: ignore[misc]
+        "decompress_cpu_seconds": round(median([r["decompress_cpu"] for r in rounds]), 3),  # type: ignore[misc]
         "check_speedup_vs_gzip_tar": round(median(ratios), 2),
         "check_speedup_range": [round(ratios[0], 2), round(ratios[-1], 2)],
         "scan_speedup_vs_gzip_tar": round(gnu_tar / scan_seconds, 2),
@@ -402,8 +418,14 @@ def main() -> int:
     ]
     if parallel:
         rows.append((f"rapidgzip, {os.cpu_count()} threads", parallel))
+    cpu = {
+        "studio-image check (process)": figures["check_cpu_seconds"],
+        "gzip -dc | tar -t": figures["gzip_tar_cpu_seconds"],
+        decompressor: figures["decompress_cpu_seconds"],
+    }
     for name, seconds in rows:
-        print(f"  {name:<30} {seconds:6.2f} s  {tar_mib / seconds:6.0f} MiB/s")
+        used = f"  CPU {cpu[name]:5.2f} s" if name in cpu else ""
+        print(f"  {name:<30} {seconds:6.2f} s  {tar_mib / seconds:6.0f} MiB/s{used}")
     print(f"  check / gzip -dc | tar -t per round: {', '.join(f'{r:.2f}x' for r in ratios)}")
     print(
         f"  bytes read by check: {cold_bytes / mib:.1f} MiB cold, {warm_bytes / mib:.1f} MiB with the "
