@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import LayerLimitExceeded
 from .limits import ScanLimits
 from .oci import ImageConfig, Platform
-from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
+from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable, LayerScan
 from .scan.tar import CAPTURE, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
@@ -18,17 +18,34 @@ PARENTS_KEPT = 4096  # parent directories remembered as resolved, while nothing 
 
 
 class Node:
-    """One name in the filesystem tree: the entry written there and the layer that wrote it, and
-    its children if it is a directory. A directory no layer listed holds `IMPLIED`. A tree, not a
-    dict of full paths, so that memory grows with the names in the input, never with the square
-    of a path's depth."""
+    """One name in the filesystem tree: the entry written there (row `index` of its layer's table,
+    or an `Entry` of its own where the tree changed it: a hardlink, a path through a symlink, an
+    implied directory) and the layer that wrote it, and its children if it is a directory. A tree,
+    not a dict of full paths, so that memory grows with the names in the input, never with the
+    square of a path's depth; no full path is kept, the tree's names spell it."""
 
-    __slots__ = ("children", "entry", "layer")
+    __slots__ = ("children", "index", "layer", "source")
 
-    def __init__(self, entry: Entry, layer: int) -> None:
-        self.entry = entry
+    def __init__(self, source: EntryTable | Entry, index: int, layer: int, kind: str) -> None:
+        self.source = source
+        self.index = index
         self.layer = layer
-        self.children: dict[str, Node] | None = {} if entry.kind == DIR else None
+        self.children: dict[str, Node] | None = {} if kind == DIR else None
+
+    @property
+    def entry(self) -> Entry:
+        source = self.source
+        return source if isinstance(source, Entry) else source[self.index]
+
+    @property
+    def kind(self) -> str:
+        source = self.source
+        return source.kind if isinstance(source, Entry) else source.kind(self.index)
+
+    @property
+    def link(self) -> str:
+        source = self.source
+        return source.link if isinstance(source, Entry) else source.link(self.index)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and (self.entry, self.layer) == (other.entry, other.layer)
@@ -42,6 +59,58 @@ class Node:
 IMPLIED = Entry("", DIR, 0, 0o755, 0, 0)  # a directory made because something was written below it
 
 
+def implied() -> Node:
+    return Node(IMPLIED, 0, -1, DIR)
+
+
+class NodeView:
+    """The listed nodes by final path, read from the tree (a dict of them would cost each entry
+    its full path)."""
+
+    def __init__(self, files: Filesystem) -> None:
+        self._files = files
+
+    def items(self) -> Iterator[tuple[str, Node]]:
+        stack = [("", self._files.root)]
+        while stack:
+            path, node = stack.pop()
+            assert node.children is not None
+            for name, child in node.children.items():
+                child_path = f"{path}/{name}"
+                if child.source is not IMPLIED:
+                    yield child_path, child
+                if child.children:
+                    stack.append((child_path, child))
+
+    def values(self) -> Iterator[Node]:
+        return (node for _, node in self.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, _ in self.items())
+
+    def __len__(self) -> int:
+        return self._files.listed
+
+    def get(self, path: str) -> Node | None:
+        return self._files.get(path)
+
+    def __getitem__(self, path: str) -> Node:
+        node = self._files.get(path)
+        if node is None:
+            raise KeyError(path)
+        return node
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._files.get(path) is not None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NodeView):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Filesystem:
     """The final filesystem, built as containerd applies layers: entries in order, each written
     where its parent directory resolves to through symlinks already there (clamped at the root),
@@ -49,12 +118,13 @@ class Filesystem:
     target's inode when it is made."""
 
     def __init__(self, max_names: int = ScanLimits.max_names) -> None:
-        self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
+        self.nodes = NodeView(self)  # by final path, for rules that scan every node
+        self.listed = 0  # nodes a layer listed (not implied)
         self._names_left = max_names  # names the tree may still hold (listed and implied)
         self._max_names = max_names
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
         self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
-        self._root = Node(IMPLIED, -1)
+        self.root = implied()
         # Bumped whenever a name is removed or replaced: only that can change where a directory
         # resolves to (a new name, a symlink too, is on no path resolved before it).
         self._generation = 0
@@ -73,10 +143,12 @@ class Filesystem:
         # Whiteouts apply where they sit among the entries, as containerd meets them.
         positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
         pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
-        for index, entry in enumerate(scan.entries):
+        table = scan.entries
+        for index, entry in enumerate(table):
             while pending and pending[-1][0] <= index:
                 self._whiteout(pending.pop()[1])
-            self._write(entry, layer, scan.contents.get(entry.path), entry.path in scan.oversized)
+            text, oversized = scan.contents.get(entry.path), entry.path in scan.oversized
+            self._write(entry, table, index, layer, text, oversized)
         while pending:
             self._whiteout(pending.pop()[1])
 
@@ -87,7 +159,9 @@ class Filesystem:
             self._drop(node.children.pop(name))
             self._generation += 1
 
-    def _write(self, entry: Entry, layer: int, text: str | None, oversized: bool) -> None:
+    def _write(
+        self, entry: Entry, table: EntryTable, index: int, layer: int, text: str | None, oversized: bool
+    ) -> None:
         folder, name = entry.path.rsplit("/", 1)
         if not name:
             return  # the root itself: containerd skips it
@@ -101,25 +175,26 @@ class Filesystem:
         children = parent_vertex.children
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
-        if path == entry.path:
-            path = entry.path  # one string for the entry and the key
-        else:
-            entry = entry._replace(path=path)
+        source: EntryTable | Entry = table
+        if path != entry.path:
+            source = entry = entry._replace(path=path)
         existing = children.get(name)
         if existing is not None:
             merge = entry.kind == DIR and existing.children is not None
             if merge:
-                existing.entry, existing.layer = entry, layer
-                self.nodes[path] = existing
+                if existing.source is IMPLIED:
+                    self.listed += 1
+                existing.source, existing.index, existing.layer = source, index, layer
                 return
             self._drop(children.pop(name))
             self._generation += 1
         if entry.kind == HARDLINK:
-            entry, text, oversized = self._inode(entry)
-        node = Node(entry, layer)
+            source, text, oversized = self._inode(entry)
+            entry = source
+        node = Node(source, index, layer, entry.kind)
         self._count_name()
+        self.listed += 1
         children[name] = node
-        self.nodes[path] = node
         if text is not None:
             self.contents[path] = text
         if oversized:
@@ -146,9 +221,7 @@ class Filesystem:
     def follow_captured_symlinks(self) -> None:
         """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
         for path, node in self.nodes.items():
-            if node.entry.kind == SYMLINK and (
-                CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES
-            ):
+            if node.kind == SYMLINK and (CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES):
                 target = self.resolve(path)
                 if target in self.contents:
                     self.contents[path] = self.contents[target]
@@ -161,12 +234,11 @@ class Filesystem:
         while stack:
             current = stack.pop()
             self._names_left += 1
-            if current.entry is not IMPLIED:
+            if current.source is not IMPLIED:
+                self.listed -= 1
                 path = current.entry.path
-                if self.nodes.get(path) is current:
-                    del self.nodes[path]
-                    self.contents.pop(path, None)
-                    self.oversized.pop(path, None)
+                self.contents.pop(path, None)
+                self.oversized.pop(path, None)
             if current.children:
                 stack.extend(current.children.values())
 
@@ -186,7 +258,7 @@ class Filesystem:
             assert children is not None
             child = children.get(name)
             if child is None:
-                child = children[name] = Node(IMPLIED, -1)
+                child = children[name] = implied()
                 self._count_name()
             if child.children is not None:
                 return child, f"{above[1]}/{name}" if above[1] != "/" else f"/{name}"
@@ -199,7 +271,7 @@ class Filesystem:
         containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll),
         files in the way replaced (`replace`); else None. Returns the node and its path."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[Node, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self.root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -211,10 +283,10 @@ class Filesystem:
             children = vertex.children
             assert children is not None
             child = children.get(part)
-            if child is not None and child.entry.kind == SYMLINK:
+            if child is not None and child.kind == SYMLINK:
                 hops += 1
                 if hops <= MAX_APPLY_HOPS:
-                    target = child.entry.link
+                    target = child.link
                     if target.startswith("/"):
                         del stack[1:]
                     pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
@@ -225,21 +297,25 @@ class Filesystem:
                 if child is not None:
                     self._drop(child)
                     self._generation += 1
-                child = Node(IMPLIED, -1)
+                child = implied()
                 self._count_name()
                 children[part] = child
             stack.append((child, part))
         return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
 
     def __len__(self) -> int:
-        return len(self.nodes)
+        return self.listed
 
     def get(self, path: str) -> Node | None:
-        return self.nodes.get(path)
+        """The listed node whose final path is `path`."""
+        node = self._node(path)
+        if node is None or node.source is IMPLIED or node.entry.path != path:
+            return None
+        return node
 
     def _node(self, path: str) -> Node | None:
         """The node at `path` as written, following no symlink."""
-        vertex = self._root
+        vertex = self.root
         for part in path.split("/"):
             if not part:
                 continue
@@ -262,7 +338,7 @@ class Filesystem:
         stack = [vertex] if vertex is not None else []
         while stack:
             current = stack.pop()
-            if current.entry is not IMPLIED:
+            if current.source is not IMPLIED:
                 yield current
             if current.children:
                 stack.extend(current.children.values())
@@ -271,7 +347,7 @@ class Filesystem:
         """The path that `path` names once every symlink along it is followed, as the kernel would
         resolve it in the running container; None if it does not exist or loops."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[Node, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self.root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -285,11 +361,11 @@ class Filesystem:
             child = vertex.children.get(part)
             if child is None:
                 return None
-            if child.entry.kind == SYMLINK:
+            if child.kind == SYMLINK:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = child.entry.link
+                target = child.link
                 if target.startswith("/"):
                     del stack[1:]
                 pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
@@ -300,7 +376,7 @@ class Filesystem:
     def lookup(self, path: str) -> Node | None:
         """The node `path` resolves to, through symlinks (a hardlink carries its target's inode)."""
         resolved = self.resolve(path)
-        return self.nodes.get(resolved) if resolved else None
+        return self.get(resolved) if resolved else None
 
 
 class LayerInfo(BaseModel):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
 from ..limits import ScanLimits
-from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry
+from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable
 from .packages import capture_size, capture_text
 from .paths import normalize, parent
 from .streams import CHUNK, DECOMPRESSION_ERRORS, Readable
@@ -67,7 +67,7 @@ SHARED_IDS = 4096  # distinct owner IDs a layer keeps one int object of (most la
 
 @dataclass
 class TarContents:
-    entries: list[Entry] = field(default_factory=list)
+    entries: EntryTable = field(default_factory=EntryTable)
     whiteouts: list[str] = field(default_factory=list)
     whiteout_positions: list[int] = field(default_factory=list)  # entries before each whiteout
     opaque_dirs: list[str] = field(default_factory=list)
