@@ -255,3 +255,14 @@ def test_whiteouts_apply_where_they_sit_among_the_layers_entries():
     # Then neither survives: the rules must not believe in a passwd the container lacks
     assert files.get("/tmp/x") is None
     assert files.get("/etc/passwd") is None and "/etc/passwd" not in contents
+
+
+def test_layers_past_the_256th_apply_like_the_first():
+    # Given 300 layers, each replacing /f and adding a file of its own
+    layers = [Layer().file("f", b"x" * index).file(f"only{index}", b"o") for index in range(300)]
+    # When they are merged
+    files, _ = merged(*layers)
+    # Then the last layer's /f wins and every layer's own file is there, written by that layer
+    assert (files.get("/f").layer, files.get("/f").entry.size) == (299, 299)
+    assert [files.get(f"/only{index}").layer for index in range(300)] == list(range(300))
+    assert len(files) == 301

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +31,9 @@ class Node:
         self.source = source
         self.index = index
         self.layer = layer
-        self.children: dict[str, Node] | None = {} if kind == DIR else None
+        # A child a layer listed as it is (a file or link at the path it names, layer under 256) is
+        # kept as the int `index << 8 | layer`: a Node is made for it only when it is read.
+        self.children: dict[str, Node | int] | None = {} if kind == DIR else None
 
     @property
     def entry(self) -> Entry:
@@ -75,7 +78,8 @@ class NodeView:
         while stack:
             path, node = stack.pop()
             assert node.children is not None
-            for name, child in node.children.items():
+            for name, value in node.children.items():
+                child = self._files.as_node(value)
                 child_path = f"{path}/{name}"
                 if child.source is not IMPLIED:
                     yield child_path, child
@@ -125,6 +129,7 @@ class Filesystem:
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
         self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
         self.root = implied()
+        self._tables: dict[int, EntryTable] = {}  # by layer, for the children kept as ints
         # Bumped whenever a name is removed or replaced: only that can change where a directory
         # resolves to (a new name, a symlink too, is on no path resolved before it).
         self._generation = 0
@@ -132,12 +137,13 @@ class Filesystem:
         self._parents_generation = 0
 
     def apply(self, scan: LayerScan, layer: int) -> None:
+        self._tables[layer] = scan.entries
         # Opaque markers hide what lower layers wrote, wherever they sit in the layer.
         for directory in scan.opaque_dirs:
             node, _ = self._walk(directory, create=True)
             if node is not None and node.children:
                 for child in node.children.values():
-                    self._drop(child)
+                    self._drop(self.as_node(child))
                 node.children.clear()
                 self._generation += 1
         # Whiteouts apply where they sit among the entries, as containerd meets them.
@@ -156,7 +162,7 @@ class Filesystem:
         folder, name = path.rsplit("/", 1)
         node, _ = self._walk(folder, create=True)
         if node is not None and node.children and name in node.children:
-            self._drop(node.children.pop(name))
+            self._drop(self.as_node(node.children.pop(name)))
             self._generation += 1
 
     def _write(
@@ -178,7 +184,7 @@ class Filesystem:
         source: EntryTable | Entry = table
         if path != entry.path:
             source = entry = entry._replace(path=path)
-        existing = children.get(name)
+        existing = self.as_node(children.get(name))
         if existing is not None:
             merge = entry.kind == DIR and existing.children is not None
             if merge:
@@ -186,15 +192,18 @@ class Filesystem:
                     self.listed += 1
                 existing.source, existing.index, existing.layer = source, index, layer
                 return
-            self._drop(children.pop(name))
+            self._drop(existing)
+            del children[name]
             self._generation += 1
         if entry.kind == HARDLINK:
             source, text, oversized = self._inode(entry)
             entry = source
-        node = Node(source, index, layer, entry.kind)
         self._count_name()
         self.listed += 1
-        children[name] = node
+        if source is table and entry.kind != DIR and layer < 256:
+            children[name] = index << 8 | layer
+        else:
+            children[name] = Node(source, index, layer, entry.kind)
         if text is not None:
             self.contents[path] = text
         if oversized:
@@ -206,7 +215,11 @@ class Filesystem:
         the entry, its captured text, and whether it was too large to capture."""
         folder, name = entry.link.rsplit("/", 1)
         directory, folder_path = self._walk(folder, create=False)
-        target = directory.children.get(name) if directory and directory.children is not None else None
+        target = (
+            self.as_node(directory.children.get(name))
+            if directory and directory.children is not None
+            else None
+        )
         if target is None or target.children is not None:
             return entry, None, False
         found = target.entry
@@ -240,7 +253,21 @@ class Filesystem:
                 self.contents.pop(path, None)
                 self.oversized.pop(path, None)
             if current.children:
-                stack.extend(current.children.values())
+                stack.extend(map(self.as_node, current.children.values()))
+
+    @overload
+    def as_node(self, child: Node | int) -> Node: ...
+
+    @overload
+    def as_node(self, child: Node | int | None) -> Node | None: ...
+
+    def as_node(self, child: Node | int | None) -> Node | None:
+        """A child as its Node, made for one kept as an int."""
+        if not isinstance(child, int):
+            return child
+        layer, index = child & 0xFF, child >> 8
+        table = self._tables[layer]
+        return Node(table, index, layer, table.kind(index))
 
     def _count_name(self) -> None:
         self._names_left -= 1
@@ -256,9 +283,10 @@ class Filesystem:
         if above is not None:
             children = above[0].children
             assert children is not None
-            child = children.get(name)
+            child = self.as_node(children.get(name))
             if child is None:
-                child = children[name] = implied()
+                child = implied()
+                children[name] = child
                 self._count_name()
             if child.children is not None:
                 return child, f"{above[1]}/{name}" if above[1] != "/" else f"/{name}"
@@ -282,7 +310,7 @@ class Filesystem:
             vertex, _ = stack[-1]
             children = vertex.children
             assert children is not None
-            child = children.get(part)
+            child = self.as_node(children.get(part))
             if child is not None and child.kind == SYMLINK:
                 hops += 1
                 if hops <= MAX_APPLY_HOPS:
@@ -321,7 +349,7 @@ class Filesystem:
                 continue
             if vertex.children is None or part not in vertex.children:
                 return None
-            vertex = vertex.children[part]
+            vertex = self.as_node(vertex.children[part])
         return vertex
 
     def is_dir(self, path: str) -> bool:
@@ -341,7 +369,7 @@ class Filesystem:
             if current.source is not IMPLIED:
                 yield current
             if current.children:
-                stack.extend(current.children.values())
+                stack.extend(map(self.as_node, current.children.values()))
 
     def resolve(self, path: str) -> str | None:
         """The path that `path` names once every symlink along it is followed, as the kernel would
@@ -358,7 +386,7 @@ class Filesystem:
                 if len(stack) > 1:
                     stack.pop()
                 continue
-            child = vertex.children.get(part)
+            child = self.as_node(vertex.children.get(part))
             if child is None:
                 return None
             if child.kind == SYMLINK:
