@@ -73,24 +73,30 @@ class NodeView:
     def __init__(self, files: Filesystem) -> None:
         self._files = files
 
-    def items(self) -> Iterator[tuple[str, Node]]:
+    def _listed(self) -> Iterator[tuple[str, Node | int]]:
         stack = [("", self._files.root)]
         while stack:
             path, node = stack.pop()
             assert node.children is not None
-            for name, value in node.children.items():
-                child = self._files.as_node(value)
+            for name, child in node.children.items():
                 child_path = f"{path}/{name}"
+                if isinstance(child, int):
+                    yield child_path, child
+                    continue
                 if child.source is not IMPLIED:
                     yield child_path, child
                 if child.children:
                     stack.append((child_path, child))
 
+    def items(self) -> Iterator[tuple[str, Node]]:
+        as_node = self._files.as_node
+        return ((path, as_node(child)) for path, child in self._listed())
+
     def values(self) -> Iterator[Node]:
         return (node for _, node in self.items())
 
     def __iter__(self) -> Iterator[str]:
-        return (path for path, _ in self.items())
+        return (path for path, _ in self._listed())
 
     def __len__(self) -> int:
         return self._files.listed
