@@ -270,7 +270,7 @@ def test_layers_past_the_256th_apply_like_the_first():
 
 def test_a_hardlink_that_replaces_its_own_target_finds_no_target():
     # Given a file /tool, then a later layer with a hardlink /tool naming /tool itself
-    files, contents = merged(Layer().file("tool", b"12345", mode=0o755), Layer().hardlink("tool", "tool"))
+    files, _ = merged(Layer().file("tool", b"12345", mode=0o755), Layer().hardlink("tool", "tool"))
     # When it is applied, the old /tool is removed first (as containerd does), so the link has no
     # target: it stays as written and carries none of the removed file's inode
     node = files.get("/tool")
