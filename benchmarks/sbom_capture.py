@@ -17,7 +17,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scan_throughput import DATA, LAYER, build_layer
+from scan_throughput import DATA, LAYERS, build_layer
+
+LAYER = LAYERS["generated"]
 
 ROOT = Path(__file__).parents[1]
 TEST_IMAGES = ROOT / "scripts/build-test-images.sh"

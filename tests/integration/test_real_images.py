@@ -10,7 +10,8 @@ import pytest
 
 from studio_image.cli import main
 from studio_image.engine import inspect_image
-from studio_image.errors import RegistryAuthFailed
+from studio_image.errors import ImageNotFound, RegistryAuthFailed
+from studio_image.limits import ScanLimits
 from studio_image.oci import Platform
 from studio_image.sources import SourceOptions, open_source
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
@@ -175,3 +176,19 @@ def test_gnu_tar_layers_with_long_names_hardlinks_and_big_ids(tmp_path, tar_form
     assert link.link == ({long_path, "/opt/hard"} - {link.path}).pop()
     with tarfile.open(layer) as archive:  # the members tar itself lists, but the root (containerd skips it)
         assert len(files) == len({m.name for m in archive.getmembers()} - {"."})
+
+
+def test_registry_bodies_are_bounded_by_the_runs_limits(umoci_image, bearer_registry, token_service):
+    # Given a real registry behind a real token service (a token of about 1.5 KB)
+    bearer_registry.push(umoci_image.reference, "private/studio:1")
+    reference = f"docker://{bearer_registry.host}/private/studio:1"
+
+    def limited(**limits: int) -> SourceOptions:
+        return SourceOptions(username="tester", password="t0ken", limits=ScanLimits(**limits))
+
+    # Then a token or a manifest over the run's limit is refused, saying so; the defaults read it
+    with pytest.raises(RegistryAuthFailed, match="answered more than 100 bytes"):
+        inspect(reference, options=limited(max_response_bytes=100))
+    with pytest.raises(ImageNotFound, match="manifest over 100 bytes"):
+        inspect(reference, options=limited(max_manifest_bytes=100))
+    assert inspect(reference, options=limited()).files.get("/etc/passwd") is not None

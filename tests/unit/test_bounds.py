@@ -14,7 +14,7 @@ from studio_image.inventory import merge_layers
 from studio_image.limits import ScanLimits
 from studio_image.oci import OCI_INDEX
 from studio_image.scan.models import FILE
-from studio_image.sources import open_source
+from studio_image.sources import SourceOptions, open_source
 from studio_image_sandbox.ocibuild import ImageSpec, Layer, Layout
 from tests.conftest import inspect_reference, scan_tar_layer
 
@@ -97,3 +97,38 @@ def test_the_layers_of_an_image_together_stop_at_the_image_entry_limit(make_imag
         assert len(inspect_image(source, limits=ScanLimits(max_image_entries=30)).files) == 30
     with open_source(reference) as source, pytest.raises(LayerLimitExceeded, match="in all"):
         inspect_image(source, limits=ScanLimits(max_image_entries=29))
+
+
+def test_source_limits_come_from_the_run_not_constants(tmp_path, make_image):
+    # Given an image behind two nested indexes, and a plain image
+    nested = nested_layout(tmp_path, 2)
+    plain = make_image(Layer().file("a", b"a"), Layer().file("b", b"b"))
+    # When the run allows one nested index, a 100-byte manifest, one layer
+    one_deep = SourceOptions(limits=ScanLimits(max_index_depth=1))
+    tiny = SourceOptions(limits=ScanLimits(max_manifest_bytes=100))
+    one_layer = SourceOptions(limits=ScanLimits(max_layers=1))
+    # Then each is refused by the run's limit, and read under the defaults
+    with pytest.raises(ManifestInvalid, match="nested more than 1 deep"):
+        inspect_image(open_source(nested, one_deep))
+    with pytest.raises(ManifestInvalid, match="over 100"):
+        inspect_image(open_source(plain, tiny))
+    with pytest.raises(ManifestInvalid, match="2 layers, over 1"):
+        inspect_image(open_source(plain, one_layer))
+    assert len(inspect_image(open_source(plain)).layers) == 2
+
+
+def test_a_docker_archive_config_over_the_limit_is_refused_not_truncated(tmp_path):
+    # Given a docker-archive whose config is larger than the run allows
+    archive = tmp_path / "image.tar"
+    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers"}}).encode()
+    with tarfile.open(archive, "w") as tar:
+        for name, data in (("manifest.json", b'[{"Config": "c.json", "Layers": []}]'), ("c.json", config)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    small = SourceOptions(limits=ScanLimits(max_manifest_bytes=len(config) - 1))
+    # Then it is ManifestInvalid saying so, and read under a limit it fits
+    with pytest.raises(ManifestInvalid, match="over"):
+        inspect_image(open_source(f"docker-archive:{archive}", small))
+    fits = SourceOptions(limits=ScanLimits(max_manifest_bytes=len(config)))
+    assert inspect_image(open_source(f"docker-archive:{archive}", fits)).layers == []

@@ -1,9 +1,13 @@
 """A layer already scanned is never read again; a damaged cache entry reads as a miss."""
 
+import json
 from pathlib import Path
 
-from studio_image.cache import DirectoryCache, cache_key
+import zstandard
+
+from studio_image.cache import DirectoryCache, cache_key, decode_scan, encode_scan
 from studio_image.engine import inspect_image
+from studio_image.scan.models import DIR, FILE, SYMLINK, Entry, LayerScan
 from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer
 
@@ -36,3 +40,41 @@ def test_a_damaged_cache_entry_is_a_miss(make_image, tmp_path):
     (tmp_path / "cache" / f"{cache_key(digest)}.json.zst").write_bytes(b"garbage")
     assert cache.get(digest) is None
     assert inspect(reference, cache).layers[0].cached is False
+
+
+def test_a_cached_scan_keeps_every_entry_field_and_non_utf8_names():
+    # Given a scan whose entries carry a non-UTF-8 name, a link and IDs past 32 bits
+    entries = [
+        Entry("/d", DIR, 0, 0o755, 0, 0),
+        Entry("/d/caf\udce9", FILE, 12, 0o644, 5_000_000_000, 70_000),
+        Entry("/d/link", SYMLINK, 0, 0o777, 0, 0, "../caf\udce9"),
+    ]
+    scan = LayerScan(
+        digest="sha256:0",
+        media_type="m",
+        compression="gzip",
+        compressed_size=1,
+        uncompressed_size=2,
+        entries=entries,
+    )
+    # When it goes through the cache's encoding and back
+    decoded = decode_scan(encode_scan(scan))
+    # Then every field of every entry is as it was
+    assert decoded is not None and list(decoded.entries) == entries
+
+
+def test_a_cached_entry_of_the_wrong_shape_is_a_miss():
+    # Given a cached scan whose entry has a kind no reader makes
+    row = ["/x", "socket", 0, 0o644, 0, 0, ""]
+    text = json.dumps(
+        {
+            "digest": "sha256:0",
+            "media_type": "m",
+            "compression": "gzip",
+            "compressed_size": 1,
+            "uncompressed_size": 2,
+            "entries": [row],
+        }
+    )
+    # When it is decoded, then it reads as a cache miss
+    assert decode_scan(zstandard.ZstdCompressor().compress(text.encode())) is None

@@ -134,3 +134,31 @@ def test_html_is_one_page_that_loads_nothing_and_escapes_image_strings(make_comp
     assert out.startswith("<!doctype html>") and out.rstrip().endswith("</html>")
     assert "<script" not in out and "&lt;script&gt;x=1&lt;" in out
     assert not any(attribute in out for attribute in ("src=", "href=", "url(", "@import"))
+
+
+def test_scan_limits_are_set_by_the_policy_and_the_limit_flag(make_compliant, capsys, tmp_path):
+    # Given a compliant image, a policy allowing one layer, and a flag allowing 256
+    (tmp_path / "p.yaml").write_text("limits:\n  max_layers: 1\n")
+    reference = make_compliant()
+    policy = ("--policy", str(tmp_path / "p.yaml"))
+    # Then the policy's limit refuses the image, and the flag overrides the policy
+    code, _, err = run(capsys, reference, *policy)
+    assert code == 2 and "layers, over 1" in err
+    assert run(capsys, reference, *policy, "--limit", "max_layers=256")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "flag", "message"),
+    [
+        ("limits:\n  max_colours: 3\n", None, "unknown limit 'max_colours'"),
+        ("limits:\n  max_layers: -1\n", None, "at least 0"),
+        ("", "max_layers", "expected NAME=WHOLE_NUMBER"),
+        ("", "max_colours=3", "unknown limit 'max_colours'"),
+    ],
+)
+def test_a_bad_limit_exits_2_naming_it(make_compliant, capsys, tmp_path, policy, flag, message):
+    (tmp_path / "p.yaml").write_text(policy)
+    code, _, err = run(
+        capsys, make_compliant(), "--policy", str(tmp_path / "p.yaml"), *(["--limit", flag] if flag else [])
+    )
+    assert code == 2 and message in err and err.count("\n") == 1

@@ -115,6 +115,18 @@ def test_a_symlinked_parent_in_a_lower_layer_redirects_later_writes():
     assert [n.entry.path for n in files.under("/opt/ml")] == ["/srv/ml/x"]
 
 
+@pytest.mark.parametrize("replaced_by", ["symlink", "file-then-symlink"])
+def test_a_directory_replaced_by_a_symlink_within_a_layer_redirects_the_writes_after_it(replaced_by):
+    # Given one layer that writes into /srv, then replaces /srv with a symlink to /opt, then
+    # writes into srv again (and a symlink to /srv written before /srv is replaced)
+    layer = Layer().dir("opt").dir("srv").file("srv/a", b"a").symlink("via", "srv")
+    if replaced_by == "file-then-symlink":
+        layer = layer.file("srv", b"a file")
+    files, _ = merged(layer.symlink("srv", "/opt").file("srv/b", b"b").file("via/c", b"c"))
+    # Then the writes after the replacement land under /opt, as containerd resolves them then
+    assert sorted(files.nodes) == ["/opt", "/opt/b", "/opt/c", "/srv", "/via"]
+
+
 def test_a_file_written_at_a_symlinks_target_is_seen_through_the_symlink():
     files, _ = merged(Layer().dir("srv").symlink("opt", "/srv"), Layer().file("srv/ml/x", b"m"))
     assert files.resolve("/opt/ml/x") == "/srv/ml/x"
@@ -243,3 +255,23 @@ def test_whiteouts_apply_where_they_sit_among_the_layers_entries():
     # Then neither survives: the rules must not believe in a passwd the container lacks
     assert files.get("/tmp/x") is None
     assert files.get("/etc/passwd") is None and "/etc/passwd" not in contents
+
+
+def test_layers_past_the_256th_apply_like_the_first():
+    # Given 300 layers, each replacing /f and adding a file of its own
+    layers = [Layer().file("f", b"x" * index).file(f"only{index}", b"o") for index in range(300)]
+    # When they are merged
+    files, _ = merged(*layers)
+    # Then the last layer's /f wins and every layer's own file is there, written by that layer
+    assert (files.get("/f").layer, files.get("/f").entry.size) == (299, 299)
+    assert [files.get(f"/only{index}").layer for index in range(300)] == list(range(300))
+    assert len(files) == 301
+
+
+def test_a_hardlink_that_replaces_its_own_target_finds_no_target():
+    # Given a file /tool, then a later layer with a hardlink /tool naming /tool itself
+    files, _ = merged(Layer().file("tool", b"12345", mode=0o755), Layer().hardlink("tool", "tool"))
+    # When it is applied, the old /tool is removed first (as containerd does), so the link has no
+    # target: it stays as written and carries none of the removed file's inode
+    node = files.get("/tool")
+    assert (node.entry.kind, node.entry.size, node.layer) == ("hardlink", 0, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import threading
 
 import pytest
 import zstandard
@@ -232,3 +233,20 @@ def test_a_layer_labelled_gzip_that_is_plain_tar_is_read_and_reported():
     scan = scan_blob(tar, descriptor=descriptor_for(tar, "gzip"))
     assert paths(scan) == ["/a"]
     assert [a.kind for a in scan.anomalies] == ["compression-mismatch"]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_a_scan_stopped_early_leaves_no_decompressing_thread_behind(compression):
+    # Given a layer of 40 MB of zeros (many chunks), scanned under a 1 MB limit
+    tar = Layer().file("zeros", bytes(40 << 20)).tar_bytes()
+    blob = igzip.compress(tar) if compression == "gzip" else zstandard.ZstdCompressor().compress(tar)
+    before = {t for t in threading.enumerate() if t.name == "decompress"}
+    with pytest.raises(LayerLimitExceeded):
+        scan_layer(
+            io.BytesIO(blob),
+            descriptor_for(blob, compression),
+            label="l",
+            limits=ScanLimits(max_uncompressed=1 << 20),
+        )
+    # Then the thread that decompressed ahead has ended
+    assert {t for t in threading.enumerate() if t.name == "decompress"} == before

@@ -8,7 +8,7 @@ from junitparser import JUnitXml
 
 from studio_image.cache import decode_scan, encode_scan
 from studio_image.findings import Profile
-from studio_image.report import RENDERERS
+from studio_image.report import RENDERERS, render_markdown
 from studio_image.rules.judging import build_report
 from studio_image.scan.paths import printable
 from studio_image_sandbox.ocibuild import Layer
@@ -44,3 +44,12 @@ def test_every_format_renders_a_non_utf8_name(make_compliant):
         assert SHOWN.replace("\\", "\\\\") in text if name in ("json", "sarif") else SHOWN in text, name
     assert any(f["path"] == SHOWN for f in json.loads(RENDERERS["json"](report))["findings"])
     JUnitXml.fromstring(RENDERERS["junit"](report))  # well-formed XML
+
+
+def test_the_pipelines_markdown_report_renders_a_non_utf8_name(make_compliant):
+    # Given an image with such a file under a reserved path
+    report = build_report(inspect_reference(make_compliant(Layer().file(NAME, b"x"))), Profile.KERNEL_GATEWAY)
+    # Then the Markdown report (the one Evaluate stores) shows it escaped and encodes as UTF-8
+    text = render_markdown(report)
+    text.encode("utf-8")
+    assert SHOWN in text

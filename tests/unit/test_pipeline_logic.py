@@ -66,6 +66,10 @@ def test_the_first_binding_whose_glob_matches_wins():
             "unknown",
         ),
         (
+            [{"match": "a/*", "profile": "kernel-gateway", "policy": {"limits": {"max_layers": 9}}}],
+            "scan limits are set for the CLI only",
+        ),
+        (
             [
                 {"match": "a/*", "profile": "kernel-gateway", "image_name": "same"},
                 {"match": "b/*", "profile": "kernel-gateway", "image_name": "same"},

@@ -484,3 +484,16 @@ def test_a_platform_that_a_single_platform_image_does_not_offer_is_a_finding(mak
     assert "linux/arm64" in finding.message and "single linux/amd64 image" in finding.message
     # While asked for what it is, there is no platform finding
     assert hits(evaluate(inspect_reference(reference), KG), "platform") == []
+
+
+def test_a_hardlink_to_a_kernel_json_too_large_to_read_is_invalid_saying_so(check):
+    # Given a kernelspec whose kernel.json is a hardlink to a file over the capture cap
+    big, linked = f"{KERNELS}/big/kernel.json", f"{KERNELS}/linked/kernel.json"
+    layer = Layer().file(big, ipykernel_json("python") + " " * (1 << 20)).hardlink(linked, big)
+    found = [f for f in check(layer) if f.rule.startswith("kernelspec")]
+    # Then both kernelspecs are invalid, each saying it is too large, none missing
+    assert sorted((f.rule, f.path) for f in found) == [
+        ("kernelspec-invalid", f"/{big}"),
+        ("kernelspec-invalid", f"/{linked}"),
+    ]
+    assert all("too large" in f.message for f in found)

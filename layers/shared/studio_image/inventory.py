@@ -3,31 +3,52 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import LayerLimitExceeded
 from .limits import ScanLimits
 from .oci import ImageConfig, Platform
-from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, LayerScan
+from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable, LayerScan
 from .scan.tar import CAPTURE, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
+PARENTS_KEPT = 4096  # parent directories remembered as resolved, while nothing changes how they resolve
 
 
 class Node:
-    """One name in the filesystem tree: the entry written there and the layer that wrote it, and
-    its children if it is a directory. A directory no layer listed holds `IMPLIED`. A tree, not a
-    dict of full paths, so that memory grows with the names in the input, never with the square
-    of a path's depth."""
+    """One name in the filesystem tree: the entry written there (row `index` of its layer's table,
+    or an `Entry` of its own where the tree changed it: a hardlink, a path through a symlink, an
+    implied directory) and the layer that wrote it, and its children if it is a directory. A tree,
+    not a dict of full paths, so that memory grows with the names in the input, never with the
+    square of a path's depth; no full path is kept, the tree's names spell it."""
 
-    __slots__ = ("children", "entry", "layer")
+    __slots__ = ("children", "index", "layer", "source")
 
-    def __init__(self, entry: Entry, layer: int) -> None:
-        self.entry = entry
+    def __init__(self, source: EntryTable | Entry, index: int, layer: int, kind: str) -> None:
+        self.source = source
+        self.index = index
         self.layer = layer
-        self.children: dict[str, Node] | None = {} if entry.kind == DIR else None
+        # A child a layer listed as it is (a file or link at the path it names, layer under 256) is
+        # kept as the int `index << 8 | layer`: a Node is made for it only when it is read.
+        self.children: dict[str, Node | int] | None = {} if kind == DIR else None
+
+    @property
+    def entry(self) -> Entry:
+        source = self.source
+        return source if isinstance(source, Entry) else source[self.index]
+
+    @property
+    def kind(self) -> str:
+        source = self.source
+        return source.kind if isinstance(source, Entry) else source.kind(self.index)
+
+    @property
+    def link(self) -> str:
+        source = self.source
+        return source.link if isinstance(source, Entry) else source.link(self.index)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Node) and (self.entry, self.layer) == (other.entry, other.layer)
@@ -41,6 +62,65 @@ class Node:
 IMPLIED = Entry("", DIR, 0, 0o755, 0, 0)  # a directory made because something was written below it
 
 
+def implied() -> Node:
+    return Node(IMPLIED, 0, -1, DIR)
+
+
+class NodeView:
+    """The listed nodes by final path, read from the tree (a dict of them would cost each entry
+    its full path)."""
+
+    def __init__(self, files: Filesystem) -> None:
+        self._files = files
+
+    def _listed(self) -> Iterator[tuple[str, Node | int]]:
+        stack = [("", self._files.root)]
+        while stack:
+            path, node = stack.pop()
+            assert node.children is not None
+            for name, child in node.children.items():
+                child_path = f"{path}/{name}"
+                if isinstance(child, int):
+                    yield child_path, child
+                    continue
+                if child.source is not IMPLIED:
+                    yield child_path, child
+                if child.children:
+                    stack.append((child_path, child))
+
+    def items(self) -> Iterator[tuple[str, Node]]:
+        as_node = self._files.as_node
+        return ((path, as_node(child)) for path, child in self._listed())
+
+    def values(self) -> Iterator[Node]:
+        return (node for _, node in self.items())
+
+    def __iter__(self) -> Iterator[str]:
+        return (path for path, _ in self._listed())
+
+    def __len__(self) -> int:
+        return self._files.listed
+
+    def get(self, path: str) -> Node | None:
+        return self._files.get(path)
+
+    def __getitem__(self, path: str) -> Node:
+        node = self._files.get(path)
+        if node is None:
+            raise KeyError(path)
+        return node
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._files.get(path) is not None
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NodeView):
+            return dict(self.items()) == dict(other.items())
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Filesystem:
     """The final filesystem, built as containerd applies layers: entries in order, each written
     where its parent directory resolves to through symlinks already there (clamped at the root),
@@ -48,31 +128,39 @@ class Filesystem:
     target's inode when it is made."""
 
     def __init__(self, max_names: int = ScanLimits.max_names) -> None:
-        self.nodes: dict[str, Node] = {}  # by final path, for rules that scan every node
+        self.nodes = NodeView(self)  # by final path, for rules that scan every node
+        self.listed = 0  # nodes a layer listed (not implied)
         self._names_left = max_names  # names the tree may still hold (listed and implied)
         self._max_names = max_names
         self.contents: dict[str, str] = {}  # captured text of small files, by final path
         self.oversized: dict[str, int] = {}  # files rules read that were too large to keep, by path
-        self._root = Node(IMPLIED, -1)
-        self._generation = 0  # changes whenever a change could alter how a parent resolves
-        self._last_parent: tuple[str, int, Node, str] | None = None
+        self.root = implied()
+        self._tables: dict[int, EntryTable] = {}  # by layer, for the children kept as ints
+        # Bumped whenever a name is removed or replaced: only that can change where a directory
+        # resolves to (a new name, a symlink too, is on no path resolved before it).
+        self._generation = 0
+        self._parents: dict[str, tuple[Node, str]] = {}  # folder as written -> (its node, its path)
+        self._parents_generation = 0
 
     def apply(self, scan: LayerScan, layer: int) -> None:
+        self._tables[layer] = scan.entries
         # Opaque markers hide what lower layers wrote, wherever they sit in the layer.
         for directory in scan.opaque_dirs:
             node, _ = self._walk(directory, create=True)
             if node is not None and node.children:
                 for child in node.children.values():
-                    self._drop(child)
+                    self._drop(self.as_node(child))
                 node.children.clear()
                 self._generation += 1
         # Whiteouts apply where they sit among the entries, as containerd meets them.
         positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
         pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
-        for index, entry in enumerate(scan.entries):
+        table = scan.entries
+        for index, entry in enumerate(table):
             while pending and pending[-1][0] <= index:
                 self._whiteout(pending.pop()[1])
-            self._write(entry, layer, scan.contents.get(entry.path), entry.path in scan.oversized)
+            text, oversized = scan.contents.get(entry.path), entry.path in scan.oversized
+            self._write(entry, table, index, layer, text, oversized)
         while pending:
             self._whiteout(pending.pop()[1])
 
@@ -80,71 +168,79 @@ class Filesystem:
         folder, name = path.rsplit("/", 1)
         node, _ = self._walk(folder, create=True)
         if node is not None and node.children and name in node.children:
-            self._drop(node.children.pop(name))
+            self._drop(self.as_node(node.children.pop(name)))
             self._generation += 1
 
-    def _write(self, entry: Entry, layer: int, text: str | None, oversized: bool) -> None:
+    def _write(
+        self, entry: Entry, table: EntryTable, index: int, layer: int, text: str | None, oversized: bool
+    ) -> None:
         folder, name = entry.path.rsplit("/", 1)
         if not name:
             return  # the root itself: containerd skips it
-        cached = self._last_parent
-        if cached and cached[0] == folder and cached[1] == self._generation:
-            parent_vertex, parent_path = cached[2], cached[3]
-        else:
-            parent_vertex, parent_path = self._directory(folder)
-            self._last_parent = (folder, self._generation, parent_vertex, parent_path)
+        if self._parents_generation != self._generation or len(self._parents) >= PARENTS_KEPT:
+            self._parents.clear()
+            self._parents_generation = self._generation
+        found = self._parents.get(folder)
+        if found is None:
+            found = self._parents[folder] = self._directory(folder)
+        parent_vertex, parent_path = found
         children = parent_vertex.children
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
-        if path == entry.path:
-            path = entry.path  # one string for the entry and the key
-        else:
-            entry = entry._replace(path=path)
-        existing = children.get(name)
+        source: EntryTable | Entry = table
+        if path != entry.path:
+            source = entry = entry._replace(path=path)
+        existing = self.as_node(children.get(name))
         if existing is not None:
             merge = entry.kind == DIR and existing.children is not None
             if merge:
-                existing.entry, existing.layer = entry, layer
-                self.nodes[path] = existing
+                if existing.source is IMPLIED:
+                    self.listed += 1
+                existing.source, existing.index, existing.layer = source, index, layer
                 return
-            self._drop(children.pop(name))
+            self._drop(existing)
+            del children[name]
             self._generation += 1
         if entry.kind == HARDLINK:
-            entry, text = self._inode(entry)
-        node = Node(entry, layer)
+            source, text, oversized = self._inode(entry)
+            entry = source
         self._count_name()
-        children[name] = node
-        self.nodes[path] = node
+        self.listed += 1
+        if source is table and entry.kind != DIR and layer < 256:
+            children[name] = index << 8 | layer
+        else:
+            children[name] = Node(source, index, layer, entry.kind)
         if text is not None:
             self.contents[path] = text
         if oversized:
             self.oversized[path] = entry.size
-        if entry.kind == SYMLINK:
-            self._generation += 1
 
-    def _inode(self, entry: Entry) -> tuple[Entry, str | None]:
+    def _inode(self, entry: Entry) -> tuple[Entry, str | None, bool]:
         """A hardlink shares its target's inode as it is now: later changes to the target's path do
-        not reach it. To a symlink it is a symlink; to a missing target it stays as written."""
+        not reach it. To a symlink it is a symlink; to a missing target it stays as written. Returns
+        the entry, its captured text, and whether it was too large to capture."""
         folder, name = entry.link.rsplit("/", 1)
         directory, folder_path = self._walk(folder, create=False)
-        target = directory.children.get(name) if directory and directory.children is not None else None
+        target = (
+            self.as_node(directory.children.get(name))
+            if directory and directory.children is not None
+            else None
+        )
         if target is None or target.children is not None:
-            return entry, None
+            return entry, None, False
         found = target.entry
         target_path = f"{folder_path.rstrip('/')}/{name}"
         if found.kind == SYMLINK:
-            return found._replace(path=entry.path), None
+            return found._replace(path=entry.path), None, False
         copied = entry._replace(
             size=found.size, mode=found.mode, uid=found.uid, gid=found.gid, link=target_path
         )
-        return copied, self.contents.get(target_path)
+        return copied, self.contents.get(target_path), target_path in self.oversized
 
     def follow_captured_symlinks(self) -> None:
         """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
         for path, node in self.nodes.items():
-            if node.entry.kind == SYMLINK and (
-                CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES
-            ):
+            if node.kind == SYMLINK and (CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES):
                 target = self.resolve(path)
                 if target in self.contents:
                     self.contents[path] = self.contents[target]
@@ -157,14 +253,27 @@ class Filesystem:
         while stack:
             current = stack.pop()
             self._names_left += 1
-            if current.entry is not IMPLIED:
+            if current.source is not IMPLIED:
+                self.listed -= 1
                 path = current.entry.path
-                if self.nodes.get(path) is current:
-                    del self.nodes[path]
-                    self.contents.pop(path, None)
-                    self.oversized.pop(path, None)
+                self.contents.pop(path, None)
+                self.oversized.pop(path, None)
             if current.children:
-                stack.extend(current.children.values())
+                stack.extend(map(self.as_node, current.children.values()))
+
+    @overload
+    def as_node(self, child: Node | int) -> Node: ...
+
+    @overload
+    def as_node(self, child: Node | int | None) -> Node | None: ...
+
+    def as_node(self, child: Node | int | None) -> Node | None:
+        """A child as its Node, made for one kept as an int."""
+        if not isinstance(child, int):
+            return child
+        layer, index = child & 0xFF, child >> 8
+        table = self._tables[layer]
+        return Node(table, index, layer, table.kind(index))
 
     def _count_name(self) -> None:
         self._names_left -= 1
@@ -173,7 +282,20 @@ class Filesystem:
 
     def _directory(self, path: str) -> tuple[Node, str]:
         """The directory `path` resolves to, made (with its parents) where missing; a file in the
-        way (where containerd fails the layer) is replaced by a directory."""
+        way (where containerd fails the layer) is replaced by a directory. One step from a parent
+        already resolved where that step is a plain directory, else walked from the root."""
+        up, _, name = path.rpartition("/")
+        above = self._parents.get(up) if name else None
+        if above is not None:
+            children = above[0].children
+            assert children is not None
+            child = self.as_node(children.get(name))
+            if child is None:
+                child = implied()
+                children[name] = child
+                self._count_name()
+            if child.children is not None:
+                return child, f"{above[1]}/{name}" if above[1] != "/" else f"/{name}"
         node, resolved = self._walk(path, create=True, replace=True)
         assert node is not None
         return node, resolved
@@ -183,7 +305,7 @@ class Filesystem:
         containerd's fs.RootPath does; missing directories are made (`create`, as its mkdirAll),
         files in the way replaced (`replace`); else None. Returns the node and its path."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[Node, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self.root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -194,11 +316,11 @@ class Filesystem:
             vertex, _ = stack[-1]
             children = vertex.children
             assert children is not None
-            child = children.get(part)
-            if child is not None and child.entry.kind == SYMLINK:
+            child = self.as_node(children.get(part))
+            if child is not None and child.kind == SYMLINK:
                 hops += 1
                 if hops <= MAX_APPLY_HOPS:
-                    target = child.entry.link
+                    target = child.link
                     if target.startswith("/"):
                         del stack[1:]
                     pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
@@ -209,27 +331,31 @@ class Filesystem:
                 if child is not None:
                     self._drop(child)
                     self._generation += 1
-                child = Node(IMPLIED, -1)
+                child = implied()
                 self._count_name()
                 children[part] = child
             stack.append((child, part))
         return stack[-1][0], "/" + "/".join(name for _, name in stack[1:])
 
     def __len__(self) -> int:
-        return len(self.nodes)
+        return self.listed
 
     def get(self, path: str) -> Node | None:
-        return self.nodes.get(path)
+        """The listed node whose final path is `path`."""
+        node = self._node(path)
+        if node is None or node.source is IMPLIED or node.entry.path != path:
+            return None
+        return node
 
     def _node(self, path: str) -> Node | None:
         """The node at `path` as written, following no symlink."""
-        vertex = self._root
+        vertex = self.root
         for part in path.split("/"):
             if not part:
                 continue
             if vertex.children is None or part not in vertex.children:
                 return None
-            vertex = vertex.children[part]
+            vertex = self.as_node(vertex.children[part])
         return vertex
 
     def is_dir(self, path: str) -> bool:
@@ -246,16 +372,16 @@ class Filesystem:
         stack = [vertex] if vertex is not None else []
         while stack:
             current = stack.pop()
-            if current.entry is not IMPLIED:
+            if current.source is not IMPLIED:
                 yield current
             if current.children:
-                stack.extend(current.children.values())
+                stack.extend(map(self.as_node, current.children.values()))
 
     def resolve(self, path: str) -> str | None:
         """The path that `path` names once every symlink along it is followed, as the kernel would
         resolve it in the running container; None if it does not exist or loops."""
         pending = [part for part in reversed(path.split("/")) if part and part != "."]
-        stack: list[tuple[Node, str]] = [(self._root, "")]
+        stack: list[tuple[Node, str]] = [(self.root, "")]
         hops = 0
         while pending:
             part = pending.pop()
@@ -266,14 +392,14 @@ class Filesystem:
                 if len(stack) > 1:
                     stack.pop()
                 continue
-            child = vertex.children.get(part)
+            child = self.as_node(vertex.children.get(part))
             if child is None:
                 return None
-            if child.entry.kind == SYMLINK:
+            if child.kind == SYMLINK:
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = child.entry.link
+                target = child.link
                 if target.startswith("/"):
                     del stack[1:]
                 pending.extend(p for p in reversed(target.split("/")) if p and p != ".")
@@ -284,7 +410,7 @@ class Filesystem:
     def lookup(self, path: str) -> Node | None:
         """The node `path` resolves to, through symlinks (a hardlink carries its target's inode)."""
         resolved = self.resolve(path)
-        return self.nodes.get(resolved) if resolved else None
+        return self.get(resolved) if resolved else None
 
 
 class LayerInfo(BaseModel):

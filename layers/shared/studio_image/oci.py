@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ManifestInvalid
-from .limits import ScanLimits
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -106,7 +105,7 @@ class Manifest(_Model):
     schema_version: int = Field(alias="schemaVersion")
     media_type: str | None = Field(default=None, alias="mediaType")
     config: Descriptor
-    layers: list[Descriptor] = Field(max_length=ScanLimits.max_layers)
+    layers: list[Descriptor]  # at most ScanLimits.max_layers, checked where sources resolve
 
 
 class ContainerConfig(_Model):

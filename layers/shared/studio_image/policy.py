@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import json
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import PolicyInvalid, validation_problems
 from .facts import rstudio_version
 from .findings import Finding, Profile, Severity, SuppressedFinding
+from .limits import ScanLimits
 from .vulnerabilities import VulnerabilityPolicy
 
 GB = 1000**3  # Studio's limits are decimal gigabytes, as `docker image ls` shows sizes
@@ -47,6 +49,17 @@ class Policy(BaseModel):
     # kernel names to register, in order (an AppImageConfig takes at most five)
     kernels: list[str] = Field(default_factory=list, max_length=5)
     vulnerabilities: VulnerabilityPolicy | None = None  # None: no vulnerability gate
+    limits: dict[str, int] = Field(default_factory=dict)  # ScanLimits field -> value, for this run
+
+    @field_validator("limits")
+    @classmethod
+    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+        scan_limits(value)
+        return value
+
+    def scan_limits(self, overrides: dict[str, int] | None = None) -> ScanLimits:
+        """The run's limits: the defaults, then the policy's, then `overrides` (the CLI's)."""
+        return scan_limits({**self.limits, **(overrides or {})})
 
     @field_validator("reserved_paths", "required_paths", "mount_path")
     @classmethod
@@ -87,6 +100,19 @@ class Policy(BaseModel):
                 reason = cover.reason or "suppressed by the policy"
                 suppressed.append(SuppressedFinding(**finding.model_dump(), reason=reason))
         return kept, suppressed
+
+
+LIMIT_NAMES = tuple(f.name for f in dataclasses.fields(ScanLimits))
+
+
+def scan_limits(values: dict[str, int]) -> ScanLimits:
+    """ScanLimits with `values` in place of the defaults; ValueError names an unknown or bad one."""
+    for name, value in values.items():
+        if name not in LIMIT_NAMES:
+            raise ValueError(f"unknown limit {name!r} (known: {', '.join(LIMIT_NAMES)})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"limit {name} must be a whole number of at least 0, not {value!r}")
+    return dataclasses.replace(ScanLimits(), **values)
 
 
 def load_policy(path: Path) -> Policy:

@@ -16,6 +16,7 @@ from ..cache import DirectoryCache, LayerCache, NullCache, default_cache_dir
 from ..engine import inspect_image
 from ..errors import StudioImageError
 from ..findings import Profile
+from ..limits import ScanLimits
 from ..oci import Descriptor, Platform
 from ..policy import Policy, load_policy
 from ..report import RENDERERS
@@ -90,6 +91,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--policy", type=Path, help="policy file (YAML or JSON)")
     parser.add_argument("--sbom", type=Path, metavar="FILE", help="write the image's SBOM (CycloneDX JSON)")
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a scan limit for this run (README: Reliability lists them; also the policy's "
+        "`limits`); with limits other than the defaults no layer scan is cached",
+    )
     parser.add_argument("--no-cache", action="store_true", help="read every layer, cache nothing")
     parser.add_argument("--cache-dir", type=Path, default=None, help="layer scan cache directory")
     parser.add_argument("--creds", metavar="USER:PASSWORD", help="registry credentials")
@@ -99,6 +108,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(run=run)
 
 
+def _limits(policy: Policy, flags: list[str]) -> ScanLimits:
+    overrides: dict[str, int] = {}
+    for flag in flags:
+        name, equals, value = flag.partition("=")
+        if not equals or not value.strip().isdigit():
+            raise StudioImageError(f"--limit {flag!r}: expected NAME=WHOLE_NUMBER")
+        overrides[name.strip()] = int(value)
+    try:
+        return policy.scan_limits(overrides)
+    except ValueError as error:
+        raise StudioImageError(f"--limit: {error}") from error
+
+
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy) if args.policy else Policy()
     profile = Profile(args.profile) if args.profile else (policy.profile or Profile.KERNEL_GATEWAY)
@@ -106,15 +128,23 @@ def run(args: argparse.Namespace) -> int:
         platform = Platform.parse(args.platform)
     except ValueError as error:
         raise StudioImageError(str(error)) from error
+    limits = _limits(policy, args.limit)
     username, _, password = (args.creds or "").partition(":")
-    options = SourceOptions(allow_http=args.allow_http, username=username or None, password=password or None)
+    options = SourceOptions(
+        allow_http=args.allow_http, username=username or None, password=password or None, limits=limits
+    )
+    # A cached scan was made under the default limits: what it kept may differ under others.
     cache: LayerCache = (
-        NullCache() if args.no_cache else DirectoryCache(args.cache_dir or default_cache_dir())
+        NullCache()
+        if args.no_cache or limits != ScanLimits()
+        else DirectoryCache(args.cache_dir or default_cache_dir())
     )
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         with open_source(args.image, options) as source:
-            inventory = inspect_image(source, platform=platform, cache=cache, progress=progress)
+            inventory = inspect_image(
+                source, platform=platform, cache=cache, limits=limits, progress=progress
+            )
             gated = policy.vulnerabilities and check_source(
                 source, inventory.manifest_digest, policy.vulnerabilities
             )

@@ -139,6 +139,11 @@ def load_config(text: str, source: str) -> PipelineConfig:
             binding.policy.check_rule_ids(set(RULES))
         except PolicyInvalid as err:
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
+        if binding.policy.limits:  # layer scans are cached by digest for every repository alike
+            raise ConfigurationInvalid(
+                f"{source}: binding {binding.match!r}: scan limits are set for the CLI only; "
+                "the pipeline scans with the defaults"
+            )
     names = [b.image_name for b in config.repositories if b.image_name]
     if len(names) != len(set(names)):
         raise ConfigurationInvalid(f"{source}: two bindings name the same image: {sorted(names)}")

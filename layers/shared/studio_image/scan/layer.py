@@ -8,7 +8,7 @@ from ..errors import CorruptLayer, ImageReadError, TransientError
 from ..limits import ScanLimits
 from ..oci import LAYER_COMPRESSION, Descriptor
 from .models import Anomaly, LayerScan
-from .streams import Readable, VerifyingReader, decompressed, sniff_compression
+from .streams import Readable, VerifyingReader, decompressed, sniff_compression, stop_ahead
 from .tar import scan_tar
 
 # Bump when what a LayerScan records changes, so cached scans of the old form are not reused.
@@ -30,15 +30,19 @@ def scan_layer(
     )
     try:
         compression = sniff_compression(reader.peek(4))
+        tar_bytes = decompressed(reader, compression)
         try:
-            tar = scan_tar(decompressed(reader, compression), label, limits)
+            tar = scan_tar(tar_bytes, label, limits)
         except CorruptLayer:
+            stop_ahead(tar_bytes)
             reader.drain()  # a blob that does not match its digest explains the corruption
             raise
         except (ImageReadError, TransientError):
             raise
         except Exception as err:  # a reader bug must still end in a typed error, never a traceback
             raise CorruptLayer(f"{label}: unreadable ({type(err).__name__}: {err})") from err
+        finally:
+            stop_ahead(tar_bytes)  # its thread ends before the reader closes
         reader.drain()
     finally:
         reader.close()

@@ -9,6 +9,8 @@ def normalize(raw: str) -> tuple[str, bool]:
     Leading "./" and "/", repeated slashes and "." segments are dropped and ".." is resolved.
     A ".." above the root stays at the root (as container runtimes apply it) and is reported.
     """
+    if not raw.startswith(".") and "/." not in raw and "//" not in raw:
+        return "/" + raw.strip("/"), False  # the usual name: no empty, "." or ".." segment
     parts: list[str] = []
     escaped = False
     for segment in raw.split("/"):

@@ -1,7 +1,7 @@
 """Byte streams for layer scanning: a prefetching, digest-verifying reader and decompression.
 
-Reading, hashing and decompressing all release the GIL, so the prefetch thread (read + hash) and
-the scanning thread (decompress + parse) use two cores for one layer.
+Reading, hashing and decompressing all release the GIL, so three threads share the cores for one
+layer: one reads and hashes, one decompresses (`Ahead`), and the scanning thread parses headers.
 """
 
 from __future__ import annotations
@@ -101,7 +101,14 @@ class VerifyingReader:
     def _next_chunk(self) -> bool:
         if self._done:
             return False
-        item = self._queue.get()
+        while True:
+            try:
+                item = self._queue.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if self._stop.is_set():  # closed while another thread reads (Ahead's, say)
+                    self._done = True
+                    return False
         if item is _END:
             self._done = True
             self._verify()
@@ -166,6 +173,12 @@ class VerifyingReader:
             close()
 
 
+def stop_ahead(stream: Readable) -> None:
+    """Stop the thread of a stream `decompressed` returned (the digest reader itself has none)."""
+    if isinstance(stream, Ahead):
+        stream.close()
+
+
 def sniff_compression(head: bytes) -> str:
     if head.startswith(GZIP_MAGIC):
         return "gzip"
@@ -175,17 +188,66 @@ def sniff_compression(head: bytes) -> str:
 
 
 def decompressed(reader: VerifyingReader, compression: str) -> Readable:
-    """A stream of the layer's tar bytes. Multi-member gzip and multi-frame zstd read to the end."""
+    """A stream of the layer's tar bytes, decompressed ahead on a thread of its own. Multi-member
+    gzip and multi-frame zstd read to the end."""
     if compression == "gzip":
-        return igzip.GzipFile(fileobj=reader, mode="rb")  # type: ignore[no-untyped-call]
+        return Ahead(igzip.GzipFile(fileobj=reader, mode="rb"))  # type: ignore[no-untyped-call]
     if compression == "zstd":
-        return zstandard.ZstdDecompressor().stream_reader(
-            ZstdFrames(reader, reader.name),  # type: ignore[arg-type]  # any object with read() will do
-            read_size=CHUNK,
-            read_across_frames=True,
-            closefd=False,
+        return Ahead(
+            zstandard.ZstdDecompressor().stream_reader(
+                ZstdFrames(reader, reader.name),  # type: ignore[arg-type]  # any object with read() will do
+                read_size=CHUNK,
+                read_across_frames=True,
+                closefd=False,
+            )
         )
     return reader
+
+
+class Ahead:
+    """Reads `stream` a chunk at a time on a thread, at most `depth` chunks ahead, so that its work
+    (decompression, which releases the GIL) overlaps the reader's (tar header parsing). `read`
+    returns one chunk, whatever the size asked; an error on the thread is raised by `read`."""
+
+    def __init__(self, stream: Readable, depth: int = 4) -> None:
+        self._stream = stream
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._pump, name="decompress", daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = self._stream.read(CHUNK)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except BaseException as err:  # handed to the reading thread, which raises it
+            self._put(err)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._done:
+            return b""
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        self._done = not item
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
 from ..limits import ScanLimits
-from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry
+from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable
 from .packages import capture_size, capture_text
 from .paths import normalize, parent
 from .streams import CHUNK, DECOMPRESSION_ERRORS, Readable
@@ -34,6 +34,8 @@ CAPTURE = re.compile(
 
 # Also kept wherever they are, as /etc/passwd or /etc/group may be a link to one.
 CAPTURE_NAMES = frozenset({"passwd", "group"})
+# The last name of every path CAPTURE matches: most paths are ruled out without the regex.
+CAPTURE_BASES = frozenset({"passwd", "group", "os-release", "VERSION", "release", "kernel.json"})
 
 KINDS = {
     b"0": FILE,
@@ -54,12 +56,18 @@ STAR_TRAILER = b"tar\x00"
 OCTAL_DIGITS = b"01234567"
 DECIMAL = re.compile(r"[+-]?[0-9]+")  # Go's strconv.ParseInt(s, 10, 64) syntax
 INT64 = 1 << 63
+# The usual numeric fields (mode, uid, gid, size, mtime, checksum): octal digits, each ended by a
+# NUL or a space (the checksum by NUL and space). Anything else goes through `_number`.
+USUAL_NUMBERS = re.compile(
+    rb"([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{7})[\0 ]([0-7]{11})[\0 ][0-7]{11}[\0 ]([0-7]{6})\0 "
+)
 MODES: dict[int, int] = {}
+SHARED_IDS = 4096  # distinct owner IDs a layer keeps one int object of (most layers have a few)
 
 
 @dataclass
 class TarContents:
-    entries: list[Entry] = field(default_factory=list)
+    entries: EntryTable = field(default_factory=EntryTable)
     whiteouts: list[str] = field(default_factory=list)
     whiteout_positions: list[int] = field(default_factory=list)  # entries before each whiteout
     opaque_dirs: list[str] = field(default_factory=list)
@@ -354,6 +362,7 @@ def scan_tar(stream: Readable, name: str, limits: ScanLimits) -> TarContents:
 def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
     out = TarContents()
     budget = _Budget(limits)
+    ids: dict[int, int] = {}
     pax: dict[str, str] = {}
     long_name = long_link = ""
 
@@ -367,18 +376,22 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 break
             raise _Bad("a zero block followed by a header")
         stored = header[148:156]
-        if stored[0] & 0x80:
-            raise _Bad("tar header checksum is not octal")
         unsigned = sum(header) - sum(stored) + 256
-        checksum = _number(stored)
+        usual = USUAL_NUMBERS.match(header, 100)
+        if usual:
+            mode, uid, gid, size, checksum = (int(group, 8) for group in usual.groups())
+        else:
+            if stored[0] & 0x80:
+                raise _Bad("tar header checksum is not octal")
+            checksum = _number(stored)
+            size = _number(header[124:136])
+            uid = _number(header[108:116])
+            gid = _number(header[116:124])
+            mode = _number(header[100:108])
+            _number(header[136:148])  # mtime: Go refuses a header whose mtime does not parse
         if checksum != unsigned and checksum != _signed_checksum(header):
             raise _Bad("tar header checksum mismatch")
         flag = header[156:157]
-        size = _number(header[124:136])
-        uid = _number(header[108:116])
-        gid = _number(header[116:124])
-        mode = _number(header[100:108])
-        _number(header[136:148])  # mtime: Go refuses a header whose mtime does not parse
         magic = header[257:265]
         prefix = ""
         if magic[:6] == USTAR_MAGIC:
@@ -419,7 +432,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         raw_name = _text(header[0:100])
         if prefix:
             raw_name = prefix + "/" + raw_name
-        link = _text(header[157:257])
+        link = _text(header[157:257]) if header[157] else ""
         sparse_fields = False
         for key, value in pax.items():
             if not value:
@@ -513,7 +526,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
 
         if kind == HARDLINK:
             link = normalize(link)[0]
-        captured = base in CAPTURE_NAMES or CAPTURE.fullmatch(path)
+        captured = base in CAPTURE_NAMES or (base in CAPTURE_BASES and CAPTURE.fullmatch(path))
         if kind == FILE and sparse is None and size <= limits.capture_bytes and captured:
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
@@ -531,6 +544,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             _skip_data(feed, stored_size)
         mode &= 0o7777
         mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
+        if len(ids) < SHARED_IDS:  # and so do owners: 1000:100 is Studio's default user
+            uid, gid = ids.setdefault(uid, uid), ids.setdefault(gid, gid)
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
         if len(out.entries) > limits.max_entries:
             raise LayerLimitExceeded(f"more than {limits.max_entries} entries")

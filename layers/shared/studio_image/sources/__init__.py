@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ReferenceInvalid
+from ..limits import ScanLimits
 from .base import ImageSource, ResolvedImage
 from .reference import parse_registry_reference
 
@@ -19,6 +20,7 @@ class SourceOptions:
     allow_http: bool = False  # plain HTTP to registries other than loopback ones
     username: str | None = None
     password: str | None = None
+    limits: ScanLimits = field(default_factory=ScanLimits)  # manifest, index, config, registry bodies
 
 
 def _path_and_tag(value: str) -> tuple[str, str | None]:
@@ -31,6 +33,12 @@ def _path_and_tag(value: str) -> tuple[str, str | None]:
 
 def open_source(reference: str, options: SourceOptions | None = None) -> ImageSource:
     options = options or SourceOptions()
+    source = _open(reference, options)
+    source.limits = options.limits
+    return source
+
+
+def _open(reference: str, options: SourceOptions) -> ImageSource:
     transport, sep, value = reference.partition(":")
     if not sep or not value:
         raise ReferenceInvalid(

@@ -28,13 +28,7 @@ from ..oci import (
 )
 from ..scan.paths import normalize
 from ..scan.streams import GZIP_MAGIC, ZSTD_MAGIC, Readable
-from .base import (
-    MAX_MANIFEST_BYTES,
-    ImageSource,
-    ManifestSource,
-    ResolvedImage,
-    load_config,
-)
+from .base import ImageSource, ManifestSource, ResolvedImage, check_layer_count, load_config
 
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"
 BLOB_NAME = re.compile(r"/blobs/(sha256|sha512)/([a-f0-9]+)$")
@@ -91,7 +85,7 @@ class _TarIndex:
             raise BlobNotFound(f"{self.path} has no member {name}")
         return _Slice(self.path, *found)
 
-    def read(self, name: str, limit: int = MAX_MANIFEST_BYTES) -> bytes:
+    def read(self, name: str, limit: int) -> bytes:
         stream = self.open(name)
         try:
             return stream.read(limit)
@@ -108,11 +102,15 @@ class _Layout(ManifestSource):
         raise NotImplementedError
 
     def _read_file(self, name: str) -> bytes:
+        limit = self.limits.max_manifest_bytes
         stream = self.open_file(name)
         try:
-            return stream.read(MAX_MANIFEST_BYTES)
+            data = stream.read(limit + 1)
         finally:
             getattr(stream, "close", lambda: None)()
+        if len(data) > limit:
+            raise ManifestInvalid(f"{self.reference}: {name} is over {limit} bytes")
+        return data
 
     def open_blob(self, descriptor: Descriptor) -> Readable:
         algorithm, _, hexdigest = descriptor.digest.partition(":")
@@ -170,7 +168,11 @@ class DockerArchiveSource(ImageSource):
         self.reference = f"docker-archive:{path}" + (f":{tag}" if tag else "")
 
     def _entry(self) -> ArchiveEntry:
-        doc = self.archive.read("manifest.json")
+        doc = self.archive.read("manifest.json", self.limits.max_manifest_bytes + 1)
+        if len(doc) > self.limits.max_manifest_bytes:
+            raise ManifestInvalid(
+                f"{self.reference}: manifest.json is over {self.limits.max_manifest_bytes} bytes"
+            )
         try:
             entries = [ArchiveEntry.model_validate(e) for e in json.loads(doc)]
         except (ValueError, TypeError) as err:  # JSON and pydantic errors are ValueErrors
@@ -209,7 +211,7 @@ class DockerArchiveSource(ImageSource):
 
     def resolve(self, platform: Platform) -> ResolvedImage:
         entry = self._entry()
-        config_data = self.archive.read(entry.config)
+        config_data = self.archive.read(entry.config, self.limits.max_manifest_bytes + 1)
         config_desc = Descriptor(
             media_type=DOCKER_CONFIG,
             digest=sha256_digest(config_data),
@@ -223,6 +225,7 @@ class DockerArchiveSource(ImageSource):
             for i, name in enumerate(entry.layers)
         ]
         manifest = Manifest(schema_version=2, config=config_desc, layers=layers)
+        check_layer_count(manifest, self.limits)
         return ResolvedImage(digest=None, manifest_digest=None, manifest=manifest, config=config)
 
     def open_blob(self, descriptor: Descriptor) -> Readable:

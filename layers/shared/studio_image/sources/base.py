@@ -24,10 +24,6 @@ from ..oci import (
 )
 from ..scan.streams import Readable
 
-# A manifest, index or config (the distribution spec's advice), and how deep indexes may nest.
-MAX_MANIFEST_BYTES = ScanLimits.max_manifest_bytes
-MAX_INDEX_DEPTH = ScanLimits.max_index_depth
-
 
 class ResolvedImage(BaseModel):
     """An image as a source resolves it; the pipeline stores it as it is (JSON, by alias)."""
@@ -45,6 +41,7 @@ class ImageSource(ABC):
     """A place an image is read from. Blobs open as byte streams; nothing is written anywhere."""
 
     reference: str
+    limits: ScanLimits = ScanLimits()  # open_source sets the run's own
 
     @abstractmethod
     def resolve(self, platform: Platform) -> ResolvedImage: ...
@@ -53,8 +50,9 @@ class ImageSource(ABC):
     def open_blob(self, descriptor: Descriptor) -> Readable:
         """The blob's bytes as stored. The caller verifies the digest while reading."""
 
-    def read_blob(self, descriptor: Descriptor, limit: int = MAX_MANIFEST_BYTES) -> bytes:
-        """A small blob (config, manifest) read whole and verified."""
+    def read_blob(self, descriptor: Descriptor) -> bytes:
+        """A small blob (config, manifest, index) read whole and verified."""
+        limit = self.limits.max_manifest_bytes
         if descriptor.size > limit:
             raise ManifestInvalid(f"blob {descriptor.digest} is {descriptor.size} bytes, over {limit}")
         stream = self.open_blob(descriptor)
@@ -114,7 +112,7 @@ class ManifestSource(ImageSource):
             raise UnsupportedMediaType("Docker schema 1 manifests are not supported; push again")
         offered: list[Platform] = []
         manifest_digest = digest
-        for _ in range(MAX_INDEX_DEPTH + 1):
+        for _ in range(self.limits.max_index_depth + 1):
             if not (media_type in INDEX_TYPES or ("manifests" in doc and "layers" not in doc)):
                 break
             index = parse_model(Index, doc, "image index")
@@ -126,10 +124,11 @@ class ManifestSource(ImageSource):
             doc = parse_json(data, "manifest")
             media_type = doc.get("mediaType") or chosen.media_type
         else:
-            raise ManifestInvalid(f"image indexes nested more than {MAX_INDEX_DEPTH} deep")
+            raise ManifestInvalid(f"image indexes nested more than {self.limits.max_index_depth} deep")
         if media_type and media_type not in MANIFEST_TYPES:
             raise UnsupportedMediaType(f"{media_type} is not an image manifest or index")
         manifest = parse_model(Manifest, doc, "manifest")
+        check_layer_count(manifest, self.limits)
         return ResolvedImage(
             digest=digest,
             manifest_digest=manifest_digest,
@@ -137,6 +136,11 @@ class ManifestSource(ImageSource):
             config=load_config(self, manifest),
             platforms_offered=offered,
         )
+
+
+def check_layer_count(manifest: Manifest, limits: ScanLimits) -> None:
+    if len(manifest.layers) > limits.max_layers:
+        raise ManifestInvalid(f"the manifest lists {len(manifest.layers)} layers, over {limits.max_layers}")
 
 
 def choose_platform(index: Index, platform: Platform) -> tuple[Descriptor, list[Platform]]:

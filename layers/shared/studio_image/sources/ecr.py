@@ -65,7 +65,14 @@ class EcrSource(ManifestSource):
     def open_blob(self, descriptor: Descriptor) -> Readable:
         url = self.ecr.layer_url(self.repository, self.registry_id, descriptor.digest)
         what = f"{self.reference} blob {descriptor.digest}"
-        return RangedStream(self._http, url, descriptor.size, what, connections=self.connections)
+        return RangedStream(
+            self._http,
+            url,
+            descriptor.size,
+            what,
+            connections=self.connections,
+            error_bytes=self.limits.max_response_bytes,
+        )
 
     def close(self) -> None:
         self._http.clear()

@@ -30,9 +30,6 @@ def pool() -> urllib3.PoolManager:
     return urllib3.PoolManager(retries=retries, timeout=TIMEOUT, maxsize=8)
 
 
-MAX_RESPONSE_BYTES = ScanLimits.max_response_bytes  # what we read of a token or an error body
-
-
 def fail_for_status(status: int, body: bytes, what: str) -> None:
     """Raise the error a non-2xx status means; return on success."""
     if status < 300:
@@ -67,9 +64,15 @@ class ResponseStream:
 
 
 def get_stream(
-    http: urllib3.PoolManager, url: str, what: str, headers: dict[str, str] | None = None
+    http: urllib3.PoolManager,
+    url: str,
+    what: str,
+    headers: dict[str, str] | None = None,
+    *,
+    error_bytes: int = ScanLimits.max_response_bytes,
 ) -> ResponseStream:
-    """GET a URL (following redirects without credentials) and stream its body."""
+    """GET a URL (following redirects without credentials) and stream its body; of an error's body
+    at most `error_bytes` are read."""
     for _ in range(5):
         try:
             response = http.request(
@@ -83,7 +86,7 @@ def get_stream(
             headers = {}  # a redirect leaves the registry (usually for a blob store): no credentials
             continue
         if response.status >= 300:
-            fail_for_status(response.status, response.read(MAX_RESPONSE_BYTES), what)
+            fail_for_status(response.status, response.read(error_bytes), what)
         return ResponseStream(response, what)
     raise RegistryUnavailable(f"{what}: too many redirects")
 
@@ -106,8 +109,10 @@ class RangedStream:
         *,
         connections: int = 4,
         part_size: int = PART_SIZE,
+        error_bytes: int = ScanLimits.max_response_bytes,
     ) -> None:
         self._http = http
+        self._error_bytes = error_bytes
         self._url = url
         self._what = what
         self._connections = max(1, connections)
@@ -125,7 +130,8 @@ class RangedStream:
             self._next += 1
 
     def _request(self, first: int, last: int) -> ResponseStream:
-        return get_stream(self._http, self._url, self._what, {"Range": f"bytes={first}-{last}"})
+        headers = {"Range": f"bytes={first}-{last}"}
+        return get_stream(self._http, self._url, self._what, headers, error_bytes=self._error_bytes)
 
     def _fetch(self, first: int, last: int) -> bytes:
         stream = self._request(first, last)

@@ -27,8 +27,8 @@ from ..errors import (
 from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
 from ..scan.streams import Readable
 from . import SourceOptions
-from .base import MAX_MANIFEST_BYTES, ManifestSource, verify_bytes
-from .http import MAX_RESPONSE_BYTES, ResponseStream, fail_for_status, get_stream, pool
+from .base import ManifestSource, verify_bytes
+from .http import ResponseStream, fail_for_status, get_stream, pool
 from .reference import ECR_HOST, RegistryReference
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -137,14 +137,14 @@ class RegistrySource(ManifestSource):
             response = self._http.request(
                 "GET", url, headers={"Authorization": basic} if basic else {}, preload_content=False
             )
-            data = response.read(MAX_RESPONSE_BYTES + 1)
+            data = response.read(self.limits.max_response_bytes + 1)
             response.release_conn()
         except HTTPError as err:
             raise RegistryUnavailable(f"{what}: token service: {err}") from err
         fail_for_status(response.status, data, f"{what}: token service")
-        if len(data) > MAX_RESPONSE_BYTES:
+        if len(data) > self.limits.max_response_bytes:
             raise RegistryAuthFailed(
-                f"{what}: the token service answered more than {MAX_RESPONSE_BYTES} bytes"
+                f"{what}: the token service answered more than {self.limits.max_response_bytes} bytes"
             )
         try:
             body = json.loads(data)
@@ -156,15 +156,16 @@ class RegistrySource(ManifestSource):
     def _manifest(self, reference: str) -> tuple[bytes, str | None]:
         what = f"{self.ref.host}/{self.ref.repository} manifest {reference}"
         response = self._request(f"manifests/{reference}", ", ".join(ACCEPTED_MANIFEST_TYPES), what)
-        data = response.read(MAX_MANIFEST_BYTES + 1, decode_content=False)
+        limit = self.limits.max_manifest_bytes
+        data = response.read(limit + 1, decode_content=False)
         response.release_conn()
         if response.status == 404:
             body = data.decode("utf-8", "replace")
             kind = RepositoryNotFound if "NAME_UNKNOWN" in body else ImageNotFound
             raise kind(f"{what}: not found")
         fail_for_status(response.status, data, what)
-        if len(data) > MAX_MANIFEST_BYTES:
-            raise ImageNotFound(f"{what}: manifest over {MAX_MANIFEST_BYTES} bytes")
+        if len(data) > limit:
+            raise ImageNotFound(f"{what}: manifest over {limit} bytes")
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
         return data, content_type
 
@@ -183,12 +184,13 @@ class RegistrySource(ManifestSource):
         location = response.headers.get("Location")
         if response.status in (301, 302, 303, 307, 308) and location:
             response.drain_conn()
-            return get_stream(self._http, location, what)  # blob stores get no registry credentials
+            # blob stores get no registry credentials
+            return get_stream(self._http, location, what, error_bytes=self.limits.max_response_bytes)
         if response.status == 404:
             response.drain_conn()
             raise BlobNotFound(f"{what}: not found")
         if response.status >= 300:
-            fail_for_status(response.status, response.read(MAX_RESPONSE_BYTES), what)
+            fail_for_status(response.status, response.read(self.limits.max_response_bytes), what)
         return ResponseStream(response, what)
 
     def close(self) -> None:
