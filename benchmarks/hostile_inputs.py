@@ -2,7 +2,8 @@
 tarfile listing the same input, in the same run.
 
 Builds (once, under benchmarks/.data/hostile) layers an attacker would push: gzip and zstd bombs,
-a million entries, deep paths, huge and numerous PAX records, GNU long names, endless sparse maps.
+a million entries, deep paths, huge and numerous PAX records, GNU long names, endless sparse maps,
+long paths and link targets, a million whiteouts.
 Each case runs in a child process that scans the blob as the pipeline does (digest, decompression,
 tar headers) and applies it as a layer; its peak RSS is the child's VmHWM. Goal (issue 14): every
 case ends, with an inventory or our typed error, within 30 s and under 256 MB. Asserts nothing.
@@ -177,6 +178,27 @@ def endless_sparse() -> Iterator[bytes]:
         yield bytes(block)
 
 
+def long_paths() -> Iterator[bytes]:
+    # Paths near PATH_MAX, each its own: held in memory, 100,000 of them would be 400 MB.
+    for i in range(100_000):
+        yield pax([("path", f"{i:07}/" + "p" * 3990)]) + header(b"long")
+
+
+def long_links() -> Iterator[bytes]:
+    # Symlinks whose targets are 1 MiB long (a PAX linkpath at the header limit).
+    block = pax([("linkpath", "t" * ((1 << 20) - 64))])
+    for i in range(2000):
+        yield block + header(f"l{i}".encode(), b"2")
+
+
+def whiteouts(count: int) -> Callable[[], Iterator[bytes]]:
+    def blocks() -> Iterator[bytes]:
+        for i in range(count):
+            yield header(f"d{i // 1000}/.wh.f{i % 1000}".encode())
+
+    return blocks
+
+
 CASES: dict[str, Callable[[Path], str]] = {
     "gzip bomb (70 GiB of zeros)": gzip_bomb,
     "zstd bomb (70 GiB of zeros)": zstd_bomb,
@@ -186,6 +208,9 @@ CASES: dict[str, Callable[[Path], str]] = {
     "2,000 PAX headers of 1 MiB": lambda p: tar_gzip(p, huge_pax),
     "2,000 GNU long names of 1 MiB": lambda p: tar_gzip(p, long_names),
     "endless old GNU sparse map": lambda p: tar_gzip(p, endless_sparse),
+    "100,000 paths of 4,000 characters": lambda p: tar_gzip(p, long_paths),
+    "2,000 symlinks to 1 MiB targets": lambda p: tar_gzip(p, long_links),
+    "1,000,001 whiteouts": lambda p: tar_gzip(p, whiteouts(1_000_001)),
 }
 
 

@@ -132,3 +132,47 @@ def test_a_docker_archive_config_over_the_limit_is_refused_not_truncated(tmp_pat
         inspect_image(open_source(f"docker-archive:{archive}", small))
     fits = SourceOptions(limits=ScanLimits(max_manifest_bytes=len(config)))
     assert inspect_image(open_source(f"docker-archive:{archive}", fits)).layers == []
+
+
+def test_whiteouts_count_toward_the_entry_limit():
+    # Given a layer of one file and three whiteouts: four members
+    layer = Layer().file("f", b"").whiteout("a").whiteout("b").whiteout("c")
+    assert len(scan_tar_layer(layer, limits=ScanLimits(max_entries=4)).whiteouts) == 3
+    # Then a limit of three stops it: a flood of whiteouts costs as much as a flood of files
+    with pytest.raises(LayerLimitExceeded, match="more than 3 entries"):
+        scan_tar_layer(layer, limits=ScanLimits(max_entries=3))
+
+
+def test_a_link_target_longer_than_path_max_is_refused():
+    # Linux refuses a symlink whose target is longer than PATH_MAX, as containerd then does
+    target = "t/" * 2100
+    scan_tar_layer(Layer().symlink("l", target[:4096]))
+    with pytest.raises(LayerLimitExceeded, match="link target longer than 4096"):
+        scan_tar_layer(Layer().symlink("l", target))
+
+
+def test_the_characters_of_a_layers_paths_stop_at_the_limit():
+    # Given nine files of 100-character paths, and a link of 10 characters to a target of 10: 920
+    layer = Layer().symlink("d" * 10, "t" * 10)
+    for i in range(9):
+        layer.file(f"{i}" * 100, b"")
+    assert len(scan_tar_layer(layer, limits=ScanLimits(max_layer_path_chars=920)).entries) == 10
+    with pytest.raises(LayerLimitExceeded, match="characters of paths"):
+        scan_tar_layer(layer, limits=ScanLimits(max_layer_path_chars=919))
+
+
+def test_the_layers_of_an_image_together_stop_at_the_path_character_limit(make_image):
+    # Given two layers of ten paths of 11 characters as stored (/l0/f000000), and a whiteout of 6
+    layers = [Layer() for _ in range(2)]
+    for n, layer in enumerate(layers):
+        for i in range(10):
+            layer.file(f"l{n}/f{i:06}", b"")
+    layers[1].whiteout("l0/f0")
+    reference = make_image(*layers)
+    with open_source(reference) as source:
+        assert inspect_image(source, limits=ScanLimits(max_image_path_chars=226)).files
+    with (
+        open_source(reference) as source,
+        pytest.raises(LayerLimitExceeded, match="characters of paths in all"),
+    ):
+        inspect_image(source, limits=ScanLimits(max_image_path_chars=225))

@@ -100,10 +100,17 @@ def inspect_image(
 
 
 def check_image_entries(scans: Iterable[LayerScan], limits: ScanLimits) -> None:
-    """Stop before the layers of one image together hold more entries than the limit."""
-    total = sum(len(scan.entries) for scan in scans)
+    """Stop before the layers of one image together hold more entries, or more characters of
+    paths, than the limits."""
+    scans = list(scans)
+    total = sum(len(scan.entries) + len(scan.whiteouts) for scan in scans)
     if total > limits.max_image_entries:
         raise LayerLimitExceeded(f"the layers hold more than {limits.max_image_entries} entries in all")
+    chars = sum(scan.entries.path_chars() + sum(map(len, scan.whiteouts)) for scan in scans)
+    if chars > limits.max_image_path_chars:
+        raise LayerLimitExceeded(
+            f"the layers hold more than {limits.max_image_path_chars} characters of paths in all"
+        )
 
 
 def assemble_inventory(

@@ -25,6 +25,10 @@ class ScanLimits:
     max_pax_record: int = 1 << 20  # one PAX record; all records of an entry sit in one header
     max_path_bytes: int = 4096  # Linux's PATH_MAX: containerd cannot create a longer path
     max_path_depth: int = 1024  # directories in one path
+    # characters of all member paths and link targets: memory holds them all, and a million paths
+    # of PATH_MAX would be 4 GB. Real layers average about 60 characters a path.
+    max_layer_path_chars: int = 64 << 20
+    max_image_path_chars: int = 128 << 20  # the same, over all the layers of one image
     capture_bytes: int = 1 << 20  # text kept of each file rules read (passwd, group, kernel.json)
     package_bytes: int = 256 << 20  # package databases kept for the SBOM, per layer; 0: keep none
     max_layers: int = 256  # layers in one image

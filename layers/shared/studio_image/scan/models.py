@@ -59,6 +59,10 @@ class EntryTable:
         self._uids.append(entry.uid)
         self._gids.append(entry.gid)
 
+    def path_chars(self) -> int:
+        """About the characters of its paths and link targets (paths counted in UTF-8 bytes)."""
+        return len(self._paths) + sum(map(len, self._links.values()))
+
     def kind(self, index: int) -> str:
         return KINDS[self._kinds[index]]
 

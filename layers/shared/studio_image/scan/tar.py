@@ -76,6 +76,8 @@ class TarContents:
     anomalies: list[Anomaly] = field(default_factory=list)
     size: int = 0  # uncompressed bytes, to the end of the stream
     package_bytes: int = 0  # captured for the SBOM
+    members: int = 0  # every member read, whether applied or not
+    path_chars: int = 0  # of its paths and link targets
 
 
 class _Bad(Exception):
@@ -489,9 +491,17 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         if sparse is not None and sparse.data != stored_size:
             raise _Bad(f"sparse map holds {sparse.data} bytes of data, the entry stores {stored_size}")
 
-        too_long = 4 * len(raw_name) > limits.max_path_bytes  # a character is at most 4 bytes
-        if too_long and len(raw_name.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
-            raise LayerLimitExceeded(f"a path longer than {limits.max_path_bytes} bytes")
+        for text, what in ((raw_name, "path"), (link, "link target")):
+            too_long = 4 * len(text) > limits.max_path_bytes  # a character is at most 4 bytes
+            if too_long and len(text.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
+                raise LayerLimitExceeded(f"a {what} longer than {limits.max_path_bytes} bytes")
+        # Every member counts, whiteouts and members not applied too: each costs work and memory.
+        out.members += 1
+        if out.members > limits.max_entries:
+            raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
+        out.path_chars += len(raw_name) + len(link)
+        if out.path_chars > limits.max_layer_path_chars:
+            raise LayerLimitExceeded(f"more than {limits.max_layer_path_chars} characters of paths")
         path, escaped = normalize(raw_name)
         if path.count("/") > limits.max_path_depth:
             raise LayerLimitExceeded(f"a path deeper than {limits.max_path_depth} directories")
@@ -547,8 +557,6 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         if len(ids) < SHARED_IDS:  # and so do owners: 1000:100 is Studio's default user
             uid, gid = ids.setdefault(uid, uid), ids.setdefault(gid, gid)
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
-        if len(out.entries) > limits.max_entries:
-            raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
 
     feed.drain()  # the end-of-archive padding, and whatever follows it, to the stream's end
     out.size = feed.total
