@@ -199,6 +199,29 @@ def whiteouts(count: int) -> Callable[[], Iterator[bytes]]:
     return blocks
 
 
+def escapes(count: int) -> Callable[[], Iterator[bytes]]:
+    def blocks() -> Iterator[bytes]:
+        for i in range(count):
+            yield header(f"../d{i // 1000}/f{i % 1000}".encode())
+
+    return blocks
+
+
+def captured_files() -> Iterator[bytes]:
+    # Files the rules read (any file named passwd), each at the 1 MiB capture limit.
+    data = (b"u:x:1:1::/:/bin/sh\n" * 60000)[: (1 << 20) - 512]
+    for i in range(3000):
+        yield header(f"d{i}/passwd".encode(), b"0", len(data)) + data + bytes(-len(data) % 512)
+
+
+def package_metadata() -> Iterator[bytes]:
+    # Python METADATA headers with no end: 64 KiB kept of each, for the SBOM.
+    data = b"Name: x\n" * 8192
+    for i in range(4000):
+        path = f"usr/lib/python3/dist-packages/p{i}.dist-info/METADATA".encode()
+        yield header(path, b"0", len(data)) + data + bytes(-len(data) % 512)
+
+
 CASES: dict[str, Callable[[Path], str]] = {
     "gzip bomb (70 GiB of zeros)": gzip_bomb,
     "zstd bomb (70 GiB of zeros)": zstd_bomb,
@@ -211,6 +234,9 @@ CASES: dict[str, Callable[[Path], str]] = {
     "100,000 paths of 4,000 characters": lambda p: tar_gzip(p, long_paths),
     "2,000 symlinks to 1 MiB targets": lambda p: tar_gzip(p, long_links),
     "1,000,001 whiteouts": lambda p: tar_gzip(p, whiteouts(1_000_001)),
+    "900,000 paths escaping the root": lambda p: tar_gzip(p, escapes(900_000)),
+    "3,000 passwd files of 1 MiB": lambda p: tar_gzip(p, captured_files),
+    "4,000 METADATA headers of 64 KiB": lambda p: tar_gzip(p, package_metadata),
 }
 
 

@@ -176,3 +176,29 @@ def test_the_layers_of_an_image_together_stop_at_the_path_character_limit(make_i
         pytest.raises(LayerLimitExceeded, match="characters of paths in all"),
     ):
         inspect_image(source, limits=ScanLimits(max_image_path_chars=225))
+
+
+def test_a_layer_keeps_anomalies_up_to_the_limit_and_counts_the_rest():
+    # Given five members whose paths escape the root
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for i in range(5):
+            tar.addfile(tarfile.TarInfo(f"../f{i}"))
+    # Then three are kept and the other two are counted in one more: a million odd members must
+    # not cost a million findings
+    scan = scan_tar_layer(buffer.getvalue(), "none", limits=ScanLimits(max_anomalies=3))
+    assert [a.path for a in scan.anomalies[:3]] == ["../f0", "../f1", "../f2"]
+    assert [(a.kind, a.detail) for a in scan.anomalies[3:]] == [
+        ("anomalies-omitted", "2 more anomalies like these")
+    ]
+    assert len(scan.entries) == 5
+
+
+def test_the_files_rules_read_stop_at_the_layers_capture_limit():
+    # Given three files named passwd of 100 bytes each, anywhere in the layer
+    layer = Layer()
+    for i in range(3):
+        layer.file(f"d{i}/passwd", b"u" * 100)
+    assert len(scan_tar_layer(layer, limits=ScanLimits(max_captured_bytes=300)).contents) == 3
+    with pytest.raises(LayerLimitExceeded, match="bytes of files rules read"):
+        scan_tar_layer(layer, limits=ScanLimits(max_captured_bytes=299))

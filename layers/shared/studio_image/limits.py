@@ -29,8 +29,10 @@ class ScanLimits:
     # of PATH_MAX would be 4 GB. Real layers average about 60 characters a path.
     max_layer_path_chars: int = 64 << 20
     max_image_path_chars: int = 128 << 20  # the same, over all the layers of one image
+    max_anomalies: int = 100  # anomalies kept of one layer; the rest are counted in one more
     capture_bytes: int = 1 << 20  # text kept of each file rules read (passwd, group, kernel.json)
-    package_bytes: int = 256 << 20  # package databases kept for the SBOM, per layer; 0: keep none
+    max_captured_bytes: int = 64 << 20  # text kept of all the files rules read, in one layer
+    package_bytes: int = 128 << 20  # package databases kept for the SBOM, per layer; 0: keep none
     max_layers: int = 256  # layers in one image
     max_manifest_bytes: int = 4 << 20  # a manifest, index or config (the distribution spec's advice)
     max_index_depth: int = 4  # image indexes nested in image indexes

@@ -75,9 +75,19 @@ class TarContents:
     oversized: dict[str, int] = field(default_factory=dict)  # files rules read, too large to keep
     anomalies: list[Anomaly] = field(default_factory=list)
     size: int = 0  # uncompressed bytes, to the end of the stream
+    captured_bytes: int = 0  # of the files rules read
     package_bytes: int = 0  # captured for the SBOM
     members: int = 0  # every member read, whether applied or not
     path_chars: int = 0  # of its paths and link targets
+    anomalies_omitted: int = 0  # past the limit
+
+    def note(self, anomaly: Anomaly, limits: ScanLimits) -> None:
+        """Keep `anomaly`, unless the layer already holds as many as the limit: a layer of a
+        million odd members must not cost a million findings."""
+        if len(self.anomalies) < limits.max_anomalies:
+            self.anomalies.append(anomaly)
+        else:
+            self.anomalies_omitted += 1
 
 
 class _Bad(Exception):
@@ -506,9 +516,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         if path.count("/") > limits.max_path_depth:
             raise LayerLimitExceeded(f"a path deeper than {limits.max_path_depth} directories")
         if escaped:
-            out.anomalies.append(
-                Anomaly(kind="path-escapes-root", path=raw_name, detail=f"applied as {path}")
-            )
+            out.note(Anomaly(kind="path-escapes-root", path=raw_name, detail=f"applied as {path}"), limits)
         base = path.rpartition("/")[2]
         if base.startswith(WHITEOUT_PREFIX):
             if base == OPAQUE_MARKER:
@@ -523,12 +531,13 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             continue
         kind = KINDS.get(flag)
         if kind is None or flag in UNAPPLIED:
-            out.anomalies.append(
+            out.note(
                 Anomaly(
                     kind="unknown-tar-type",
                     path=path,
                     detail=f"tar type {flag!r}: containerd refuses to apply a layer holding it",
-                )
+                ),
+                limits,
             )
         if kind is None:
             _skip_data(feed, stored_size)
@@ -538,6 +547,9 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             link = normalize(link)[0]
         captured = base in CAPTURE_NAMES or (base in CAPTURE_BASES and CAPTURE.fullmatch(path))
         if kind == FILE and sparse is None and size <= limits.capture_bytes and captured:
+            out.captured_bytes += size
+            if out.captured_bytes > limits.max_captured_bytes:
+                raise LayerLimitExceeded(f"more than {limits.max_captured_bytes} bytes of files rules read")
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
         elif kind == FILE and sparse is None and limits.package_bytes and (keep := capture_size(path, size)):
@@ -558,6 +570,10 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             uid, gid = ids.setdefault(uid, uid), ids.setdefault(gid, gid)
         out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
 
+    if out.anomalies_omitted:
+        out.anomalies.append(
+            Anomaly(kind="anomalies-omitted", detail=f"{out.anomalies_omitted} more anomalies like these")
+        )
     feed.drain()  # the end-of-archive padding, and whatever follows it, to the stream's end
     out.size = feed.total
     return out
