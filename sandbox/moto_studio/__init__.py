@@ -4,7 +4,8 @@ both serve them.
 
 - SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
   and apps (moto_studio.sagemaker), validated against botocore's service model.
-- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
+- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
+  events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
 - Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
@@ -60,7 +61,7 @@ def install() -> None:
             ECRBackend, StudioEcrBackend, {"complete_layer_upload", "put_image", "get_download_url_for_layer"}
         )
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
-        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
+        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
         LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})

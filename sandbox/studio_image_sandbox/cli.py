@@ -1,9 +1,10 @@
 """`studio-image sandbox`: the pipeline on this machine, with no AWS account and no Docker.
 
 up             start the local AWS and deploy the pipeline into it; runs until stopped
-push           push an image into the sandbox's ECR and send ECR's push event
-executions     list the state machine's executions
-notifications  print what SNS delivered
+env            `export` lines for AWS clients and registry clients: eval "$(studio-image sandbox env)"
+push           push an image into the sandbox's ECR (ECR's push event starts the pipeline)
+executions     list the state machine's executions (the last sandbox's, when none runs)
+notifications  print what SNS delivered (the last sandbox's, when none runs)
 demo           push sample images for every profile, and some that are refused
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
@@ -18,16 +20,20 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from studio_image.oci import Platform
+from moto_studio.ecr import on_image_action
 from studio_image.rules.checks import human_bytes
 
 from . import demo
+from .feed import Feed
 from .sandbox import (
+    STATE_FILE,
     Notification,
     Options,
     Sandbox,
     SandboxError,
     connect,
+    recorded_executions,
+    recorded_notifications,
     running,
     sandbox_dir,
 )
@@ -57,25 +63,29 @@ def up(args: argparse.Namespace) -> int:
         sandbox.save()
         stack = sandbox.stack
         print(
-            f"sandbox running at {sandbox.endpoint} (state in {directory})\n"
+            f"sandbox running at {sandbox.endpoint}, registry {sandbox.registry} (state in {directory})\n"
             f"  state machine  {stack.state_machine_arn}\n"
             f"  topic          {stack.topic_arn} (delivered to {stack.queue_url})\n"
             f"  reports        s3://{stack.bucket}\n"
             f"  Studio domain  {sandbox.domain.domain_id}: user profile "
             f"{', '.join(sandbox.domain.user_profiles)}, space {', '.join(sandbox.domain.spaces)}\n\n"
-            "push an image:  studio-image sandbox push IMAGE_REF --repository studio/NAME --tag TAG --wait\n"
-            f"AWS CLI:        aws --endpoint-url {sandbox.endpoint} stepfunctions list-executions "
-            f"--state-machine-arn {stack.state_machine_arn}\n"
-            "stop with Ctrl-C",
+            '# in another terminal: eval "$(studio-image sandbox env)"\n'
+            f"{_exports(sandbox)}\n\n"
+            "# push: skopeo copy --dest-tls-verify=false IMAGE_REF "
+            "docker://$STUDIO_IMAGE_REGISTRY/studio/NAME:TAG\n"
+            "#   or: studio-image sandbox push IMAGE_REF --repository studio/NAME --tag TAG --wait\n"
+            "# stop with Ctrl-C\n",
             flush=True,
         )
+        feed = Feed(sandbox, sys.stdout)
+        stop_feeding = on_image_action(feed.image_action)
         try:
-            while not stop.wait(0.5):
-                pass
+            feed.run(stop)
         except KeyboardInterrupt:
             pass
         finally:
-            (directory / "sandbox.json").unlink(missing_ok=True)
+            stop_feeding()
+            (directory / STATE_FILE).unlink(missing_ok=True)
     return 0
 
 
@@ -91,20 +101,16 @@ def _show_notification(notification: Notification | None, out: TextIO) -> None:
 def push(args: argparse.Namespace) -> int:
     text = args.format == "text"
     display = sys.stdout if text else sys.stderr
-    try:
-        platform = Platform.parse(args.platform)
-    except ValueError as error:
-        raise SandboxError(str(error)) from error
     with connect(sandbox_dir(), _options(args)) as sandbox:
         started = time.monotonic()
-        pushed = sandbox.push(args.image, args.repository, args.tag, platform)
+        pushed = sandbox.push(args.image, args.repository, args.tag)
         took = time.monotonic() - started
         if text:
             print(
                 f"pushed {args.repository}:{args.tag} ({pushed.digest}, {pushed.layers} layers, "
                 f"{human_bytes(pushed.size)}, {human_bytes(pushed.uploaded)} uploaded) in {took:.2f} s"
             )
-        arn = sandbox.deliver(pushed)
+        arn = sandbox.execution_for(pushed.repository, pushed.digest, pushed.tag)
         if text:
             print(f"ECR push event delivered: execution {_short(arn)}")
         if args.wait or sandbox.private:  # a private sandbox ends with this command
@@ -122,9 +128,21 @@ def push(args: argparse.Namespace) -> int:
     return 0 if result.status in {"RUNNING", "SUCCEEDED"} else 1
 
 
+def _recorded(directory: Path) -> bool:
+    """Whether to read what the last sandbox recorded: none runs now."""
+    if Sandbox.load(directory) is not None:
+        return False
+    sys.stderr.write(f"no sandbox is running: what the last one recorded in {directory}\n")
+    return True
+
+
 def executions(args: argparse.Namespace) -> int:
-    with connect(sandbox_dir()) as sandbox:
-        runs = sandbox.executions()
+    directory = sandbox_dir()
+    if _recorded(directory):
+        runs = recorded_executions(directory)
+    else:
+        with connect(directory) as sandbox:
+            runs = sandbox.executions()
     if args.format == "json":
         print(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
         return 0
@@ -146,8 +164,12 @@ def executions(args: argparse.Namespace) -> int:
 
 
 def notifications(args: argparse.Namespace) -> int:
-    with connect(sandbox_dir()) as sandbox:
-        delivered = sandbox.notifications()
+    directory = sandbox_dir()
+    if _recorded(directory):
+        delivered = recorded_notifications(directory)
+    else:
+        with connect(directory) as sandbox:
+            delivered = sandbox.notifications()
     if args.format == "json":
         print(json.dumps([n.model_dump(mode="json") for n in delivered], indent=2))
         return 0
@@ -156,6 +178,18 @@ def notifications(args: argparse.Namespace) -> int:
     if not delivered:
         print("no notifications yet")
     return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    found = Sandbox.load(sandbox_dir())
+    if found is None:
+        raise SandboxError("no sandbox is running: start one with `studio-image sandbox up`")
+    print(_exports(found))
+    return 0
+
+
+def _exports(sandbox: Sandbox) -> str:
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in sandbox.environment().items())
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -192,7 +226,6 @@ def register(commands: Any) -> None:
     send.add_argument("image", metavar="IMAGE_REF", help="any reference `studio-image check` reads")
     send.add_argument("--repository", required=True, help="ECR repository, e.g. studio/data-science")
     send.add_argument("--tag", required=True)
-    send.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     send.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     send.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -202,6 +235,7 @@ def register(commands: Any) -> None:
     for name, run, help in (
         ("executions", executions, "list the pipeline's executions"),
         ("notifications", notifications, "print what SNS delivered"),
+        ("env", env, "print `export` lines that point AWS and registry clients at the sandbox"),
     ):
         command = sub.add_parser(name, help=help)
         command.add_argument("--format", choices=["text", "json"], default="text")

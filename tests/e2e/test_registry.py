@@ -1,0 +1,311 @@
+"""The sandbox's registry as users meet ECR's: real clients (skopeo, buildah, the AWS CLI) push to
+it and delete from it, and ECR's events run the pipeline through the template's rule."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio_image_sandbox.ocibuild import Layout, build_image
+from studio_image_sandbox.samples import compliant
+from studio_image_sandbox.sandbox import Options, RunResult, Sandbox, running
+
+pytestmark = pytest.mark.tools
+AWS = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin" / "aws"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    monkeypatch.setenv("STUDIO_IMAGE_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    with running(Options(sagemaker_seconds=0.2), tmp_path / "sandbox") as started:
+        started.save()
+        yield started
+
+
+def client(sandbox: Sandbox, *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """A real client run with what `eval "$(studio-image sandbox env)"` would export."""
+    environment = {**os.environ, **sandbox.environment()}
+    return subprocess.run(argv, env=environment, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def login_password(sandbox: Sandbox) -> str:
+    """What `aws ecr get-login-password` prints."""
+    found = client(sandbox, str(AWS), "ecr", "get-login-password")
+    assert found.returncode == 0, found.stderr
+    return found.stdout.strip()
+
+
+def skopeo_push(sandbox: Sandbox, source: str, destination: str, *extra: str) -> None:
+    pushed = client(
+        sandbox,
+        "skopeo",
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"AWS:{login_password(sandbox)}",
+        *extra,
+        source,
+        f"docker://{sandbox.registry}/{destination}",
+    )
+    assert pushed.returncode == 0, pushed.stderr
+
+
+def manifest_bytes(layout: Path, tag: str) -> bytes:
+    index = json.loads((layout / "index.json").read_text())
+    (found,) = [d for d in index["manifests"] if d["annotations"]["org.opencontainers.image.ref.name"] == tag]
+    return (layout / "blobs" / "sha256" / found["digest"].split(":")[1]).read_bytes()
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def finished(
+    sandbox: Sandbox, repository: str, digest: str, tag: str | None, action: str = "PUSH"
+) -> RunResult:
+    arn = sandbox.execution_for(repository, digest, tag, action)
+    sandbox.wait(arn, timeout=120)
+    return sandbox.result(arn)
+
+
+def test_an_image_skopeo_pushes_by_tag_is_stored_byte_for_byte_and_checked(sandbox, tmp_path):
+    # Given a repository in the sandbox's ECR and an image in an OCI layout
+    sandbox.client("ecr").create_repository(repositoryName="studio/mine")
+    build_image(tmp_path / "mine", compliant("kernel-gateway"), "v2")
+    manifest = manifest_bytes(tmp_path / "mine", "v2")
+    # When skopeo pushes it, logged in as ECR wants (user AWS, the password GetAuthorizationToken gives)
+    skopeo_push(sandbox, f"oci:{tmp_path / 'mine'}:v2", "studio/mine:v2")
+    # Then ECR's API shows the image under its own digest, with the bytes skopeo pushed
+    ecr = sandbox.client("ecr")
+    (image,) = ecr.describe_images(repositoryName="studio/mine")["imageDetails"]
+    assert (image["imageDigest"], image["imageTags"]) == (digest_of(manifest), ["v2"])
+    got = ecr.batch_get_image(repositoryName="studio/mine", imageIds=[{"imageTag": "v2"}])["images"][0]
+    assert got["imageManifest"].encode() == manifest
+    # And ECR's push event ran the pipeline: checked, registered and attached
+    result = finished(sandbox, "studio/mine", digest_of(manifest), "v2")
+    assert (result.status, result.outcome, result.attached) == ("SUCCEEDED", "passed", True)
+    assert result.notification == "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+
+
+def test_a_multi_platform_index_pushed_with_all_keeps_every_platform_and_emits_one_event_per_manifest(
+    sandbox, tmp_path
+):
+    # Given an index of a compliant linux/amd64 image and a linux/arm64 one
+    layout = Layout(tmp_path / "multi")
+    amd64 = layout.image(compliant("kernel-gateway"))
+    arm64_spec = compliant("kernel-gateway")
+    arm64_spec.architecture = "arm64"
+    arm64 = layout.image(arm64_spec)
+    index = layout.index([(amd64, "linux/amd64"), (arm64, "linux/arm64")])
+    layout.tag(index, "1.0")
+    sandbox.client("ecr").create_repository(repositoryName="studio/multi")
+    # When skopeo pushes it with --all
+    skopeo_push(sandbox, f"oci:{tmp_path / 'multi'}:1.0", "studio/multi:1.0", "--all")
+    # Then ECR holds the index and both manifests under their own digests
+    found = sandbox.client("ecr").describe_images(repositoryName="studio/multi")["imageDetails"]
+    assert {(i["imageDigest"], tuple(i.get("imageTags", []))) for i in found} == {
+        (index.digest, ("1.0",)),
+        (amd64.digest, ()),
+        (arm64.digest, ()),
+    }
+    # And, as ECR does, each manifest written sent its own push event: the platform manifests by
+    # digest (no tag), the index with its tag; the index's run checks the linux/amd64 image
+    pushed = finished(sandbox, "studio/multi", index.digest, "1.0")
+    assert (pushed.status, pushed.verdict) == ("SUCCEEDED", "pass"), pushed
+    arm64_run = finished(sandbox, "studio/multi", arm64.digest, None)
+    assert (arm64_run.image, arm64_run.verdict) == (f"studio/multi@{arm64.digest}", "fail")
+    assert "(platform)" in (arm64_run.notification or "")
+    amd64_run = finished(sandbox, "studio/multi", amd64.digest, None)
+    assert amd64_run.verdict == "pass"
+
+
+def test_a_push_by_digest_runs_the_pipeline_with_an_empty_tag(sandbox, tmp_path):
+    # Given an image, and a repository
+    build_image(tmp_path / "bydigest", compliant("kernel-gateway"), "1")
+    digest = digest_of(manifest_bytes(tmp_path / "bydigest", "1"))
+    sandbox.client("ecr").create_repository(repositoryName="studio/bydigest")
+    # When skopeo pushes it by digest
+    skopeo_push(sandbox, f"oci:{tmp_path / 'bydigest'}:1", f"studio/bydigest@{digest}")
+    # Then the image has no tag, and the run's event says image-tag "" (as ECR's does)
+    (image,) = sandbox.client("ecr").describe_images(repositoryName="studio/bydigest")["imageDetails"]
+    assert image["imageDigest"] == digest and "imageTags" not in image
+    result = finished(sandbox, "studio/bydigest", digest, None)
+    sfn = sandbox.client("stepfunctions")
+    detail = json.loads(sfn.describe_execution(executionArn=result.execution_arn)["input"])["detail"]
+    assert detail["image-tag"] == ""
+    assert detail["manifest-media-type"] == "application/vnd.oci.image.manifest.v1+json"
+    assert detail["artifact-media-type"] == "application/vnd.oci.image.config.v1+json"
+    assert (result.status, result.outcome) == ("SUCCEEDED", "passed")
+
+
+def buildah(storage: Path, *argv: str) -> str:
+    done = subprocess.run(
+        [
+            "buildah",
+            "--storage-driver",
+            "vfs",
+            "--root",
+            str(storage / "root"),
+            "--runroot",
+            str(storage / "run"),
+            *argv,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_an_image_buildah_builds_from_scratch_and_pushes_is_checked(sandbox, tmp_path):
+    # Given an image buildah built from scratch: the compliant image's files added as tar archives
+    spec = compliant("kernel-gateway")
+    container = buildah(tmp_path, "from", "scratch")
+    for number, layer in enumerate(spec.layers):
+        archive = tmp_path / f"layer-{number}.tar"
+        archive.write_bytes(layer.tar_bytes())  # type: ignore[union-attr]
+        assert tarfile.is_tarfile(archive)
+        buildah(tmp_path, "add", container, str(archive), "/")
+    buildah(tmp_path, "config", "--user", spec.user, "--env", spec.env[0], container)
+    buildah(tmp_path, "commit", "--format", "oci", container, "localhost/studio-buildah:1")
+    sandbox.client("ecr").create_repository(repositoryName="studio/buildah")
+    # When buildah pushes it with the login ECR hands out
+    buildah(
+        tmp_path,
+        "push",
+        "--tls-verify=false",
+        "--creds",
+        f"AWS:{login_password(sandbox)}",
+        "--digestfile",
+        str(tmp_path / "digest"),
+        "localhost/studio-buildah:1",
+        f"docker://{sandbox.registry}/studio/buildah:1",
+    )
+    # Then ECR has it under the digest buildah reports, and the pipeline passed and attached it
+    digest = (tmp_path / "digest").read_text().strip()
+    (image,) = sandbox.client("ecr").describe_images(repositoryName="studio/buildah")["imageDetails"]
+    assert image["imageDigest"] == digest
+    result = finished(sandbox, "studio/buildah", digest, "1")
+    assert (result.status, result.outcome, result.attached) == ("SUCCEEDED", "passed", True), result
+
+
+def request(sandbox: Sandbox, method: str, path: str, data: bytes | None = None, **headers: str) -> Any:
+    url = f"http://{sandbox.registry}{path}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method)) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_registry_answers_as_ecr_does_to_logins_missing_repositories_and_immutable_tags(
+    sandbox, tmp_path
+):
+    password = login_password(sandbox)
+    basic = "Basic " + base64.b64encode(f"AWS:{password}".encode()).decode()
+    # Without credentials, or with a wrong password: 401 and a Basic challenge
+    for headers in ({}, {"Authorization": "Basic " + base64.b64encode(b"AWS:wrong").decode()}):
+        status, answer, _ = request(sandbox, "GET", "/v2/", **headers)
+        assert status == 401 and answer["WWW-Authenticate"].startswith('Basic realm="')
+    assert request(sandbox, "GET", "/v2/", Authorization=basic)[0] == 200
+    # A push to a repository that does not exist is refused with ECR's NAME_UNKNOWN
+    build_image(tmp_path / "one", compliant("kernel-gateway"), "1")
+    refused = client(
+        sandbox,
+        "skopeo",
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"AWS:{password}",
+        f"oci:{tmp_path / 'one'}:1",
+        f"docker://{sandbox.registry}/studio/absent:1",
+    )
+    assert refused.returncode != 0
+    assert "The repository with name 'studio/absent' does not exist" in refused.stderr
+    # An immutable tag is not overwritten by a different image
+    ecr = sandbox.client("ecr")
+    ecr.create_repository(repositoryName="studio/fixed", imageTagMutability="IMMUTABLE")
+    skopeo_push(sandbox, f"oci:{tmp_path / 'one'}:1", "studio/fixed:1")
+    other = compliant("kernel-gateway")
+    other.env = [*other.env, "BUILD=2"]
+    build_image(tmp_path / "two", other, "1")
+    overwrite = client(
+        sandbox,
+        "skopeo",
+        "copy",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        f"AWS:{password}",
+        f"oci:{tmp_path / 'two'}:1",
+        f"docker://{sandbox.registry}/studio/fixed:1",
+    )
+    assert overwrite.returncode != 0
+    assert "cannot be overwritten because the repository is immutable" in overwrite.stderr
+    (kept,) = ecr.describe_images(repositoryName="studio/fixed")["imageDetails"]
+    assert kept["imageDigest"] == digest_of(manifest_bytes(tmp_path / "one", "1"))
+    # A blob can be mounted from another repository, and an upload can come in chunks
+    config = json.loads(manifest_bytes(tmp_path / "two", "1"))["config"]["digest"]
+    blob = (tmp_path / "two" / "blobs" / "sha256" / config.split(":")[1]).read_bytes()
+    status, answer, _ = request(sandbox, "POST", "/v2/studio/fixed/blobs/uploads/", b"", Authorization=basic)
+    location = answer["Location"]
+    for start in range(0, len(blob), 100):
+        part = blob[start : start + 100]
+        status, answer, _ = request(
+            sandbox,
+            "PATCH",
+            location,
+            part,
+            Authorization=basic,
+            **{"Content-Range": f"{start}-{start + len(part) - 1}"},
+        )
+        assert status == 202
+    assert request(sandbox, "PUT", f"{location}?digest={config}", b"", Authorization=basic)[0] == 201
+    mount = f"/v2/studio/mine/blobs/uploads/?mount={config}&from=studio/fixed"
+    ecr.create_repository(repositoryName="studio/mine")
+    assert request(sandbox, "POST", mount, b"", Authorization=basic)[0] == 201
+    assert request(sandbox, "GET", f"/v2/studio/mine/blobs/{config}", Authorization=basic)[2] == blob
+    status, _, tags = request(sandbox, "GET", "/v2/studio/fixed/tags/list", Authorization=basic)
+    assert json.loads(tags) == {"name": "studio/fixed", "tags": ["1"]}
+
+
+def test_an_image_deleted_with_the_aws_cli_retires_its_version(sandbox, tmp_path):
+    # Given an image skopeo pushed, registered and attached
+    sandbox.client("ecr").create_repository(repositoryName="studio/gone")
+    build_image(tmp_path / "gone", compliant("kernel-gateway"), "1.0")
+    digest = digest_of(manifest_bytes(tmp_path / "gone", "1.0"))
+    skopeo_push(sandbox, f"oci:{tmp_path / 'gone'}:1.0", "studio/gone:1.0")
+    assert finished(sandbox, "studio/gone", digest, "1.0").outcome == "passed"
+    # When the AWS CLI deletes it from ECR
+    deleted = client(
+        sandbox,
+        str(AWS),
+        "ecr",
+        "batch-delete-image",
+        "--repository-name",
+        "studio/gone",
+        "--image-ids",
+        f"imageDigest={digest}",
+    )
+    assert deleted.returncode == 0, deleted.stderr
+    assert json.loads(deleted.stdout)["imageIds"] == [{"imageDigest": digest, "imageTag": "1.0"}]
+    # Then ECR's DELETE event retired the version: detached and deleted, and a notification says so
+    result = finished(sandbox, "studio/gone", digest, "1.0", action="DELETE")
+    assert (result.status, result.outcome) == ("SUCCEEDED", "retired"), result
+    assert (
+        sandbox.client("sagemaker").list_image_versions(ImageName="studio-studio-gone")["ImageVersions"] == []
+    )
+    assert result.notification == (
+        "[RETIRED] studio/gone:1.0: deleted from ECR; studio-studio-gone v1 detached and deleted"
+    )
