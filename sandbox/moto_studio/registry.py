@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import ServiceException
 from moto.ecr.exceptions import (
     ImageAlreadyExistsException,
     InvalidLayerPartException,
@@ -246,9 +247,8 @@ def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
                 host = self.headers.get("Host") or registry.host
                 body = json.dumps({"errors": [{"code": "UNAUTHORIZED", "message": "Not Authorized"}]})
                 challenge = f'Basic realm="http://{host}/",service="ecr.amazonaws.com"'
-                self.reply(
-                    401, body.encode(), {"Content-Type": "application/json", "WWW-Authenticate": challenge}
-                )
+                headers = {"Content-Type": "application/json", "WWW-Authenticate": challenge}
+                self.reply(401, body.encode(), headers)
                 return
             try:
                 if url.path in ("/v2", "/v2/"):
@@ -259,8 +259,13 @@ def _handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
                     raise RegistryError(404, "NAME_INVALID", f"no such registry path {url.path}")
                 self.route(match, query, data)
             except RegistryError as error:
-                body = json.dumps({"errors": [{"code": error.code, "message": error.message}]}).encode()
-                self.reply(error.status, body, {"Content-Type": "application/json"})
+                self.error(error.status, error.code, error.message)
+            except ServiceException as error:  # what ECR's API would have answered
+                self.error(400, "UNSUPPORTED", f"{error.code}: {error.message}")
+
+        def error(self, status: int, code: str, message: str) -> None:
+            body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
+            self.reply(status, body, {"Content-Type": "application/json"})
 
         def route(self, match: re.Match[str], query: dict[str, str], data: bytes) -> None:
             name, kind, reference, upload = match["name"], match["kind"], match["reference"], match["upload"]

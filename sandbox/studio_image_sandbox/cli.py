@@ -235,8 +235,12 @@ def register(commands: Any) -> None:
     for name, run, help in (
         ("executions", executions, "list the pipeline's executions"),
         ("notifications", notifications, "print what SNS delivered"),
-        ("env", env, "print `export` lines that point AWS and registry clients at the sandbox"),
     ):
         command = sub.add_parser(name, help=help)
         command.add_argument("--format", choices=["text", "json"], default="text")
         command.set_defaults(run=run)
+
+    exports = sub.add_parser(
+        "env", help="print `export` lines that point AWS and registry clients at the sandbox"
+    )
+    exports.set_defaults(run=env)

@@ -7,8 +7,11 @@ import base64
 import hashlib
 import json
 import os
+import signal
 import subprocess
+import sys
 import tarfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,10 +22,11 @@ import pytest
 
 from studio_image_sandbox.ocibuild import Layout, build_image
 from studio_image_sandbox.samples import compliant
-from studio_image_sandbox.sandbox import Options, RunResult, Sandbox, running
+from studio_image_sandbox.sandbox import STATE_FILE, Options, RunResult, Sandbox, running
 
 pytestmark = pytest.mark.tools
-AWS = Path(os.environ.get("VIRTUAL_ENV", Path(__file__).parents[2] / ".venv")) / "bin" / "aws"
+AWS = Path(sys.executable).with_name("aws")
+STUDIO_IMAGE = Path(sys.executable).with_name("studio-image")
 
 
 @pytest.fixture
@@ -309,3 +313,79 @@ def test_an_image_deleted_with_the_aws_cli_retires_its_version(sandbox, tmp_path
     assert result.notification == (
         "[RETIRED] studio/gone:1.0: deleted from ECR; studio-studio-gone v1 detached and deleted"
     )
+
+
+def test_a_newcomer_evals_sandbox_env_pushes_with_skopeo_and_reads_what_happened_after_it_stops(tmp_path):
+    # Given `studio-image sandbox up` running as its own process, and an image in an OCI layout
+    environment = {**os.environ, "STUDIO_IMAGE_SANDBOX_DIR": str(tmp_path / "sandbox")}
+    state = tmp_path / "sandbox" / STATE_FILE
+    up = subprocess.Popen(
+        [str(STUDIO_IMAGE), "sandbox", "up", "--sagemaker-seconds", "0.2"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    build_image(tmp_path / "mine", compliant("kernel-gateway"), "v2")
+    digest = digest_of(manifest_bytes(tmp_path / "mine", "v2"))
+    try:
+        deadline = time.monotonic() + 60
+        while not state.exists():
+            assert up.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        # When a shell takes the sandbox's environment and uses the AWS CLI and skopeo as with ECR
+        script = f"""
+            set -e
+            eval "$({STUDIO_IMAGE} sandbox env)"
+            {AWS} ecr create-repository --repository-name studio/mine >/dev/null
+            {AWS} ecr get-login-password \
+              | skopeo login --tls-verify=false --username AWS --password-stdin "$STUDIO_IMAGE_REGISTRY"
+            skopeo copy --dest-tls-verify=false oci:{tmp_path / "mine"}:v2 "docker://$STUDIO_IMAGE_REGISTRY/studio/mine:v2"
+            {AWS} ecr describe-images --repository-name studio/mine \
+              --query 'imageDetails[0].imageDigest' --output text
+        """
+        shell = subprocess.run(
+            ["bash", "-c", script], env=environment, capture_output=True, text=True, timeout=120
+        )
+        assert shell.returncode == 0, shell.stderr
+        assert shell.stdout.splitlines()[-1] == digest
+        # Then the execution runs to its notification, which `sandbox notifications` shows
+        deadline = time.monotonic() + 120
+        while True:
+            shown = subprocess.run(
+                [str(STUDIO_IMAGE), "sandbox", "notifications", "--format", "json"],
+                env=environment,
+                capture_output=True,
+                text=True,
+            )
+            if json.loads(shown.stdout or "[]") or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert [n["subject"] for n in json.loads(shown.stdout)] == [
+            "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+        ]
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, _ = up.communicate(timeout=60)
+    # And `up` printed the exports, then one line for the push, then the execution's start, then its
+    # end and the notification (SNS delivers before the execution's last state ends)
+    assert "export STUDIO_IMAGE_REGISTRY=" in out and "export AWS_ENDPOINT_URL=http://127.0.0.1:" in out
+    feed = [line.split(maxsplit=2)[1:] for line in out.splitlines() if line[:2].isdigit()]
+    assert feed[0] == ["push", f"studio/mine:v2 {digest}"], out
+    assert feed[1][0] == "execution" and feed[1][1].endswith("started for studio/mine:v2"), out
+    ended = {kind: text for kind, text in feed[2:]}
+    assert len(feed) == 4 and set(ended) == {"execution", "notification"}, out
+    assert ended["execution"].split()[1] == "SUCCEEDED" and ended["execution"].endswith(": passed")
+    assert ended["notification"] == "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+    # And with the sandbox stopped, `executions` and `notifications` read what it recorded, starting none
+    for command in ("executions", "notifications"):
+        shown = subprocess.run(
+            [str(STUDIO_IMAGE), "sandbox", command, "--format", "json"],
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+        assert "what the last one recorded" in shown.stderr and "private" not in shown.stderr
+        (recorded,) = json.loads(shown.stdout)
+        assert "[PASSED] studio/mine:v2" in (recorded.get("notification") or recorded.get("subject"))
+    assert not state.exists()
