@@ -6,7 +6,8 @@ both serve them.
   and apps (moto_studio.sagemaker), validated against botocore's service model.
 - ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
   events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
-- Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
+- Lambda: functions run their Python handler in execution environments of their own, worker
+  processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
@@ -25,14 +26,14 @@ from moto.ecr.responses import ECRResponse
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from .awslambda import invoke_in_process, register_handler
+from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
 from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .settings import settings
 
-__all__ = ["install", "register_handler", "settings"]
+__all__ = ["install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -62,7 +63,7 @@ def install() -> None:
         )
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
         _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
-        LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
         _installed = True

@@ -115,7 +115,12 @@ def push(args: argparse.Namespace) -> int:
             print(f"ECR push event delivered: execution {_short(arn)}")
         if args.wait or sandbox.private:  # a private sandbox ends with this command
             if text or display.isatty():
-                follow(lambda: sandbox.history(arn), display, live=display.isatty())
+                follow(
+                    lambda: sandbox.history(arn),
+                    display,
+                    live=display.isatty(),
+                    cold_start=sandbox.cold_start,
+                )
             else:
                 sandbox.wait(arn)
         result = sandbox.result(arn)

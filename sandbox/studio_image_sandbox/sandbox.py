@@ -28,9 +28,7 @@ from moto_studio import events as event_patterns
 from moto_studio.ecr import on_image_action
 from moto_studio.registry import Registry, login_password
 from studio_image.errors import StudioImageError
-from studio_image.pipeline import steps
 from studio_image.pipeline.models import Notice
-from studio_image.pipeline.settings import load_settings
 
 from .ecrpush import PushedImage, push_image
 from .local import CREDENTIALS, client_environment, environment, local_aws
@@ -204,6 +202,17 @@ class Sandbox:
         pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         return [event for page in pages for event in page["events"]]
 
+    def cold_start(self, function_arn: str, start: datetime, end: datetime) -> bool:
+        """Whether the function's log has a cold start's REPORT line (with `Init Duration`) between
+        `start` and `end`: an invocation in that span began a new execution environment."""
+        group = f"/aws/lambda/{function_arn.split(':function:')[-1].split(':')[0]}"
+        found = self.client("logs").filter_log_events(
+            logGroupName=group,
+            startTime=int(start.timestamp() * 1000) - 1,
+            endTime=int(end.timestamp() * 1000) + 1,
+        )
+        return any("Init Duration" in event["message"] for event in found["events"])
+
     def wait(self, execution_arn: str, timeout: float = 600) -> None:
         sfn = self.client("stepfunctions")
         deadline = time.monotonic() + timeout
@@ -330,13 +339,6 @@ def recorded_notifications(directory: Path) -> list[Notification]:
     return [Notification.model_validate_json(line) for line in lines if line]
 
 
-def _forget_clients() -> None:
-    """The handlers run in this process and cache their clients and settings, as a warm Lambda
-    does; a new sandbox (in the same process) is a cold start."""
-    steps.services.cache_clear()
-    load_settings.cache_clear()
-
-
 @contextlib.contextmanager
 def running(options: Options, directory: Path, port: int = 0, *, private: bool = False) -> Iterator[Sandbox]:
     """Start the local AWS, deploy the pipeline into it, and create the Studio domain."""
@@ -347,7 +349,6 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
         moto_studio.settings.image_version_seconds = options.sagemaker_seconds
         moto_studio.settings.domain_update_seconds = options.sagemaker_seconds
         moto_studio.settings.app_start_seconds = options.sagemaker_seconds
-        _forget_clients()
         try:
             domain = create_domain(boto3.client("iam"), boto3.client("sagemaker"))
             stack = deploy(
@@ -375,7 +376,6 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
                 sandbox.record()
         finally:
             moto_studio.settings.reset()
-            _forget_clients()
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from moto_studio import awslambda
 from studio_image_sandbox.ocibuild import Layout, build_image
 from studio_image_sandbox.samples import compliant
 from studio_image_sandbox.sandbox import STATE_FILE, Options, RunResult, Sandbox, running
@@ -79,7 +80,7 @@ def finished(
     sandbox: Sandbox, repository: str, digest: str, tag: str | None, action: str = "PUSH"
 ) -> RunResult:
     arn = sandbox.execution_for(repository, digest, tag, action)
-    sandbox.wait(arn, timeout=120)
+    sandbox.wait(arn, timeout=600)  # attaches to one domain take turns: DomainBusy retried with backoff
     return sandbox.result(arn)
 
 
@@ -389,3 +390,81 @@ def test_a_newcomer_evals_sandbox_env_pushes_with_skopeo_and_reads_what_happened
         (recorded,) = json.loads(shown.stdout)
         assert "[PASSED] studio/mine:v2" in (recorded.get("notification") or recorded.get("subject"))
     assert not state.exists()
+
+
+def iteration_spans(history: list[dict[str, Any]]) -> list[tuple[Any, Any]]:
+    """When each Map iteration (a layer's scan) started and ended."""
+    starts = [e["timestamp"] for e in history if e["type"] == "MapIterationStarted"]
+    ends = [e["timestamp"] for e in history if e["type"] in ("MapIterationSucceeded", "MapIterationFailed")]
+    return list(zip(starts, ends, strict=True))
+
+
+def overlapped(spans: list[tuple[Any, Any]]) -> int:
+    """The most spans under way at one moment."""
+    moments = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
+    peak = current = 0
+    for _, step in moments:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
+def test_ten_images_pushed_at_once_by_ten_skopeo_processes_run_side_by_side_and_all_attach(sandbox, tmp_path):
+    # Given ten different images and their repositories
+    ecr = sandbox.client("ecr")
+    digests = {}
+    for number in range(10):
+        spec = compliant("kernel-gateway")
+        spec.env = [*spec.env, f"TEAM={number}"]
+        build_image(tmp_path / f"team-{number}", spec, "1.0")
+        digests[f"studio/team-{number}"] = digest_of(manifest_bytes(tmp_path / f"team-{number}", "1.0"))
+        ecr.create_repository(repositoryName=f"studio/team-{number}")
+    # When ten skopeo processes push them at the same moment
+    password = login_password(sandbox)
+    environment = {**os.environ, **sandbox.environment()}
+
+    def skopeo(number: int) -> subprocess.Popen[str]:
+        source = f"oci:{tmp_path / f'team-{number}'}:1.0"
+        destination = f"docker://{sandbox.registry}/studio/team-{number}:1.0"
+        command = ["skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", f"AWS:{password}"]
+        return subprocess.Popen(
+            [*command, source, destination],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    pushes = [skopeo(number) for number in range(10)]
+    assert [push.wait(timeout=300) for push in pushes] == [0] * 10, [
+        p.stderr.read() for p in pushes if p.stderr
+    ]
+    # Then each push ran its own execution to the end: ten versions, every one attached to the domain,
+    # the user profile and the space; nothing lost
+    results = [finished(sandbox, repository, digest, "1.0") for repository, digest in digests.items()]
+    assert [(r.status, r.outcome, r.attached) for r in results] == [("SUCCEEDED", "passed", True)] * 10, (
+        results
+    )
+    sagemaker = sandbox.client("sagemaker")
+    names = sorted(f"studio-studio-team-{number}" for number in range(10))
+    for name in names:
+        assert [v["Version"] for v in sagemaker.list_image_versions(ImageName=name)["ImageVersions"]] == [1]
+    alice = sagemaker.describe_user_profile(DomainId=sandbox.domain.domain_id, UserProfileName="alice")
+    shared = sagemaker.describe_space(DomainId=sandbox.domain.domain_id, SpaceName="shared")
+    for settings in (alice["UserSettings"], shared["SpaceSettings"]):
+        images = settings["KernelGatewayAppSettings"]["CustomImages"]
+        assert sorted(image["ImageName"] for image in images) == names
+    # And the executions overlapped in time, as did the layer scans inside each, as their histories show
+    histories = [sandbox.history(result.execution_arn) for result in results]
+    assert overlapped([(h[0]["timestamp"], h[-1]["timestamp"]) for h in histories]) > 1
+    assert max(overlapped(iteration_spans(h)) for h in histories) > 1
+    # And the handlers themselves ran side by side (a process-wide lock would leave the histories
+    # overlapping but not these), with some environments started cold and others reused warm
+    spans = [(i.started, i.ended) for i in awslambda.invocations]
+    assert overlapped(spans) > 1
+    scans = [
+        (i.started, i.ended) for i in awslambda.invocations if i.function_name.endswith("ScanLayerFunction")
+    ]
+    assert overlapped(scans) > 1
+    cold = [i for i in awslambda.invocations if i.init_seconds is not None]
+    assert 0 < len(cold) < len(awslambda.invocations)
