@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .sandbox import Sandbox
 
 
@@ -56,4 +58,7 @@ class Feed:
 
     def run(self, stop: threading.Event, every: float = 0.5) -> None:
         while not stop.wait(every):
-            self.poll()
+            try:
+                self.poll()
+            except (BotoCoreError, ClientError) as error:  # the next poll may do; the sandbox runs on
+                self.line(f"{'(feed)':<12} {error}")
