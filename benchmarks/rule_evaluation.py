@@ -15,7 +15,7 @@ from collections.abc import Callable
 from studio_image.findings import Profile
 from studio_image.inventory import Inventory, Sizes, merge_layers
 from studio_image.oci import ImageConfig, Platform
-from studio_image.report import build_report
+from studio_image.rules.judging import build_report
 from studio_image.scan.models import FILE, Entry, LayerScan
 
 

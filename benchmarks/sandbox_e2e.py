@@ -30,7 +30,7 @@ from moto_studio import awslambda
 from studio_image.engine import inspect_image
 from studio_image.findings import Profile
 from studio_image.oci import sha256_digest
-from studio_image.report import build_report
+from studio_image.rules.judging import build_report
 from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer, build_image
 from studio_image_sandbox.samples import compliant

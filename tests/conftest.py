@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,33 @@ from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_i
 from studio_image_sandbox.samples import compliant
 
 moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
+
+# Tests marked `tools` make images and serve them with these programs, as root; a test marked
+# `tools("chromium")` needs only the programs it names (scripts/install-tools.sh installs them all).
+TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
+# The fixtures (tests/integration/conftest.py) that run them: a test using one must be marked.
+TOOL_FIXTURES = {"umoci_image", "multi_platform", "registry", "basic_auth_registry", "bearer_registry"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if TOOL_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("tools")
+    ]
+    if unmarked:
+        raise pytest.UsageError(f"these tests use system tools but are not marked `tools`: {unmarked}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("tools")
+    if marker is None:
+        return
+    missing = [tool for tool in marker.args or TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}: `make tools` (scripts/install-tools.sh) installs them")
+    if not marker.args and os.geteuid() != 0:
+        pytest.skip("needs root: its images hold files owned by IDs beyond 65535")
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from studio_image.errors import EventInvalid, validation_problems
-from studio_image.pipeline import steps
 from studio_image.pipeline.observability import logger, metrics, tracer
+from studio_image.pipeline.services import services
 from studio_image.pipeline.startwatch import watch_app_start
 
 
@@ -23,8 +23,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logs = parse(event=event, model=CloudWatchLogsModel).awslogs.decoded_data
     except ValidationError as err:
         raise EventInvalid(f"not a CloudWatch Logs subscription event: {validation_problems(err)}") from err
-    lines = [entry.message for entry in logs.logEvents]
-    result = watch_app_start(logs.logStream, lines, steps.services())
+    lines = [str(entry.message) for entry in logs.logEvents]
+    result = watch_app_start(logs.logStream, lines, services())
     if result.notified:
         metrics.add_metric(name="AppStartFailures", unit=MetricUnit.Count, value=1)
     logger.info("app start lines", extra={"stream": result.stream, "reason": result.reason})

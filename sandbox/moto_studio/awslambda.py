@@ -89,7 +89,7 @@ class Environment:
         )
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto_studio.lambda_worker", str(code_dir), function.handler],
+            [sys.executable, "-m", "moto_studio.lambda_worker", str(code_dir), function.handler or ""],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=variables,

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
@@ -101,6 +101,7 @@ def layer_blobs(repository: Repository) -> dict[str, bytes]:
 class StudioEcrBackend:
     """Grafted onto moto's ECRBackend; `complete_layer_upload` and `put_image` replace moto's."""
 
+    region_name: str
     _moto_put_image: Any  # moto's own put_image, kept by install()
 
     def complete_layer_upload(
@@ -168,7 +169,7 @@ class StudioEcrBackend:
                 "PUSH",
                 repository_name,
                 actual,
-                image_tag,  # type: ignore[attr-defined]
+                image_tag,
                 media_type,
                 artifact,
             )
@@ -190,7 +191,7 @@ class StudioEcrBackend:
                     repository.registry_id,
                     self.region_name,
                     "DELETE",
-                    repository_name,  # type: ignore[attr-defined]
+                    repository_name,
                     deleted.image_digest,
                     deleted.image_tag,
                 )
@@ -245,7 +246,7 @@ class BlobServer:
     def url_for(self, repository: Repository, digest: str) -> str:
         token = secrets.token_urlsafe(16)
         self._grants[token] = (repository, digest)
-        host, port = self.httpd.server_address[:2]
+        host, port = cast(tuple[str, int], self.httpd.server_address[:2])
         return f"http://{host}:{port}/{repository.name}/{digest}?X-Amz-Signature={token}"
 
     def blob(self, path: str) -> bytes | None:

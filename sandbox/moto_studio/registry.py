@@ -20,11 +20,11 @@ import json
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import ServiceException
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ecr.exceptions import (
     ImageAlreadyExistsException,
     InvalidLayerPartException,
@@ -73,7 +73,7 @@ class Registry:
     @property
     def host(self) -> str:
         """How clients name it: `docker://HOST/repository:tag`."""
-        host, port = self.httpd.server_address[:2]
+        host, port = cast(tuple[str, int], self.httpd.server_address[:2])
         return f"{host}:{port}"
 
     def stop(self) -> None:

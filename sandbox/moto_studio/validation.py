@@ -63,8 +63,9 @@ def _problems(shape: Shape, value: Any, where: str) -> list[str]:
         pattern = _compiled(meta["pattern"]) if "pattern" in meta else None
         if pattern is not None and not pattern.fullmatch(value):
             bad(f"Member must satisfy regular expression pattern: {meta['pattern']}")
-        if shape.enum and value not in shape.enum:
-            bad(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+        enum: list[str] = getattr(shape, "enum", [])  # botocore's StringShape
+        if enum and value not in enum:
+            bad(f"Member must satisfy enum value set: [{', '.join(enum)}]")
     elif shape.type_name in ("integer", "long") and isinstance(value, int):
         if "max" in meta and value > meta["max"]:
             bad(f"Member must have value less than or equal to {meta['max']}")

@@ -11,6 +11,8 @@ from typing import TextIO
 
 from pydantic import BaseModel
 
+from studio_image.units import plural
+
 from .samples import SAMPLES, Sample
 from .sandbox import Sandbox
 from .watch import FINAL, state_path, write_table
@@ -117,9 +119,10 @@ def summary(rows: list[DemoRow], out: TextIO) -> None:
     refused = sum(row.outcome == "refused" for row in rows)
     canary = sum(row.outcome == "canary-failed" for row in rows)
     surprises = sum(not row.as_expected for row in rows)
+    rolled_back = "its canary start and was" if canary == 1 else "their canary start and were"
     out.write(
-        f"\n{len(rows)} images: {attached} registered, started and attached, "
-        f"{refused} refused by the checks, {canary} failed their canary start and were rolled back, "
+        f"\n{plural(len(rows), 'image')}: {attached} registered, started and attached, "
+        f"{refused} refused by the checks, {plural(canary, 'image')} failed {rolled_back} rolled back, "
         f"{len(rows) - attached - refused - canary} checked only; "
         + ("every verdict as expected\n" if not surprises else f"{surprises} not as expected\n")
     )

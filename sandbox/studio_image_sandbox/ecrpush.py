@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,22 @@ from studio_image.sources import open_source
 from studio_image.sources.base import ImageSource, ManifestSource
 
 PART_SIZE = 10 * 1024 * 1024  # ECR's layer parts are at least 5 MiB, except the last
+# ECR's constraints, as botocore's model states them (botocore/data/ecr/2015-09-21/service-2.json,
+# shapes RepositoryName and ImageTag); a pattern there must match the whole value.
+REPOSITORY_NAME = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*")
+REPOSITORY_NAME_LENGTH = range(2, 256 + 1)
+IMAGE_TAG_LENGTH = range(1, 300 + 1)
+
+
+def check_destination(repository: str, tag: str | None) -> None:
+    """Raise ValueError, before any call, for a repository name or tag that ECR would refuse."""
+    if len(repository) not in REPOSITORY_NAME_LENGTH or not REPOSITORY_NAME.fullmatch(repository):
+        raise ValueError(
+            f"{repository!r} is not an ECR repository name: 2 to 256 lower-case letters, digits and "
+            "separators (. _ __ -), in components joined by /"
+        )
+    if tag is not None and len(tag) not in IMAGE_TAG_LENGTH:
+        raise ValueError(f"an ECR image tag has 1 to 300 characters, not {len(tag)}")
 
 
 @dataclass(frozen=True)

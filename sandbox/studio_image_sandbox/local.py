@@ -41,11 +41,11 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
+        for name, before in saved.items():
+            if before is None:
                 os.environ.pop(name, None)
             else:
-                os.environ[name] = value
+                os.environ[name] = before
 
 
 @contextlib.contextmanager

@@ -151,9 +151,8 @@ class Sandbox:
     def client(self, service: str) -> Any:
         """One client per service (the display polls several times a second)."""
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, region_name=self.stack.region, endpoint_url=self.endpoint
-            )
+            make: Any = boto3.client  # overloaded by service name; this one takes any
+            self._clients[service] = make(service, region_name=self.stack.region, endpoint_url=self.endpoint)
         return self._clients[service]
 
     # Pushing and running
@@ -171,8 +170,10 @@ class Sandbox:
             "detail": {"result": "SUCCESS", "action-type": action, "repository-name": repository},
         }
         if not event_patterns.matches(self.stack.event_pattern, probe):
-            pattern = json.dumps(self.stack.event_pattern.get("detail", {}))
-            raise SandboxError(f"the pipeline's rule does not match a push to {repository}: {pattern}")
+            matchers = self.stack.event_pattern.get("detail", {}).get("repository-name", [])
+            prefixes = [f"'{m['prefix']}'" for m in matchers if isinstance(m, dict) and "prefix" in m]
+            takes = f"repositories starting with {' or '.join(prefixes)}" if prefixes else "other pushes"
+            raise SandboxError(f"the pipeline's rule does not match a push to {repository}: it takes {takes}")
         wanted = {
             "repository-name": repository,
             "image-digest": digest,

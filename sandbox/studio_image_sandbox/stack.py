@@ -78,7 +78,7 @@ for _short, _long in (
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_Loader)
+    return dict(yaml.load(path.read_text(), Loader=_Loader))
 
 
 @dataclass
@@ -214,119 +214,165 @@ def deploy(
     unknown_types = {spec["Type"] for spec in template["Resources"].values()} - SUPPORTED_TYPES
     if unknown_types:
         raise TemplateError(f"resource types the sandbox cannot build: {sorted(unknown_types)}")
-    stack = Stack(name=name, region=region, parameters=values)
-    resolve = _Resolver(template, stack)
-    root = template_path.parent
-    resources = template["Resources"]
-    clients = {
-        s: boto3.client(s, region_name=region)
-        for s in ("s3", "dynamodb", "ssm", "sns", "sqs", "logs", "iam", "lambda", "stepfunctions")
-    }
+    deployment = _Deployment(
+        template, Stack(name=name, region=region, parameters=values), template_path.parent
+    )
+    # In dependency order: what a function's environment or the state machine's definition names
+    # exists before them.
+    deployment.buckets()
+    deployment.tables()
+    deployment.parameters()
+    deployment.topics()
+    deployment.log_groups()
+    deployment.layers()
+    deployment.functions(environment or {})
+    deployment.state_machines()
+    return deployment.stack
 
-    def of_type(kind: str) -> list[str]:
-        return [logical for logical, spec in resources.items() if spec["Type"] == kind]
 
-    for logical in of_type("AWS::S3::Bucket"):
-        bucket = f"{name}-{logical.lower()}-{ACCOUNT}"
-        clients["s3"].create_bucket(Bucket=bucket)
-        stack.physical[logical], stack.arns[logical] = bucket, f"arn:aws:s3:::{bucket}"
-        stack.bucket = bucket
-    for logical in of_type("AWS::DynamoDB::Table"):
-        props = _properties(template, logical, resolve)
-        table = f"{name}-{logical}"
-        arn = clients["dynamodb"].create_table(
-            TableName=table,
-            AttributeDefinitions=props["AttributeDefinitions"],
-            KeySchema=props["KeySchema"],
-            BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
-        )["TableDescription"]["TableArn"]
-        stack.physical[logical], stack.arns[logical] = table, arn
-    for logical in of_type("AWS::SSM::Parameter"):
-        props = _properties(template, logical, resolve)
-        clients["ssm"].put_parameter(
-            Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True
-        )
-        stack.physical[logical] = props["Name"]
-    for logical in of_type("AWS::SNS::Topic"):
-        topic = clients["sns"].create_topic(Name=f"{name}-{logical}")["TopicArn"]
-        queue = clients["sqs"].create_queue(QueueName=f"{name}-{logical}-inbox")["QueueUrl"]
-        queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-        clients["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-        stack.physical[logical] = stack.arns[logical] = stack.topic_arn = topic
-        stack.queue_url = queue
-    for logical in of_type("AWS::Logs::LogGroup"):
-        props = _properties(template, logical, resolve)
-        clients["logs"].create_log_group(logGroupName=props["LogGroupName"])
-        stack.physical[logical] = props["LogGroupName"]
+class _Deployment:
+    """One deployment of the template: a method per resource type, each recording what it made
+    on the stack."""
 
-    for logical in of_type("AWS::Serverless::LayerVersion"):
-        # Published so the functions' configuration names it; in process, the installed
-        # studio_image package is the layer's content.
-        props = _properties(template, logical, resolve)
-        published = clients["lambda"].publish_layer_version(
-            LayerName=f"{name}-{logical}",
-            Content={"ZipFile": _zip(root / props["ContentUri"], "python/")},
-            CompatibleRuntimes=props.get("CompatibleRuntimes", []),
-        )
-        stack.physical[logical] = stack.arns[logical] = published["LayerVersionArn"]
+    def __init__(self, template: dict[str, Any], stack: Stack, root: Path) -> None:
+        self.template = template
+        self.stack = stack
+        self.root = root
+        self.name = stack.name
+        self.resolve = _Resolver(template, stack)
+        region = stack.region
+        self.s3 = boto3.client("s3", region_name=region)
+        self.dynamodb = boto3.client("dynamodb", region_name=region)
+        self.ssm = boto3.client("ssm", region_name=region)
+        self.sns = boto3.client("sns", region_name=region)
+        self.sqs = boto3.client("sqs", region_name=region)
+        self.logs = boto3.client("logs", region_name=region)
+        self.iam = boto3.client("iam", region_name=region)
+        self.awslambda = boto3.client("lambda", region_name=region)
+        self.sfn = boto3.client("stepfunctions", region_name=region)
+        # The one role every function and the state machine run as (IAM is not enforced offline).
+        role = self.iam.create_role(RoleName=f"{self.name}-functions", AssumeRolePolicyDocument="{}")
+        self.role = role["Role"]["Arn"]
 
-    role = clients["iam"].create_role(RoleName=f"{name}-functions", AssumeRolePolicyDocument="{}")["Role"][
-        "Arn"
-    ]
-    globals_ = resolve(template.get("Globals", {}).get("Function", {}))
-    for logical in of_type("AWS::Serverless::Function"):
-        props = {**globals_, **_properties(template, logical, resolve)}
-        variables = {
-            **globals_.get("Environment", {}).get("Variables", {}),
-            **props.get("Environment", {}).get("Variables", {}),
-            **(environment or {}),
-        }
-        function = f"{name}-{logical}"[:64]
-        arn = clients["lambda"].create_function(
-            FunctionName=function,
-            Runtime=props["Runtime"],
-            Role=role,
-            Handler=props["Handler"],
-            Code={"ZipFile": _package(root / props["CodeUri"], props["Handler"])},
-            Timeout=int(props.get("Timeout", 3)),
-            MemorySize=int(props.get("MemorySize", 128)),
-            Environment={"Variables": {k: str(v) for k, v in variables.items()}},
-            Layers=props.get("Layers", []),
-        )["FunctionArn"]
-        stack.physical[logical], stack.arns[logical] = function, arn
-        stack.functions[logical] = function
-        for event_name, event in props.get("Events", {}).items():
-            if event["Type"] != "CloudWatchLogs":
-                raise TemplateError(
-                    f"{logical}: event source {event['Type']} is not supported by the sandbox"
-                )
-            group = event["Properties"]["LogGroupName"]
-            with contextlib.suppress(clients["logs"].exceptions.ResourceAlreadyExistsException):
-                clients["logs"].create_log_group(logGroupName=group)  # SageMaker's, in AWS
-            clients["logs"].put_subscription_filter(
-                logGroupName=group,
-                filterName=f"{name}-{event_name}",
-                filterPattern=event["Properties"].get("FilterPattern", ""),
-                destinationArn=arn,
+    def of_type(self, kind: str) -> list[str]:
+        return [logical for logical, spec in self.template["Resources"].items() if spec["Type"] == kind]
+
+    def properties(self, logical: str) -> dict[str, Any]:
+        return _properties(self.template, logical, self.resolve)
+
+    def buckets(self) -> None:
+        for logical in self.of_type("AWS::S3::Bucket"):
+            bucket = f"{self.name}-{logical.lower()}-{ACCOUNT}"
+            self.s3.create_bucket(Bucket=bucket)
+            self.stack.physical[logical], self.stack.arns[logical] = bucket, f"arn:aws:s3:::{bucket}"
+            self.stack.bucket = bucket
+
+    def tables(self) -> None:
+        for logical in self.of_type("AWS::DynamoDB::Table"):
+            props = self.properties(logical)
+            table = f"{self.name}-{logical}"
+            arn = self.dynamodb.create_table(
+                TableName=table,
+                AttributeDefinitions=props["AttributeDefinitions"],
+                KeySchema=props["KeySchema"],
+                BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+            )["TableDescription"]["TableArn"]
+            self.stack.physical[logical], self.stack.arns[logical] = table, arn
+
+    def parameters(self) -> None:
+        for logical in self.of_type("AWS::SSM::Parameter"):
+            props = self.properties(logical)
+            self.ssm.put_parameter(
+                Name=props["Name"], Value=props["Value"], Type=props["Type"], Overwrite=True
             )
+            self.stack.physical[logical] = props["Name"]
 
-    for logical in of_type("AWS::Serverless::StateMachine"):
-        props = _properties(template, logical, resolve)
-        definition = (root / props["DefinitionUri"]).read_text()
-        substitutions = props.get("DefinitionSubstitutions", {})
-        for key, value in substitutions.items():
-            definition = definition.replace(f"${{{key}}}", str(value))
-        leftover = sorted(set(_SUB.findall(definition)))
-        if leftover:
-            raise TemplateError(f"{props['DefinitionUri']}: no substitution for {leftover}")
-        arn = clients["stepfunctions"].create_state_machine(
-            name=f"{name}-{logical}", definition=definition, roleArn=role, type=props.get("Type", "STANDARD")
-        )["stateMachineArn"]
-        stack.physical[logical], stack.arns[logical] = arn, arn
-        stack.state_machine_arn = arn
-        for event in props.get("Events", {}).values():
-            if event["Type"] != "EventBridgeRule":
-                raise TemplateError(f"event source {event['Type']} is not supported by the sandbox")
-            stack.event_pattern = event["Properties"]["Pattern"]
+    def topics(self) -> None:
+        """Each topic, with an SQS queue subscribed to read its notifications back."""
+        for logical in self.of_type("AWS::SNS::Topic"):
+            topic = self.sns.create_topic(Name=f"{self.name}-{logical}")["TopicArn"]
+            queue = self.sqs.create_queue(QueueName=f"{self.name}-{logical}-inbox")["QueueUrl"]
+            queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+            self.stack.physical[logical] = self.stack.arns[logical] = self.stack.topic_arn = topic
+            self.stack.queue_url = queue
 
-    return stack
+    def log_groups(self) -> None:
+        for logical in self.of_type("AWS::Logs::LogGroup"):
+            props = self.properties(logical)
+            self.logs.create_log_group(logGroupName=props["LogGroupName"])
+            self.stack.physical[logical] = props["LogGroupName"]
+
+    def layers(self) -> None:
+        """Published so the functions' configuration names it; in process, the installed
+        studio_image package is the layer's content."""
+        for logical in self.of_type("AWS::Serverless::LayerVersion"):
+            props = self.properties(logical)
+            published = self.awslambda.publish_layer_version(
+                LayerName=f"{self.name}-{logical}",
+                Content={"ZipFile": _zip(self.root / props["ContentUri"], "python/")},
+                CompatibleRuntimes=props.get("CompatibleRuntimes", []),
+            )
+            self.stack.physical[logical] = self.stack.arns[logical] = published["LayerVersionArn"]
+
+    def functions(self, environment: dict[str, str]) -> None:
+        globals_ = self.resolve(self.template.get("Globals", {}).get("Function", {}))
+        for logical in self.of_type("AWS::Serverless::Function"):
+            props = {**globals_, **self.properties(logical)}
+            variables = {
+                **globals_.get("Environment", {}).get("Variables", {}),
+                **props.get("Environment", {}).get("Variables", {}),
+                **environment,
+            }
+            function = f"{self.name}-{logical}"[:64]
+            arn = self.awslambda.create_function(
+                FunctionName=function,
+                Runtime=props["Runtime"],
+                Role=self.role,
+                Handler=props["Handler"],
+                Code={"ZipFile": _package(self.root / props["CodeUri"], props["Handler"])},
+                Timeout=int(props.get("Timeout", 3)),
+                MemorySize=int(props.get("MemorySize", 128)),
+                Environment={"Variables": {k: str(v) for k, v in variables.items()}},
+                Layers=props.get("Layers", []),
+            )["FunctionArn"]
+            self.stack.physical[logical], self.stack.arns[logical] = function, arn
+            self.stack.functions[logical] = function
+            for event_name, event in props.get("Events", {}).items():
+                self.subscribe(logical, event_name, event, arn)
+
+    def subscribe(self, logical: str, event_name: str, event: dict[str, Any], function_arn: str) -> None:
+        """A function's CloudWatchLogs event: a subscription filter on the log group."""
+        if event["Type"] != "CloudWatchLogs":
+            raise TemplateError(f"{logical}: event source {event['Type']} is not supported by the sandbox")
+        group = event["Properties"]["LogGroupName"]
+        with contextlib.suppress(self.logs.exceptions.ResourceAlreadyExistsException):
+            self.logs.create_log_group(logGroupName=group)  # SageMaker's, in AWS
+        self.logs.put_subscription_filter(
+            logGroupName=group,
+            filterName=f"{self.name}-{event_name}",
+            filterPattern=event["Properties"].get("FilterPattern", ""),
+            destinationArn=function_arn,
+        )
+
+    def state_machines(self) -> None:
+        for logical in self.of_type("AWS::Serverless::StateMachine"):
+            props = self.properties(logical)
+            definition = (self.root / props["DefinitionUri"]).read_text()
+            for key, value in props.get("DefinitionSubstitutions", {}).items():
+                definition = definition.replace(f"${{{key}}}", str(value))
+            leftover = sorted(set(_SUB.findall(definition)))
+            if leftover:
+                raise TemplateError(f"{props['DefinitionUri']}: no substitution for {leftover}")
+            arn = self.sfn.create_state_machine(
+                name=f"{self.name}-{logical}",
+                definition=definition,
+                roleArn=self.role,
+                type=props.get("Type", "STANDARD"),
+            )["stateMachineArn"]
+            self.stack.physical[logical], self.stack.arns[logical] = arn, arn
+            self.stack.state_machine_arn = arn
+            for event in props.get("Events", {}).values():
+                if event["Type"] != "EventBridgeRule":
+                    raise TemplateError(f"event source {event['Type']} is not supported by the sandbox")
+                self.stack.event_pattern = event["Properties"]["Pattern"]

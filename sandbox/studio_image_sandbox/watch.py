@@ -11,9 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
+
+from studio_image.units import plural
 
 FINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 MAP_ENDS = {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}
@@ -54,7 +56,9 @@ class Narrator:
         self.lambda_events: dict[int, dict[str, Any]] = {}
 
     def _progress(self) -> list[tuple[str, bool]]:
-        text = f"  → {self.current}: {self.layers_done}/{self.layers} layers, {self.scanning} scanning"
+        text = (
+            f"  → {self.current}: {self.layers_done}/{plural(self.layers, 'layer')}, {self.scanning} scanning"
+        )
         return [(text, True)]
 
     def _invoked(self, event: dict[str, Any]) -> None:
@@ -71,7 +75,7 @@ class Narrator:
 
     def _cold(self) -> str:
         count, self.cold_starts = self.cold_starts, 0
-        return "" if not count else "  ❄ cold start" if count == 1 else f"  ❄ {count} cold starts"
+        return f"  ❄ {plural(count, 'cold start')}" if count else ""
 
     def lines(self, event: dict[str, Any]) -> list[tuple[str, bool]]:
         """(text, live) pairs for one event."""
@@ -136,7 +140,8 @@ class Narrator:
         took = _seconds(self.entered.get(name, at), at)
         cold = self._cold()
         if kind.startswith("Map"):
-            scanned = f"{self.layers_done}/{self.layers} layers scanned, up to {self.most_scanning} at once"
+            done = f"{self.layers_done}/{plural(self.layers, 'layer')}"
+            scanned = f"{done} scanned, up to {self.most_scanning} at once"
             return [(f"  ✓ {name:<16} {took:>9}  {scanned}{cold}", False)]
         if self.failure and kind.startswith("Task"):  # failed, and the Catch went on elsewhere
             return [(f"  ✗ {name:<16} {took:>9}  {self.failure} (caught){cold}", False)]
@@ -201,7 +206,7 @@ def state_path(history: list[dict[str, Any]]) -> list[str]:
     return path
 
 
-def write_table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+def write_table(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
     """Rows in columns; the first row is the header."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

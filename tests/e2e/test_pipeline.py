@@ -97,6 +97,11 @@ def test_a_refused_image_registers_nothing_and_the_failed_message_lists_its_find
     bucket, _, key = report.removeprefix("s3://").partition("/")
     text = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     assert text.startswith("# FAIL:") and "`owner-id-range`" in text
+    # And the HTML page beside it is linked from the notification
+    page = note["doc"]["evaluation"]["report_html_uri"]
+    assert page == report.removesuffix(".md") + ".html" and f"Report (HTML): {page}" in note["doc"]["text"]
+    html = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key.replace(".md", ".html"))
+    assert html["ContentType"] == "text/html" and b"<h1>FAIL</h1>" in html["Body"].read()
 
 
 def test_an_image_version_that_fails_to_create_ends_with_sagemakers_reason(pipeline, monkeypatch):

@@ -25,7 +25,7 @@ from studio_image_sandbox.ocibuild import Layout, build_image
 from studio_image_sandbox.samples import compliant
 from studio_image_sandbox.sandbox import STATE_FILE, Options, RunResult, Sandbox, running
 
-pytestmark = pytest.mark.tools
+pytestmark = pytest.mark.tools("skopeo")
 AWS = Path(sys.executable).with_name("aws")
 STUDIO_IMAGE = Path(sys.executable).with_name("studio-image")
 
@@ -174,6 +174,7 @@ def buildah(storage: Path, *argv: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.tools("skopeo", "buildah")
 def test_an_image_buildah_builds_from_scratch_and_pushes_is_checked(sandbox, tmp_path):
     # Given an image buildah built from scratch: the compliant image's files added as tar archives
     spec = compliant("kernel-gateway")

@@ -120,14 +120,18 @@ def test_push_shows_each_state_then_the_notification(sandbox, tmp_path, capsys):
     assert states == ["Resolve", "ScanLayers", "Evaluate", "Notify"]
     assert "  ◇ Verdict → Notify" in out
     assert "✘ FAILED (ImageRefused)" in out
-    assert "  | [REFUSED] studio/owned:1: 1 error(s) (owner-id-range)" in out
+    assert "  | [REFUSED] studio/owned:1: 1 error (owner-id-range)" in out
     assert "  |   Fix: " in out and "/report.md" in out
 
 
 def test_a_push_the_rule_does_not_match_or_an_unreadable_image_is_a_clear_error(sandbox, tmp_path, capsys):
     reference = build_image(tmp_path / "image", compliant("kernel-gateway"), "1.0")
     assert main(["sandbox", "push", reference, "--repository", "elsewhere/x", "--tag", "1"]) == 2
-    assert "does not match a push to elsewhere/x" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error == (
+        "studio-image: SandboxError: the pipeline's rule does not match a push to elsewhere/x: "
+        "it takes repositories starting with 'studio/'\n"
+    )
     absent = f"oci:{tmp_path}/absent:1"
     assert main(["sandbox", "push", absent, "--repository", "studio/x", "--tag", "1"]) == 2
     assert "ImageNotFound" in capsys.readouterr().err

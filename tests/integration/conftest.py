@@ -20,15 +20,6 @@ import pytest
 from studio_image_sandbox.samples import GROUP, PASSWD, ipykernel_json
 from tests.integration.token_service import ISSUER, SERVICE, TokenService
 
-TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _tools_installed() -> None:
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run `make tools`", pytrace=False)
-
 
 def run(*argv: str | Path) -> str:
     done = subprocess.run([str(a) for a in argv], capture_output=True, text=True, check=False)

@@ -28,6 +28,7 @@ def pushed(ecr, umoci_image):
     return digest
 
 
+@pytest.mark.tools
 def test_a_pushed_image_reads_back_by_tag_and_digest_with_every_layer(ecr, pushed):
     # Given the umoci image pushed through InitiateLayerUpload/UploadLayerPart/CompleteLayerUpload/PutImage
     # When it is read through the ECR source by tag, and by digest
@@ -42,6 +43,7 @@ def test_a_pushed_image_reads_back_by_tag_and_digest_with_every_layer(ecr, pushe
         assert inventory.files.get("/srv/data/owned-by-70000").entry.uid == 70000
 
 
+@pytest.mark.tools
 def test_the_manifest_digest_is_the_sha256_of_the_manifest_bytes(ecr, pushed):
     image = ecr.batch_get_image(repositoryName="team/studio", imageIds=[{"imageTag": "1.0"}])["images"][0]
     assert pushed == "sha256:" + hashlib.sha256(image["imageManifest"].encode()).hexdigest()
@@ -54,6 +56,7 @@ def test_a_missing_repository_and_a_missing_tag_are_typed_errors(ecr):
         EcrSource("team/studio", tag="2.0", client=ecr).top_manifest()
 
 
+@pytest.mark.tools
 def test_a_layer_the_repository_lacks_is_blob_not_found(ecr, pushed):
     with pytest.raises(BlobNotFound):
         Ecr(ecr).layer_url("team/studio", None, "sha256:" + "0" * 64)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import Ama
 from moto import mock_aws
 
 from studio_image.errors import ConfigurationInvalid, EventInvalid
-from studio_image.pipeline import steps
+from studio_image.pipeline import services
 from studio_image.pipeline.settings import load_settings
 from studio_image_sandbox.stack import ROOT
 
@@ -62,10 +62,10 @@ def deployment(monkeypatch):
             "POWERTOOLS_METRICS_NAMESPACE": "Test",
         }.items():
             monkeypatch.setenv(name, value)
-        steps.services.cache_clear()
+        services.services.cache_clear()
         load_settings.cache_clear()
         yield
-        steps.services.cache_clear()
+        services.services.cache_clear()
         load_settings.cache_clear()
         AmazonCloudWatchEMFProvider().clear_metrics()
 
@@ -74,9 +74,9 @@ def test_a_helm_chart_push_is_skipped_with_the_reason(deployment, capsys):
     # Given the sample event of a non-image artifact pushed to a managed repository
     event = json.loads((ROOT / "events" / "push-artifact.json").read_text())
     # When the Resolve handler receives it, as `sam local invoke -e` would send it
-    state = handler("resolve")(event, FakeContext())
+    resolved = handler("resolve")(event, FakeContext())
     # Then it is skipped with a reason, and a metric says so
-    assert state["skip"] == {
+    assert resolved["skip"] == {
         "outcome": "skipped",
         "reason": "not a container image (artifact application/vnd.cncf.helm.config.v1+json)",
     }
@@ -93,22 +93,30 @@ def test_a_malformed_event_is_a_typed_error_naming_the_bad_field(deployment):
 def test_a_missing_environment_variable_is_named(deployment, monkeypatch):
     monkeypatch.delenv("TOPIC_ARN")
     load_settings.cache_clear()
-    steps.services.cache_clear()
+    services.services.cache_clear()
     with pytest.raises(ConfigurationInvalid, match="TOPIC_ARN"):
         handler("notify")({"execution_arn": "x", "event": {}}, FakeContext())
 
 
 def test_notify_publishes_one_message_for_a_skipped_run(deployment):
+    # Given a run Resolve ended (its decision at $.resolved)
     state = {
         "execution_arn": "arn:aws:states:us-east-1:123456789012:execution:sm:run",
         "event": {},
-        "skip": {"outcome": "skipped", "reason": "no binding in the configuration matches this repository"},
+        "resolved": {
+            "pushed": {"account": "123456789012", "region": REGION, "repository": "other/lab", "tag": "1.0"},
+            "skip": {
+                "outcome": "skipped",
+                "reason": "no binding in the configuration matches this repository",
+            },
+        },
     }
+    # When Notify runs, then its notice carries the outcome Resolve recorded
     notice = handler("notify")(state, FakeContext())
     assert notice["outcome"] == "skipped"
     assert (
         notice["subject"]
-        == "[SKIPPED] an unreadable event: no binding in the configuration matches this repository"
+        == "[SKIPPED] other/lab:1.0: no binding in the configuration matches this repository"
     )
 
 

@@ -97,6 +97,7 @@ def test_duplicates_are_resource_in_use_and_missing_is_resource_not_found(sm):
     assert error_of(sm.describe_domain, DomainId="d-nope")[0] == "ResourceNotFound"
 
 
+@pytest.mark.tools
 def test_an_image_version_is_creating_then_created_when_its_base_image_is_in_ecr(aws, umoci_image):
     sm, ecr = aws
     ecr.create_repository(repositoryName="team/studio")

@@ -16,10 +16,12 @@ from botocore.config import Config
 from moto import mock_aws
 
 from studio_image.aws.common import call
+from studio_image.aws.sagemaker import AppState, SageMaker, split_version_arn
 from studio_image.aws.storage import Bucket, Table
 from studio_image.cache import cache_key
 from studio_image.errors import AwsRequestFailed, AwsUnavailable, LayerDeadlineExceeded
-from studio_image.pipeline.records import INLINE_LIMIT, Claims, DomainLock, TableLayerCache
+from studio_image.pipeline.records import INLINE_LIMIT, ClaimRecord, Claims, DomainLock, TableLayerCache
+from studio_image.pipeline.studio import image_description, is_managed
 from studio_image.scan.models import Entry, LayerScan
 from studio_image.scan.streams import VerifyingReader
 from studio_image.sources.http import RangedStream, pool
@@ -116,19 +118,16 @@ def test_the_first_run_claims_a_digest_and_later_runs_see_its_result(tables):
     state, _, _ = tables
     claims = Claims(state)
     assert claims.claim("studio/a", "sha256:1", "run-1") is None
-    assert claims.claim("studio/a", "sha256:1", "run-2") == {
-        "execution_arn": "run-1",
-        "run_outcome": "running",
-    }
+    assert claims.claim("studio/a", "sha256:1", "run-2") == ClaimRecord(
+        execution_arn="run-1", run_outcome="running"
+    )
     claims.finish("studio/a", "sha256:1", "run-1", "passed", "arn:version/1")
-    assert claims.claim("studio/a", "sha256:1", "run-3") == {
-        "execution_arn": "run-1",
-        "run_outcome": "passed",
-        "image_version_arn": "arn:version/1",
-    }
+    assert claims.claim("studio/a", "sha256:1", "run-3") == ClaimRecord(
+        execution_arn="run-1", run_outcome="passed", image_version_arn="arn:version/1"
+    )
     # another run's finish does not touch a claim it does not hold
     claims.finish("studio/a", "sha256:1", "run-3", "failed", None)
-    assert claims.claim("studio/a", "sha256:1", "run-4")["execution_arn"] == "run-1"
+    assert claims.claim("studio/a", "sha256:1", "run-4").execution_arn == "run-1"
 
 
 def test_a_failed_run_releases_its_claim_so_a_new_push_is_checked_again(tables):
@@ -203,3 +202,40 @@ def test_a_request_botocore_refuses_is_not_retried_and_a_lost_connection_is():
     )
     with pytest.raises(AwsUnavailable):
         call(dead, "describe_domain", "describe domain", DomainId="d-1")
+
+
+def test_the_sagemaker_adapter_answers_with_typed_states_of_images_versions_and_apps():
+    with mock_aws():
+        client = boto3.client("sagemaker", region_name="us-east-1")
+        sagemaker = SageMaker(client)
+        role = "arn:aws:iam::123456789012:role/images"
+        # Given no image yet, then one this pipeline creates with its marker
+        assert sagemaker.describe_image("studio-lab") is None
+        sagemaker.create_image("studio-lab", role, "Lab", image_description("studio/lab"))
+        image = sagemaker.describe_image("studio-lab")
+        assert image is not None and image.name == "studio-lab" and is_managed(image.description)
+        # When a version is made of an image ECR does not hold
+        missing = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/studio/lab@sha256:{'0' * 64}"
+        version_arn = sagemaker.create_image_version("studio-lab", missing, "token-1")
+        assert sagemaker.describe_image_version("studio-lab", 1).status == "CREATING"
+        time.sleep(0.3)  # longer than the test delays (tests/conftest.py)
+        # Then its state says it failed, with SageMaker's reason
+        failed = sagemaker.describe_image_version("studio-lab", 1)
+        assert failed.status == "CREATE_FAILED" and "does not exist in Amazon ECR" in (
+            failed.failure_reason or ""
+        )
+        # And an app started with the image reads back with its image, and no reason while pending
+        domain = client.create_domain(
+            DomainName="studio",
+            AuthMode="IAM",
+            DefaultUserSettings={"ExecutionRole": role},
+            SubnetIds=["subnet-1"],
+            VpcId="vpc-1",
+        )["DomainArn"].rsplit("/", 1)[-1]
+        client.create_user_profile(DomainId=domain, UserProfileName="alice")
+        image_arn = split_version_arn(version_arn)[0]
+        sagemaker.create_app(
+            domain, "UserProfile", "alice", "KernelGateway", "lab", {"SageMakerImageArn": image_arn}
+        )
+        app = sagemaker.describe_app(domain, "UserProfile", "alice", "KernelGateway", "lab")
+        assert app == AppState(status="Pending", image_arn=image_arn)

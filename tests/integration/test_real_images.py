@@ -16,6 +16,8 @@ from studio_image.sources import SourceOptions, open_source
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
 from tests.integration.conftest import LONG_DIR, run
 
+pytestmark = pytest.mark.tools
+
 EXIT_UID_70000 = 1  # the umoci image is readable, and fails owner-id-range for its UID 70000 file
 
 
@@ -146,6 +148,7 @@ def test_an_arm64_only_index_fails_the_platform_rule(multi_platform, capsys, tmp
     assert "platform" in {f["rule"] for f in report["findings"] if f["severity"] == "error"}
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("tar_format", ["gnu", "posix"])
 def test_gnu_tar_layers_with_long_names_hardlinks_and_big_ids(tmp_path, tar_format):
     # Given a layer written by GNU tar itself

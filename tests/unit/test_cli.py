@@ -47,7 +47,7 @@ def test_a_compliant_image_exits_0_with_the_json_fields(make_compliant, capsys):
 def test_an_error_finding_exits_1(make_compliant, capsys):
     code, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")))
     assert code == 1
-    assert "FAIL: 1 error(s)" in out
+    assert "FAIL: 1 error, 0 warnings, " in out
     assert "fix: move it out of /opt/ml" in out
 
 
@@ -122,3 +122,15 @@ def test_the_policy_profile_applies_when_no_profile_is_given(make_compliant, cap
     (tmp_path / "p.yaml").write_text("profile: jupyterlab\n")
     _, out, _ = run(capsys, make_compliant(), "--policy", str(tmp_path / "p.yaml"), "--format", "json")
     assert json.loads(out)["profile"] == "jupyterlab"
+
+
+def test_html_is_one_page_that_loads_nothing_and_escapes_image_strings(make_compliant, capsys):
+    # Given an image with a file whose name is markup
+    reference = make_compliant(Layer().file("opt/ml/<script>x=1<"))
+    # When its report is rendered as HTML
+    code, out, _ = run(capsys, reference, "--format", "html")
+    # Then it is one page, links nothing, and shows the name escaped
+    assert code == 1
+    assert out.startswith("<!doctype html>") and out.rstrip().endswith("</html>")
+    assert "<script" not in out and "&lt;script&gt;x=1&lt;" in out
+    assert not any(attribute in out for attribute in ("src=", "href=", "url(", "@import"))

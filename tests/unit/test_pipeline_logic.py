@@ -8,17 +8,12 @@ import pytest
 
 from studio_image.errors import AttachVerificationFailed, ConfigurationInvalid
 from studio_image.findings import Finding, Severity
-from studio_image.pipeline.attach import attach_image, with_image
 from studio_image.pipeline.config import IMAGE_NAME, Binding, derive_image_name, load_config
-from studio_image.pipeline.models import RunState, StepError
-from studio_image.pipeline.notify import (
-    MAX_MESSAGE_BYTES,
-    MAX_SUBJECT,
-    attributes,
-    message,
-    outcome_of,
-    subject,
-)
+from studio_image.pipeline.customimages import attach_image, with_image
+from studio_image.pipeline.models import StepError
+from studio_image.pipeline.notification import MAX_MESSAGE_BYTES, MAX_SUBJECT
+from studio_image.pipeline.runnotice import attributes, message, subject
+from studio_image.pipeline.state import RunRecord
 from studio_image_sandbox.stack import ROOT
 
 EVENT = json.loads((ROOT / "events" / "push-tag.json").read_text())
@@ -162,14 +157,14 @@ def test_an_attach_that_does_not_read_back_fails_instead_of_counting():
     assert sagemaker.updated[:2] == ("UserProfile", "alice")
 
 
-def state(**fields) -> RunState:
-    return RunState.model_validate(
+def state(**fields) -> RunRecord:
+    return RunRecord.model_validate(
         {"execution_arn": "arn:aws:states:us-east-1:1:execution:sm:x", "event": EVENT, **fields}
     )
 
 
 def test_a_bare_eventbridge_event_starts_a_local_run():
-    run = RunState.model_validate(EVENT)
+    run = RunRecord.model_validate(EVENT)
     assert run.execution_arn == f"local:{EVENT['id']}" and run.event == EVENT
 
 
@@ -177,9 +172,9 @@ def test_a_malformed_event_still_gets_a_failure_notice_naming_what_is_known():
     # Given a run whose Resolve failed on an event with a bad digest (so nothing was parsed)
     run = state(error={"Error": "EventInvalid", "Cause": json.dumps({"errorMessage": "image-digest: bad"})})
     # Then the notice says FAILED with the error name, and the body quotes the error message
-    assert outcome_of(run).value == "failed"
-    assert subject(run, outcome_of(run)) == "[FAILED] studio/data-science: EventInvalid"
-    text = json.loads(message(run, outcome_of(run)))["email"]
+    assert run.outcome.value == "failed"
+    assert subject(run, run.outcome) == "[FAILED] studio/data-science: EventInvalid"
+    text = json.loads(message(run, run.outcome))["email"]
     assert "image-digest: bad" in text and "Nothing was registered." in text
 
 
@@ -189,7 +184,14 @@ def test_subjects_are_ascii_and_under_snss_limit_and_messages_carry_every_protoc
         for i in range(30)
     ]
     run = state(
-        pushed={"account": "1", "region": "us-east-1", "repository": "studio/ünïcode" + "x" * 80, "tag": "t"},
+        resolved={
+            "pushed": {
+                "account": "1",
+                "region": "us-east-1",
+                "repository": "studio/ünïcode" + "x" * 80,
+                "tag": "t",
+            }
+        },
         evaluation={
             "verdict": "fail",
             "errors": 30,
@@ -198,9 +200,10 @@ def test_subjects_are_ascii_and_under_snss_limit_and_messages_carry_every_protoc
             "findings_total": 30,
             "report_uri": "s3://b/k.json",
             "report_markdown_uri": "s3://b/k.md",
+            "outcome": "refused",  # as Evaluate records it
         },
     )
-    outcome = outcome_of(run)
+    outcome = run.outcome
     text = subject(run, outcome)
     assert outcome.value == "refused" and len(text) <= MAX_SUBJECT and text.isascii() and text.endswith("...")
     published = json.loads(message(run, outcome))
@@ -216,7 +219,7 @@ def test_a_message_with_long_findings_is_shortened_to_fit_sns_and_points_at_the_
         for i in range(20)
     ]
     run = state(
-        pushed={"account": "1", "region": "us-east-1", "repository": "studio/big", "tag": "t"},
+        resolved={"pushed": {"account": "1", "region": "us-east-1", "repository": "studio/big", "tag": "t"}},
         evaluation={
             "verdict": "fail",
             "errors": 20,
@@ -225,10 +228,11 @@ def test_a_message_with_long_findings_is_shortened_to_fit_sns_and_points_at_the_
             "findings_total": 20,
             "report_uri": "s3://b/k.json",
             "report_markdown_uri": "s3://b/k.md",
+            "outcome": "refused",  # as Evaluate records it
         },
     )
     # When its message is built
-    published = message(run, outcome_of(run))
+    published = message(run, run.outcome)
     # Then it fits SNS's limit, every finding is still in the JSON document, and the text says where
     # the rest went
     assert len(published.encode()) <= MAX_MESSAGE_BYTES
@@ -243,3 +247,77 @@ def test_a_catch_records_the_error_under_the_names_step_functions_uses():
         "Error": "DomainBusy",
         "Cause": "c",
     }
+
+
+PUSHED = {"account": "1", "region": "us-east-1", "repository": "studio/lab", "tag": "1.0"}
+EVALUATED = {
+    "verdict": "pass",
+    "errors": 0,
+    "warnings": 0,
+    "findings": [],
+    "findings_total": 0,
+    "report_uri": "s3://b/k.json",
+    "report_markdown_uri": "s3://b/k.md",
+}
+ATTACHED = {"targets": [], "outcome": "passed"}
+CANARY = {"app_name": "canary-v1-x", "log_stream": "d/alice/KernelGateway/canary-v1-x", "deadline": 0}
+
+
+@pytest.mark.parametrize(
+    ("recorded", "outcome"),
+    [
+        ({"evaluation": {**EVALUATED, "verdict": "fail", "outcome": "refused"}}, "refused"),
+        ({"evaluation": {**EVALUATED, "outcome": "passed"}}, "passed"),  # checked, not registered
+        ({"evaluation": EVALUATED, "attached": ATTACHED}, "passed"),
+        (
+            {"evaluation": EVALUATED, "attached": ATTACHED, "canary": {**CANARY, "outcome": "canary-failed"}},
+            "canary-failed",
+        ),
+        (
+            {
+                "evaluation": EVALUATED,
+                "attached": ATTACHED,
+                "retired": {"reason": "pruned", "image_name": "i", "versions": []},
+            },
+            "passed",  # pruning decides nothing about the run
+        ),
+        (
+            {"retired": {"reason": "deleted", "image_name": "i", "versions": [1], "outcome": "retired"}},
+            "retired",
+        ),
+        ({"evaluation": EVALUATED, "attached": ATTACHED, "error": {"Error": "PipelineError"}}, "failed"),
+        ({"evaluation": EVALUATED}, "failed"),  # stopped short with no decision: not a pass
+    ],
+)
+def test_the_runs_outcome_is_the_last_decision_a_state_recorded_and_an_error_fails_it(recorded, outcome):
+    # Given a run's record as its states left it
+    run = state(resolved={"pushed": PUSHED}, **recorded)
+    # Then Notify reports the last decision recorded (a caught error overrides every one)
+    assert run.outcome.value == outcome
+
+
+def test_one_error_and_one_warning_are_named_in_the_singular():
+    # Given a refusal with one error and one warning
+    findings = [
+        Finding(rule="reserved-path", severity=Severity.ERROR, message="m", remediation="r"),
+        Finding(rule="entrypoint-ignored", severity=Severity.WARNING, message="m", remediation="r"),
+    ]
+    run = state(
+        resolved={"pushed": {"account": "1", "region": "us-east-1", "repository": "studio/one", "tag": "t"}},
+        evaluation={
+            "outcome": "refused",
+            "verdict": "fail",
+            "errors": 1,
+            "warnings": 1,
+            "findings": findings,
+            "findings_total": 2,
+            "report_uri": "s3://b/k.json",
+            "report_markdown_uri": "s3://b/k.md",
+        },
+    )
+    # When its notification is written
+    outcome = run.outcome
+    text = json.loads(json.loads(message(run, outcome))["default"])["text"]
+    # Then the subject and the text count in words a person would use
+    assert subject(run, outcome) == "[REFUSED] studio/one:t: 1 error (reserved-path)"
+    assert "Checks: fail, 1 error, 1 warning\n" in text

@@ -8,8 +8,9 @@ import pytest
 from junitparser import Failure, JUnitXml
 
 from studio_image.findings import Profile
-from studio_image.report import build_report, render_junit, render_sarif, render_text
+from studio_image.report import render_junit, render_sarif, render_text
 from studio_image.rules import rules_for
+from studio_image.rules.judging import build_report
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import inspect_reference
 
@@ -76,4 +77,4 @@ def test_text_report_names_the_kernels_and_what_registration_will_create(report)
         in text
     )
     checked = len(rules_for(Profile.KERNEL_GATEWAY))
-    assert text.endswith(f"PASS: 0 error(s), 0 warning(s), {checked} rules checked")
+    assert text.endswith(f"PASS: 0 errors, 0 warnings, {checked} rules checked")

@@ -4,7 +4,7 @@ import pytest
 
 from studio_image.engine import inspect_image
 from studio_image.findings import Profile
-from studio_image.report import build_report
+from studio_image.rules.judging import build_report
 from studio_image.sources import open_source
 from studio_image_sandbox.samples import SAMPLES
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 import re
@@ -9,6 +10,17 @@ import re
 import pytest
 
 from studio_image import errors
+from studio_image.pipeline.stages import (
+    attach,
+    canary,
+    configure,
+    evaluate,
+    prune,
+    register,
+    retire,
+    scan_layer,
+)
+from studio_image.pipeline.state import RunRecord
 from studio_image_sandbox.stack import ROOT, load_template
 
 ASL = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
@@ -114,3 +126,62 @@ def test_pass_role_is_only_the_image_role_and_only_to_sagemaker():
     statement = passes[0][1]
     assert statement["Resource"] == {"Ref": "ImageRoleArn"}
     assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+# The model each Task's handler parses its input into: the ASL's Parameters must hand it exactly
+# these fields, taken from paths of the run's record.
+TASK_INPUTS = {
+    "Evaluate": evaluate.EvaluateInput,
+    "Register": register.RegisterInput,
+    "CheckVersion": register.CheckVersionInput,
+    "Configure": configure.ConfigureInput,
+    "Attach": attach.AttachInput,
+    "StartCanary": canary.CanaryInput,
+    "WatchCanary": canary.WatchInput,
+    "StopCanary": canary.StopInput,
+    "Prune": prune.PruneInput,
+    "Retire": retire.RetireInput,
+}
+
+
+def test_each_task_is_handed_exactly_its_input_models_fields_from_the_runs_record():
+    # Given the ASL's Task states and the input model of each one's handler
+    record = set(RunRecord.model_fields)
+    for name, model in TASK_INPUTS.items():
+        parameters = ASL["States"][name]["Parameters"]
+        # Then the Parameters name the model's fields, no more and no fewer
+        assert {key.removesuffix(".$") for key in parameters} == set(model.model_fields), name
+        # And each one is read from a part of the record some state writes
+        for path in parameters.values():
+            assert path.split(".")[1] in record, (name, path)
+    # Resolve and Notify are handed the whole state: the run's start, and the whole record
+    assert "Parameters" not in ASL["States"]["Resolve"] and "Parameters" not in ASL["States"]["Notify"]
+    item = ASL["States"]["ScanLayers"]["ItemSelector"]
+    assert {key.removesuffix(".$") for key in item} == set(scan_layer.LayerTask.model_fields)
+
+
+def test_each_state_places_its_result_in_its_own_part_of_the_record():
+    # Given every Task outside Notify, and the Map
+    placed = {
+        name: state["ResultPath"]
+        for name, state, _ in states()
+        if state["Type"] in ("Task", "Map") and name not in ("Notify", "ScanLayer")
+    }
+    # Then each places its result under a field of the record, never over the whole state
+    for name, path in placed.items():
+        assert path.startswith("$.") and path.split(".")[1] in RunRecord.model_fields, (name, path)
+    assert placed["Resolve"] == "$.resolved" and placed["Evaluate"] == "$.evaluation"
+
+
+def test_no_stage_module_imports_another_stage():
+    # Given the stage modules, one per state
+    folder = ROOT / "layers" / "shared" / "studio_image" / "pipeline" / "stages"
+    names = {path.stem for path in folder.glob("*.py")} - {"__init__"}
+    for path in folder.glob("*.py"):
+        # Then none imports a sibling: what two stages share lives beside them in pipeline/
+        tree = ast.parse(path.read_text())
+        imported = {
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+        }
+        siblings = {m for m in imported if m in names or (m.split(".")[-1] in names and "stages" in m)}
+        assert not siblings, (path.name, siblings)

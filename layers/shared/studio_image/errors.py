@@ -7,12 +7,21 @@ verdict on the input and is never retried.
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports this module before it knows it needs pydantic
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 
 def validation_problems(err: ValidationError) -> str:
     """Every problem pydantic found, as "field.path: message; ..." for a one-line error."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in err.errors())
+
+    def message(error: ErrorDetails) -> str:  # our validators' own words, without "Value error, "
+        raised = error.get("ctx", {}).get("error")
+        return str(raised) if error["type"] == "value_error" and raised is not None else error["msg"]
+
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {message(e)}" for e in err.errors())
 
 
 class StudioImageError(Exception):

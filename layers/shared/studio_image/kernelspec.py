@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from .errors import KernelSpecInvalid
+from .errors import KernelSpecInvalid, ReferenceInvalid
+from .sources.reference import parse_registry_reference
 
 KERNELS_DIR = "/usr/local/share/jupyter/kernels"  # Jupyter's system kernels directory
 PROVISIONERS = {  # provisioner -> (its entry-point name, the launcher script in the spec's scripts/)
@@ -26,6 +27,17 @@ class ProvisionerKernelSpec(BaseModel):
     display_name: str = Field(min_length=1)
     language: Literal["python"] = "python"
     launch_timeout: int = Field(default=30, gt=0)
+
+    @field_validator("image_name")
+    @classmethod
+    def _image_reference(cls, value: str) -> str:
+        try:
+            parse_registry_reference(
+                value, what=f"{value!r} is not an image reference HOST[:PORT]/NAME[:TAG][@DIGEST]"
+            )
+        except ReferenceInvalid as error:
+            raise ValueError(str(error)) from None
+        return value
 
     @field_validator("kernel_name", mode="before")
     @classmethod

@@ -1,77 +1,18 @@
-"""The check report and its renderings: text, JSON, SARIF 2.1.0 and JUnit XML."""
+"""The check report's renderings: text, JSON, Markdown, HTML, SARIF 2.1.0 and JUnit XML. (The
+judging that makes the report is `rules.judging`.)"""
 
 from __future__ import annotations
 
 import json
-from enum import StrEnum
+from html import escape
 from xml.etree import ElementTree as ET
 
-from pydantic import BaseModel, field_serializer
-
 from . import __version__
-from .appconfig import AppImageConfig, FileSystemConfig, derive_app_image_config
-from .facts import Facts, KernelSpec, UserInfo
+from .appconfig import FileSystemConfig
 from .findings import Finding, Profile, Severity
-from .inventory import Inventory, LayerInfo, Sizes
-from .policy import Policy
-from .rules import RULES, evaluate, home_mount, rules_for
-from .rules.checks import human_bytes
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-
-
-class Report(BaseModel):
-    image: str
-    digest: str | None
-    profile: Profile
-    platform: str
-    verdict: Verdict
-    findings: list[Finding]
-    rules_checked: list[str]
-    sizes: Sizes
-    kernels: list[KernelSpec]  # every kernel the image offers, named as SageMaker looks them up
-    user: UserInfo
-    app_image_config: AppImageConfig | None  # what registration will create; None: not a Studio app
-    layers: list[LayerInfo]
-    files: int
-
-    @field_serializer("app_image_config")
-    def _as_the_api_spells_it(self, config: AppImageConfig | None) -> dict[str, object] | None:
-        return self.app_image_config_fields()
-
-    def app_image_config_fields(self) -> dict[str, object] | None:
-        """CreateAppImageConfig's fields (name aside), spelled as the API spells them."""
-        config = self.app_image_config
-        return config.model_dump(by_alias=True, exclude_none=True) if config else None
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == Severity.ERROR]
-
-
-def build_report(inventory: Inventory, profile: Profile, policy: Policy | None = None) -> Report:
-    policy = policy or Policy()
-    facts = Facts(inventory, home_mount(profile, policy))
-    findings = evaluate(inventory, profile, policy, facts)
-    failed = any(f.severity == Severity.ERROR for f in findings)
-    return Report(
-        image=inventory.reference,
-        digest=inventory.digest,
-        profile=profile,
-        platform=str(inventory.platform),
-        verdict=Verdict.FAIL if failed else Verdict.PASS,
-        findings=findings,
-        rules_checked=[r.id for r in rules_for(profile)],
-        sizes=inventory.sizes,
-        kernels=facts.kernels,
-        user=facts.user,
-        app_image_config=derive_app_image_config(profile, facts, policy),
-        layers=inventory.layers,
-        files=len(inventory.files),
-    )
+from .rules import RULES
+from .rules.judging import Report
+from .units import human_bytes, plural
 
 
 def render_json(report: Report) -> str:
@@ -88,8 +29,8 @@ def render_text(report: Report) -> str:
         f"  digest    {report.digest or '-'}",
         f"  profile   {report.profile}    platform {report.platform}",
         f"  size      {human_bytes(report.sizes.uncompressed)} uncompressed, "
-        f"{human_bytes(report.sizes.compressed)} compressed, {len(report.layers)} layers, "
-        f"{report.files} files",
+        f"{human_bytes(report.sizes.compressed)} compressed, {plural(len(report.layers), 'layer')}, "
+        f"{plural(report.files, 'file')}",
         f"  user      {who}",
         f"  kernels   {kernels}",
         f"  registers {describe_app_image_config(report)}",
@@ -102,18 +43,12 @@ def render_text(report: Report) -> str:
             lines.append(f"  {f.severity.value:<8}  {f.rule:<{width}}  {f.message}")
             lines.append(f"  {'':<8}  {'':<{width}}  fix: {f.remediation}")
         lines.append("")
-    errors = len(report.errors)
-    warnings = len(report.findings) - errors
-    lines.append(
-        f"{report.verdict.value.upper()}: {errors} error(s), {warnings} warning(s), "
-        f"{len(report.rules_checked)} rules checked"
-    )
+    lines.append(f"{report.verdict.value.upper()}: {summary(report)}")
     return "\n".join(lines)
 
 
 def render_markdown(report: Report) -> str:
     """The report for a person reading it in a browser or an S3 console: GitHub-flavoured Markdown."""
-    errors = len(report.errors)
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -121,8 +56,7 @@ def render_markdown(report: Report) -> str:
     lines = [
         f"# {report.verdict.value.upper()}: `{report.image}`",
         "",
-        f"{errors} error(s), {len(report.findings) - errors} warning(s), "
-        f"{len(report.rules_checked)} rules checked for the **{report.profile}** profile.",
+        f"{summary(report)} for the **{report.profile}** profile.",
         "",
         "| | |",
         "|---|---|",
@@ -130,7 +64,7 @@ def render_markdown(report: Report) -> str:
         f"| Platform | {report.platform} |",
         f"| Size | {human_bytes(report.sizes.uncompressed)} uncompressed, "
         f"{human_bytes(report.sizes.compressed)} compressed, "
-        f"{len(report.layers)} layers, {report.files} files |",
+        f"{plural(len(report.layers), 'layer')}, {plural(report.files, 'file')} |",
         f"| User | {report.user.name or '?'} ({report.user.uid}:{report.user.gid}) |",
         f"| Kernels | {', '.join(f'`{k.name}`' for k in report.kernels) or 'none found'} |",
         f"| Registers | {cell(describe_app_image_config(report))} |",
@@ -147,6 +81,139 @@ def render_markdown(report: Report) -> str:
         config = json.dumps(report.app_image_config_fields(), indent=2)
         lines += ["## AppImageConfig", "", "```json", config, "```", ""]
     return "\n".join(lines)
+
+
+def summary(report: Report) -> str:
+    """ "1 error, 2 warnings, 14 rules checked" """
+    errors = len(report.errors)
+    return (
+        f"{plural(errors, 'error')}, {plural(len(report.findings) - errors, 'warning')}, "
+        f"{plural(len(report.rules_checked), 'rule')} checked"
+    )
+
+
+# The page loads nothing and runs nothing, even if a string escaped escaping: the policy forbids it.
+HTML_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+HTML_STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; color: #1f2328; }
+body { margin: 0 auto; max-width: 64rem; padding: 1.5rem; }
+header { border-radius: 8px; padding: 1rem 1.25rem; margin-bottom: 1.5rem; }
+header.pass { background: #dafbe1; border: 1px solid #4ac26b; }
+header.fail { background: #ffebe9; border: 1px solid #ff8182; }
+header h1 { margin: 0; font-size: 1.6rem; }
+header p { margin: .25rem 0 0; overflow-wrap: anywhere; }
+h2 { border-bottom: 1px solid #d1d9e0; padding-bottom: .25rem; margin-top: 2rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
+code, pre { font: 13px ui-monospace, monospace; background: #f6f8fa; border-radius: 4px; }
+code { padding: 0 .25rem; } pre { padding: .75rem; overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #d1d9e0; vertical-align: top; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.rule { border: 1px solid #d1d9e0; border-radius: 8px; padding: .5rem 1rem; margin: .75rem 0; }
+.rule h3 { margin: .25rem 0; font-size: 1rem; }
+.rule ul { padding-left: 1.25rem; }
+.severity { font-size: .8rem; font-weight: 600; border-radius: 1rem; padding: .05rem .5rem; color: #fff; }
+.severity.error { background: #cf222e; } .severity.warning { background: #9a6700; }
+.fix { color: #0a3069; } .where { color: #59636e; font-size: .9rem; }
+footer { margin-top: 2rem; color: #59636e; font-size: .85rem; }
+"""
+
+
+def render_html(report: Report) -> str:
+    """One self-contained page for a person: no scripts, no requests, every image string escaped."""
+
+    def e(text: object) -> str:
+        return escape(str(text), quote=True)
+
+    user = report.user
+    verdict = report.verdict.value.upper()
+    facts = [
+        ("Digest", f"<code>{e(report.digest or '-')}</code>"),
+        ("Platform", e(report.platform)),
+        (
+            "Size",
+            f"{human_bytes(report.sizes.uncompressed)} uncompressed, "
+            f"{human_bytes(report.sizes.compressed)} compressed, "
+            f"{plural(len(report.layers), 'layer')}, {plural(report.files, 'file')}",
+        ),
+        ("User", f"{e(user.name or '?')} ({e(user.uid)}:{e(user.gid)})"),
+        ("Kernels", ", ".join(f"<code>{e(k.name)}</code>" for k in report.kernels) or "none found"),
+        ("Registers", e(describe_app_image_config(report))),
+    ]
+    body = [
+        f'<header class="{e(report.verdict.value)}"><h1>{verdict}</h1>',
+        f"<p><code>{e(report.image)}</code></p>",
+        f"<p>{summary(report)} for the <strong>{e(report.profile)}</strong> profile</p></header>",
+        "<section><h2>Image</h2><dl>",
+        *(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts),
+        "</dl></section>",
+        "<section><h2>Findings</h2>",
+    ]
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in sorted(report.findings, key=lambda f: f.severity != Severity.ERROR):
+        by_rule.setdefault(finding.rule, []).append(finding)
+    for rule_id, findings in by_rule.items():
+        worst = findings[0].severity.value
+        body.append(
+            f'<article class="rule"><h3><span class="severity {e(worst)}">{e(worst)}</span> '
+            f"<code>{e(rule_id)}</code> {e(RULES[rule_id].summary if rule_id in RULES else '')}</h3><ul>"
+        )
+        for f in findings:
+            where = [f"<code>{e(f.path)}</code>"] if f.path else []
+            if f.layer is not None:
+                where.append(f"layer {f.layer + 1}")
+            body.append(
+                f'<li><p>{e(f.message)}</p><p class="fix">Fix: {e(f.remediation)}</p>'
+                + (f'<p class="where">{", ".join(where)}</p>' if where else "")
+                + "</li>"
+            )
+        body.append("</ul></article>")
+    if not report.findings:
+        body.append("<p>No findings.</p>")
+    body.append("</section><section><h2>Kernels</h2>")
+    if report.kernels:
+        body.append("<table><tr><th>Name</th><th>Display name</th><th>Language</th><th>Starts</th></tr>")
+        body += [
+            f"<tr><td><code>{e(k.name)}</code></td><td>{e(k.display_name)}</td><td>{e(k.language)}</td>"
+            f"<td><code>{e(' '.join(k.argv))}</code></td></tr>"
+            for k in report.kernels
+        ]
+        body.append("</table>")
+    else:
+        body.append("<p>None found.</p>")
+    body.append("</section><section><h2>AppImageConfig</h2>")
+    config = report.app_image_config_fields()
+    body.append(f"<pre>{e(json.dumps(config, indent=2))}</pre>" if config else "<p>Nothing to register.</p>")
+    body.append(
+        "</section><section><h2>Layers</h2><table><tr><th>#</th><th>Digest</th><th>Compression</th>"
+        "<th>Compressed</th><th>Uncompressed</th><th>Entries</th><th>Note</th></tr>"
+    )
+    for layer in report.layers:
+        note = layer.problem or ("not distributable: not read" if layer.foreign else "")
+        body.append(
+            f"<tr><td>{layer.index + 1}</td>"
+            f'<td><code title="{e(layer.digest)}">{e(layer.digest[:19])}</code></td>'
+            f"<td>{e(layer.compression)}</td>"
+            f'<td class="number">{human_bytes(layer.compressed_size)}</td>'
+            f'<td class="number">{human_bytes(layer.uncompressed_size)}</td>'
+            f'<td class="number">{layer.entries}</td><td>{e(note)}</td></tr>'
+        )
+    body.append(
+        f"</table></section><footer>studio-image {e(__version__)}: "
+        f"{e(', '.join(report.rules_checked))}</footer>"
+    )
+    return "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{HTML_POLICY}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{verdict}: {e(report.image)}</title><style>{HTML_STYLE}</style></head><body>",
+            *body,
+            "</body></html>",
+        ]
+    )
 
 
 def describe_app_image_config(report: Report) -> str:
@@ -256,4 +323,10 @@ def render_junit(report: Report) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
-RENDERERS = {"text": render_text, "json": render_json, "sarif": render_sarif, "junit": render_junit}
+RENDERERS = {
+    "text": render_text,
+    "json": render_json,
+    "html": render_html,
+    "sarif": render_sarif,
+    "junit": render_junit,
+}

@@ -18,6 +18,7 @@ from moto.ecr.models import ecr_backends
 from moto.logs.models import logs_backends
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.utils import arn_formatter
+from moto.utilities.paginator import paginate
 
 from ..ecr import layer_blobs
 from ..settings import settings
@@ -31,6 +32,19 @@ ECR_IMAGE = re.compile(
 
 def _elapsed(since: datetime, seconds: float) -> bool:
     return utcnow() >= since + timedelta(seconds=seconds)
+
+
+# Paging declared once, as moto declares it: SageMaker's List calls take MaxResults (1 to 100,
+# botocore's MaxResults shape; 100 when not given) and a NextToken, here the next item's ARN.
+PAGINATION_MODEL = {
+    name: {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    }
+    for name in ("list_images", "list_image_versions", "list_app_image_configs", "list_members", "list_apps")
+}
 
 
 @dataclass
@@ -141,7 +155,9 @@ def _label_script(uri: str | None) -> AppScript | None:
         return None
     account, region, repository_name, tag, digest = match.groups()
     repository = ecr_backends[account][region].repositories.get(repository_name)
-    for image in repository.images if repository else []:
+    if repository is None:
+        return None
+    for image in repository.images:
         if (tag and tag in image.image_tags) or (digest and image.get_image_digest() == digest):
             config_digest = json.loads(image.image_manifest).get("config", {}).get("digest")
             blob = layer_blobs(repository).get(config_digest)
@@ -319,6 +335,7 @@ class StudioBackend:
         self.get_image(name)
         del self.studio.images[name]
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_images(self, name_contains: str | None) -> list[Image]:
         images = sorted(self.studio.images.values(), key=lambda i: i.created)
         return [i for i in images if not name_contains or name_contains in i.name]
@@ -357,6 +374,7 @@ class StudioBackend:
             raise ResourceNotFound(f"Image {image.arn} has no {which}")
         return found
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_image_versions(self, image_name: str) -> list[ImageVersion]:
         return sorted(self.get_image(image_name).versions.values(), key=lambda v: v.version)
 
@@ -410,6 +428,7 @@ class StudioBackend:
         self.get_app_image_config(name)
         del self.studio.app_image_configs[name]
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_app_image_configs(self, name_contains: str | None) -> list[AppImageConfig]:
         configs = sorted(self.studio.app_image_configs.values(), key=lambda c: c.created)
         return [c for c in configs if not name_contains or name_contains in c.name]
@@ -471,6 +490,7 @@ class StudioBackend:
         self.get_member(kind, domain_id, name)
         del self.studio.members[(kind, domain_id, name)]
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_members(self, kind: str, domain_id: str | None, name_contains: str | None) -> list[Member]:
         return [
             m
@@ -550,6 +570,7 @@ class StudioBackend:
             raise ResourceNotFound(f"App {app.arn} is already deleted")
         app.deleted = True
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_apps(self, domain_id: str | None, user_profile: str | None, space: str | None) -> list[App]:
         return [
             a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -23,15 +24,17 @@ VERSION_DETAILS = (
 SPACE_SETTINGS = ("SpaceSettings", "OwnershipSettings", "SpaceSharingSettings", "SpaceDisplayName")
 
 
-def _page(items: list[Any], params: dict[str, Any], key: str, render: str = "summary") -> ActionResult:
-    """One page of `items`: NextToken is the index of the first item of the next page."""
-    start = int(params.get("NextToken") or 0)
-    size = int(params.get("MaxResults") or 100)
-    page = items[start : start + size]
-    result: dict[str, Any] = {key: [getattr(item, render)() for item in page]}
-    if start + size < len(items):
-        result["NextToken"] = str(start + size)
+def _page(found: tuple[list[Any], str | None], key: str, render: str = "summary") -> ActionResult:
+    """One page, as the backend's `@paginate` cut it."""
+    items, token = found
+    result: dict[str, Any] = {key: [getattr(item, render)() for item in items]}
+    if token:
+        result["NextToken"] = token
     return ActionResult(result)
+
+
+def _paging(params: dict[str, Any]) -> dict[str, Any]:
+    return {"next_token": params.get("NextToken"), "max_results": params.get("MaxResults")}
 
 
 class StudioResponse:
@@ -39,6 +42,7 @@ class StudioResponse:
 
     params: dict[str, Any]
     sagemaker_backend: StudioBackend
+    _get_action: Callable[[], str]  # moto's BaseResponse
 
     def _request(self) -> dict[str, Any]:
         """The request's parameters, once they satisfy the service model's limits."""
@@ -77,7 +81,7 @@ class StudioResponse:
 
     def list_images(self) -> ActionResult:
         p = self._request()
-        return _page(self.sagemaker_backend.list_images(p.get("NameContains")), p, "Images")
+        return _page(self.sagemaker_backend.list_images(p.get("NameContains"), **_paging(p)), "Images")
 
     # Image versions
 
@@ -102,7 +106,9 @@ class StudioResponse:
 
     def list_image_versions(self) -> ActionResult:
         p = self._request()
-        return _page(self.sagemaker_backend.list_image_versions(p["ImageName"]), p, "ImageVersions")
+        return _page(
+            self.sagemaker_backend.list_image_versions(p["ImageName"], **_paging(p)), "ImageVersions"
+        )
 
     def update_image_version(self) -> ActionResult:
         p = self._request()
@@ -154,10 +160,9 @@ class StudioResponse:
     def list_app_image_configs(self) -> ActionResult:
         p = self._request()
         return _page(
-            self.sagemaker_backend.list_app_image_configs(p.get("NameContains")),
-            p,
+            self.sagemaker_backend.list_app_image_configs(p.get("NameContains"), **_paging(p)),
             "AppImageConfigs",
-            "describe",
+            render="describe",
         )
 
     # Domains: DescribeDomain answers with the status an update leaves, and a missing domain is
@@ -202,9 +207,9 @@ class StudioResponse:
     def list_user_profiles(self) -> ActionResult:
         p = self._request()
         members = self.sagemaker_backend.list_members(
-            "UserProfile", p.get("DomainIdEquals"), p.get("UserProfileNameContains")
+            "UserProfile", p.get("DomainIdEquals"), p.get("UserProfileNameContains"), **_paging(p)
         )
-        return _page(members, p, "UserProfiles")
+        return _page(members, "UserProfiles")
 
     def create_space(self) -> ActionResult:
         p = self._request()
@@ -242,8 +247,9 @@ class StudioResponse:
     def list_spaces(self) -> ActionResult:
         p = self._request()
         return _page(
-            self.sagemaker_backend.list_members("Space", p.get("DomainIdEquals"), p.get("SpaceNameContains")),
-            p,
+            self.sagemaker_backend.list_members(
+                "Space", p.get("DomainIdEquals"), p.get("SpaceNameContains"), **_paging(p)
+            ),
             "Spaces",
         )
 
@@ -275,6 +281,6 @@ class StudioResponse:
     def list_apps(self) -> ActionResult:
         p = self._request()
         apps = self.sagemaker_backend.list_apps(
-            p.get("DomainIdEquals"), p.get("UserProfileNameEquals"), p.get("SpaceNameEquals")
+            p.get("DomainIdEquals"), p.get("UserProfileNameEquals"), p.get("SpaceNameEquals"), **_paging(p)
         )
-        return _page(apps, p, "Apps")
+        return _page(apps, "Apps")

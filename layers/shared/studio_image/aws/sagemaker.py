@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from pydantic import BaseModel
 
 from ..errors import AwsRequestFailed, DomainBusy
 from .common import ErrorMap, NotFound, call
@@ -27,6 +28,29 @@ MEMBER_CALLS = {
 }
 
 
+class ImageState(BaseModel):
+    """DescribeImage, as far as we read it."""
+
+    name: str
+    description: str | None = None
+
+
+class ImageVersionState(BaseModel):
+    """DescribeImageVersion: CREATING, CREATED, CREATE_FAILED, ..."""
+
+    status: str
+    failure_reason: str | None = None
+
+
+class AppState(BaseModel):
+    """DescribeApp: its status (Pending, InService, Failed, ...) and the image it runs."""
+
+    status: str
+    failure_reason: str | None = None
+    image_arn: str | None = None  # None: a SageMaker-provided image
+    image_version_arn: str | None = None
+
+
 def split_version_arn(arn: str) -> tuple[str, str, int]:
     """(image ARN, image name, version number) of an image version's ARN."""
     head, _, version = arn.rpartition("/")
@@ -38,11 +62,12 @@ class SageMaker:
     def __init__(self, client: Any = None, region: str | None = None) -> None:
         self._client = client or boto3.client("sagemaker", region_name=region)
 
-    def describe_image(self, name: str) -> dict[str, Any] | None:
+    def describe_image(self, name: str) -> ImageState | None:
         try:
-            return call(self._client, "describe_image", f"image {name}", _DESCRIBE_ERRORS, ImageName=name)
+            found = call(self._client, "describe_image", f"image {name}", _DESCRIBE_ERRORS, ImageName=name)
         except NotFound:
             return None
+        return ImageState(name=found.get("ImageName") or name, description=found.get("Description"))
 
     def create_image(self, name: str, role_arn: str, display_name: str, description: str) -> None:
         """Create the image; one created meanwhile by a concurrent pipeline is as good."""
@@ -72,13 +97,16 @@ class SageMaker:
         )
         return str(found["ImageVersionArn"])
 
-    def describe_image_version(self, name: str, version: int) -> dict[str, Any]:
-        return call(
+    def describe_image_version(self, name: str, version: int) -> ImageVersionState:
+        found = call(
             self._client,
             "describe_image_version",
             f"image {name} version {version}",
             ImageName=name,
             Version=version,
+        )
+        return ImageVersionState(
+            status=str(found["ImageVersionStatus"]), failure_reason=found.get("FailureReason") or None
         )
 
     def list_image_versions(self, name: str) -> list[int]:
@@ -171,15 +199,20 @@ class SageMaker:
             **self._app(domain_id, owner_kind, owner, app_type, name),
         )
 
-    def describe_app(
-        self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str
-    ) -> dict[str, Any]:
-        return call(
+    def describe_app(self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str) -> AppState:
+        found = call(
             self._client,
             "describe_app",
             f"{app_type} app {name} of {owner}",
             _DESCRIBE_ERRORS,
             **self._app(domain_id, owner_kind, owner, app_type, name),
+        )
+        spec = found.get("ResourceSpec") or {}
+        return AppState(
+            status=str(found["Status"]),
+            failure_reason=found.get("FailureReason") or None,
+            image_arn=spec.get("SageMakerImageArn") or None,
+            image_version_arn=spec.get("SageMakerImageVersionArn") or None,
         )
 
     def delete_app(self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str) -> bool:

@@ -1,45 +1,28 @@
-"""What the workflow's states pass each other. Every state takes and returns a `RunState` (the Map
-iterations take a `LayerTask` and return a `LayerOutcome`); fields fill in as the run advances and
-are left out of the JSON while empty, which is what the state machine's Choice states test."""
+"""The slices of the workflow's state: what each state decides (`Evaluation`, `Registration`,
+`Canary`, ...), placed by the ASL at the state's own path. Empty fields are left out of the JSON,
+which is what the state machine's Choice states test. How the run's state is laid out is in
+`state`."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any, Literal
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..findings import Finding
-from ..report import Verdict
+from ..oci import Descriptor
+from ..rules.judging import Verdict
 from .config import Binding
 from .signatures import SignatureMatch
 
 
-class _Model(BaseModel):
+class StateModel(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def dump(self) -> dict[str, Any]:
         """The JSON the state machine passes on: empty fields left out."""
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
-
-
-class EcrImageAction(BaseModel):
-    """The `detail` of an EventBridge "ECR Image Action" event."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    action_type: str = Field(alias="action-type")
-    result: str
-    repository_name: str = Field(alias="repository-name", min_length=2, max_length=256)
-    image_digest: str | None = Field(default=None, alias="image-digest", pattern=r"^sha256:[0-9a-f]{64}$")
-    image_tag: str | None = Field(default=None, alias="image-tag")
-    manifest_media_type: str | None = Field(default=None, alias="manifest-media-type")
-    artifact_media_type: str | None = Field(default=None, alias="artifact-media-type")
-
-
-class EcrImageActionEvent(EventBridgeModel):
-    detail: EcrImageAction
 
 
 class Outcome(StrEnum):
@@ -52,7 +35,7 @@ class Outcome(StrEnum):
     RETIRED = "retired"  # its ECR image was deleted: the versions built from it were detached and deleted
 
 
-class Pushed(_Model):
+class Pushed(StateModel):
     """The push, as the event reports it."""
 
     account: str
@@ -68,14 +51,14 @@ class Pushed(_Model):
         )
 
 
-class Skip(_Model):
+class Skip(StateModel):
     outcome: Outcome
     reason: str
     image_version_arn: str | None = None  # of an earlier run of the same digest
     earlier_outcome: Outcome | None = None  # that run's outcome, when it has finished
 
 
-class CanaryPlan(_Model):
+class CanaryPlan(StateModel):
     """Where and how the canary app starts, settled by Resolve from the binding."""
 
     owner_kind: Literal["UserProfile", "Space"]
@@ -86,7 +69,7 @@ class CanaryPlan(_Model):
     rollback: bool  # on failure: restore what Attach replaced (else: report only)
 
 
-class Job(_Model):
+class Job(StateModel):
     """What the run works on, settled by Resolve."""
 
     binding: Binding
@@ -99,7 +82,7 @@ class Job(_Model):
     canary: CanaryPlan | None = None  # None: no canary start for this binding
 
 
-class Canary(_Model):
+class Canary(StateModel):
     """The canary app as the workflow has seen it so far."""
 
     app_name: str
@@ -115,37 +98,35 @@ class Canary(_Model):
     failed: bool = True
     deleted: bool = False
     rolled_back: list[str] | None = None  # targets restored to what they had before
+    outcome: Outcome | None = None  # decided by StopCanary: canary-failed, or passed
 
 
-class LayerRef(_Model):
+class LayerRef(StateModel):
+    """One layer: its place in the manifest, and its descriptor as the manifest gives it."""
+
     index: int
-    digest: str
-    media_type: str
-    size: int
+    descriptor: Descriptor
+
+    @property
+    def digest(self) -> str:
+        return self.descriptor.digest
 
 
-class ImageRead(_Model):
+class ImageRead(StateModel):
     manifest_digest: str
     platform: str
     resolved_key: str  # S3 key of the resolved manifest and config
     layers: list[LayerRef]
 
 
-class LayerTask(_Model):
-    """One Map iteration's input."""
-
-    pushed: Pushed
-    layer: LayerRef
-
-
-class LayerOutcome(_Model):
+class LayerOutcome(StateModel):
     digest: str
     cached: bool = False
     seconds: float = 0.0
     problem: str | None = None  # why the layer could not be read: becomes a finding
 
 
-class Evaluation(_Model):
+class Evaluation(StateModel):
     verdict: Verdict
     errors: int
     warnings: int
@@ -153,10 +134,13 @@ class Evaluation(_Model):
     findings_total: int
     report_uri: str
     report_markdown_uri: str
+    report_html_uri: str | None = None  # the page a person reads, beside the Markdown
     app_image_config: dict[str, Any] | None = None  # CreateAppImageConfig's fields, sans name
+    # Decided here when the run ends with the checks: refused, or passed and not to be registered.
+    outcome: Outcome | None = None
 
 
-class Registration(_Model):
+class Registration(StateModel):
     image_name: str
     image_version_arn: str
     version: int
@@ -165,14 +149,22 @@ class Registration(_Model):
     app_image_config_name: str | None = None
 
 
-class AttachedTo(_Model):
+class AttachedTo(StateModel):
     target: str  # "domain d-x default user settings", "space s in d-x", ...
     previous_version: int | None = None  # the version this image had there before; None: new
     setting: Literal["DefaultUserSettings", "DefaultSpaceSettings", "Space", "UserProfile"]
     name: str  # the domain's ID, or the space's or user profile's name
 
 
-class Retired(_Model):
+class Attachment(StateModel):
+    """Attach's result, at `$.attached`: every target, with the version it replaced. Attached, the
+    run has passed (unless a canary then fails it)."""
+
+    targets: list[AttachedTo]
+    outcome: Outcome = Outcome.PASSED
+
+
+class Retired(StateModel):
     """Image versions taken out of use: those built from a digest deleted from ECR, or those
     beyond the binding's keep_versions after a successful attach."""
 
@@ -181,45 +173,17 @@ class Retired(_Model):
     versions: list[int]
     detached_from: list[str] = Field(default_factory=list)
     deleted: list[int] = Field(default_factory=list)
+    outcome: Outcome | None = None  # decided by Retire: retired (pruning leaves the run's outcome be)
 
 
-class StepError(_Model):
+class StepError(StateModel):
     """What a Catch records at `$.error`."""
 
     error: str = Field(alias="Error")
     cause: str = Field(default="", alias="Cause")
 
 
-class RunState(_Model):
-    """The workflow's state. It starts as the execution's ARN and the event as delivered (kept raw:
-    a malformed event must still reach Notify); Resolve parses the event into `pushed`."""
-
-    execution_arn: str = Field(min_length=1)
-    event: dict[str, Any]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_event(cls, data: Any) -> Any:
-        """A bare EventBridge event (`sam local invoke -e events/push-tag.json`) starts a run
-        outside Step Functions."""
-        if isinstance(data, dict) and "detail-type" in data:
-            return {"execution_arn": f"local:{data.get('id', 'event')}", "event": data}
-        return data
-
-    pushed: Pushed | None = None
-    skip: Skip | None = None
-    job: Job | None = None
-    image: ImageRead | None = None
-    scans: list[LayerOutcome] | None = None
-    evaluation: Evaluation | None = None
-    registration: Registration | None = None
-    attached: list[AttachedTo] | None = None
-    canary: Canary | None = None
-    retired: Retired | None = None
-    error: StepError | None = None
-
-
-class Notice(_Model):
+class Notice(StateModel):
     """Notify's output: the run's result, which is also the execution's output."""
 
     outcome: Outcome

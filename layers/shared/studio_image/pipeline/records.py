@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from ..aws.storage import Bucket, ConditionFailed, Missing, Table, epoch
 from ..cache import cache_key, decode_scan, encode_scan
 from ..scan.models import LayerScan
@@ -53,6 +55,16 @@ class TableLayerCache:
         self.table.put(item)
 
 
+class ClaimRecord(BaseModel):
+    """A digest's claim: the run that holds (or held) it, and its result."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    execution_arn: str | None = None
+    run_outcome: str = "handled"  # "running" until the run finishes, then its outcome
+    image_version_arn: str | None = None
+
+
 def _claim_key(repository: str, digest: str) -> str:
     return f"claim#{repository}@{digest}"
 
@@ -61,9 +73,8 @@ class Claims:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def claim(self, repository: str, digest: str, execution_arn: str) -> dict[str, str] | None:
-        """Claim the digest for this run. None if claimed; else the earlier run's record
-        (`execution_arn`, `run_outcome`, and `image_version_arn` once it has one)."""
+    def claim(self, repository: str, digest: str, execution_arn: str) -> ClaimRecord | None:
+        """Claim the digest for this run. None if claimed; else the earlier run's record."""
         key = _claim_key(repository, digest)
         try:
             self.table.put(
@@ -83,16 +94,16 @@ class Claims:
             )
             return None
         except ConditionFailed:
-            return self.record(repository, digest) or {}
+            # Gone between the write and the read (released meanwhile): treated as handled.
+            return self.record(repository, digest) or ClaimRecord()
 
-    def record(self, repository: str, digest: str) -> dict[str, str] | None:
-        """The digest's claim (`execution_arn`, `run_outcome`, `image_version_arn`), if any."""
+    def record(self, repository: str, digest: str) -> ClaimRecord | None:
+        """The digest's claim, if any."""
         item = self.table.get(_claim_key(repository, digest))
-        return (
-            {name: value["S"] for name, value in item.items() if "S" in value and name != "pk"}
-            if item
-            else None
-        )
+        if item is None:
+            return None
+        found = {name: value["S"] for name, value in item.items() if "S" in value}
+        return ClaimRecord.model_validate(found, strict=False)
 
     def release(self, repository: str, digest: str) -> None:
         """Forget the digest: pushed again, it is checked again."""

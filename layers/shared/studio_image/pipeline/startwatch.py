@@ -5,19 +5,18 @@ manages, one notification goes out per app start (a repeat within the window is 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..aws.common import NotFound
-from ..aws.sagemaker import split_version_arn
+from ..aws.sagemaker import AppState, split_version_arn
+from . import notification
 from .records import AppStartNotices
+from .services import Services
 from .signatures import SignatureMatch, known_failures, match_lines
-from .steps import LOG_APP_TYPES, MANAGED_BY, STUDIO_LOG_GROUP, Services
+from .studio import API_APP_TYPES, CANARY_PREFIX, STUDIO_LOG_GROUP, is_managed
 
-CANARY_PREFIX = "canary-"  # the workflow's own canary apps: the workflow reports those
-API_APP_TYPES = {log: api for api, log in LOG_APP_TYPES.items()}  # a stream's app type -> CreateApp's
 OUTCOME = "app-start-failed"
 
 
@@ -45,8 +44,8 @@ class StartWatchResult(BaseModel):
     matches: list[SignatureMatch] = Field(default_factory=list)
 
 
-def _describe_app(svc: Services, start: AppStart) -> tuple[str, dict[str, Any]] | None:
-    """(owner kind, DescribeApp) for the stream's app, as a user profile's or else a space's."""
+def _describe_app(svc: Services, start: AppStart) -> tuple[str, AppState] | None:
+    """(owner kind, the app) for the stream's app, as a user profile's or else a space's."""
     app_type = API_APP_TYPES.get(start.app_type, start.app_type)
     for kind in ("UserProfile", "Space"):
         try:
@@ -76,44 +75,57 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
     if described is None:
         return result("the app no longer exists")
     kind, app = described
-    spec = app.get("ResourceSpec") or {}
-    image_arn = spec.get("SageMakerImageArn")
-    if not image_arn:
+    if not app.image_arn:
         return result("the app runs a SageMaker-provided image")
-    image_name = str(image_arn).rsplit("/", 1)[-1]
+    image_name = app.image_arn.rsplit("/", 1)[-1]
     image = svc.sagemaker.describe_image(image_name)
-    if image is None or f"by {MANAGED_BY}" not in str(image.get("Description") or ""):
+    if image is None or not is_managed(image.description):
         return result(f"image {image_name} is not managed by this pipeline")
-    version_arn = spec.get("SageMakerImageVersionArn")
+    version_arn = app.image_version_arn
     if not AppStartNotices(svc.state).first(stream, svc.settings.app_start_dedup_seconds):
         return result("already notified for this app start", image_version_arn=version_arn)
+    subject, message = _notice(stream, start, kind, image_name, version_arn, known)
+    svc.topic.publish(subject, message, {"status": OUTCOME, "image": image_name})
+    return StartWatchResult(
+        stream=stream, notified=True, reason="notified", image_version_arn=version_arn, matches=known
+    )
+
+
+def _notice(
+    stream: str,
+    start: AppStart,
+    kind: str,
+    image_name: str,
+    version_arn: str | None,
+    known: list[SignatureMatch],
+) -> tuple[str, str]:
+    """The subject and message of a failing app start."""
     version = str(split_version_arn(version_arn)[2]) if version_arn else "latest"
     owner = f"{'user profile' if kind == 'UserProfile' else 'space'} {start.owner}"
     names = ", ".join(m.signature for m in known)
-    subject = f"[APP-START-FAILED] {image_name} v{version}: {names} for {owner}"[:99]
-    text = [
+    subject = notification.subject(OUTCOME, f"{image_name} v{version}: {names} for {owner}")
+    lines = [
         subject,
         "",
         f"A {start.app_type} app ({start.app_name}) of {owner} in domain {start.domain_id} "
         f"failed to start with image {image_name} version {version}.",
     ]
     for match in known:
-        text += ["", f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
-        text += [f"  > {line}" for line in match.context]
-    text += ["", f"Log stream: {STUDIO_LOG_GROUP} {stream}"]
-    document = {
-        "outcome": OUTCOME,
-        "subject": subject,
-        "text": "\n".join(text),
-        "image_name": image_name,
-        "image_version_arn": version_arn,
-        "domain_id": start.domain_id,
-        "user_profile" if kind == "UserProfile" else "space": start.owner,
-        "app": start.model_dump(),
-        "matches": [m.model_dump() for m in known],
-    }
-    message = json.dumps({"default": json.dumps(document), "email": document["text"]})
-    svc.topic.publish(subject, message, {"status": OUTCOME, "image": image_name})
-    return StartWatchResult(
-        stream=stream, notified=True, reason="notified", image_version_arn=version_arn, matches=known
-    )
+        lines += ["", *notification.match_lines(match)]
+    where = f"{STUDIO_LOG_GROUP} {stream}"
+    lines += ["", f"Log stream: {where}"]
+
+    def document(text: str) -> dict[str, Any]:
+        return {
+            "outcome": OUTCOME,
+            "subject": subject,
+            "text": text,
+            "image_name": image_name,
+            "image_version_arn": version_arn,
+            "domain_id": start.domain_id,
+            "user_profile" if kind == "UserProfile" else "space": start.owner,
+            "app": start.model_dump(),
+            "matches": [m.model_dump() for m in known],
+        }
+
+    return subject, notification.message("\n".join(lines), document, f"the log stream has it all: {where}")

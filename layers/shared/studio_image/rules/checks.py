@@ -9,6 +9,7 @@ from ..appconfig import MAX_ID
 from ..findings import STUDIO_PROFILES, Finding, Profile, Severity
 from ..inventory import Node
 from ..scan.models import DIR
+from ..units import human_bytes, plural
 from . import DEFAULT_MAX_IMAGE_BYTES, MAX_LISTED, Context, listed, rule
 
 RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
@@ -18,15 +19,6 @@ STUDIO_LOG_PATH = "/var/log/studio"  # reserved by the JupyterLab and Code Edito
 NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
 NVIDIA_ALLOWED_DIRS = {"stubs", "compat"}
 SHELLS = {"sh", "bash", "zsh", "dash", "ash"}
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
 
 
 @rule("platform", "the image must be built for linux/amd64")
@@ -153,7 +145,8 @@ def mount_path_shadowed(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             rule="mount-path-shadowed",
             severity=Severity.WARNING,
-            message=f"{len(hidden)} file(s) under {mount} will be hidden by the user's home volume: {named}",
+            message=f"{plural(len(hidden), 'file')} under {mount} will be hidden by the user's home volume: "
+            f"{named}",
             remediation=f"install them outside {mount} (e.g. /opt or /usr/local), or copy them into the "
             "home directory from a lifecycle configuration",
             path=mount,

@@ -1,22 +1,17 @@
-"""Image references, in skopeo's transport names, and the source each one opens."""
+"""Image references, in skopeo's transport names, and the source each one opens. (A registry
+reference's own syntax is `reference`.)"""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import ReferenceInvalid
 from .base import ImageSource, ResolvedImage
+from .reference import parse_registry_reference
 
-__all__ = ["ImageSource", "RegistryReference", "ResolvedImage", "SourceOptions", "open_source"]
-
-DOCKER_HUB = "registry-1.docker.io"
-ECR_HOST = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
-REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+__all__ = ["ImageSource", "ResolvedImage", "SourceOptions", "open_source"]
 
 
 @dataclass(frozen=True)
@@ -24,52 +19,6 @@ class SourceOptions:
     allow_http: bool = False  # plain HTTP to registries other than loopback ones
     username: str | None = None
     password: str | None = None
-
-
-@dataclass(frozen=True)
-class RegistryReference:
-    host: str  # with the port, if any
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
-
-    @property
-    def reference(self) -> str:
-        """What to ask the manifests endpoint for: the digest if given, else the tag."""
-        return self.digest or self.tag or "latest"
-
-    def __str__(self) -> str:
-        suffix = f"@{self.digest}" if self.digest else f":{self.tag or 'latest'}"
-        return f"{self.host}/{self.repository}{suffix}"
-
-
-def split_name(text: str, what: str) -> tuple[str, str | None, str | None]:
-    """`NAME[:TAG|@DIGEST]` -> (name, tag, digest), checked against the distribution spec."""
-    name, _, digest = text.partition("@")
-    tag = None
-    if not digest:
-        slash = name.rfind("/")
-        colon = name.rfind(":")
-        if colon > slash:
-            name, tag = name[:colon], name[colon + 1 :]
-    if not REPOSITORY.match(name):
-        raise ReferenceInvalid(f"{what}: {name!r} is not a valid repository name")
-    if tag is not None and not TAG.match(tag):
-        raise ReferenceInvalid(f"{what}: {tag!r} is not a valid tag")
-    if digest and not DIGEST.match(digest):
-        raise ReferenceInvalid(f"{what}: {digest!r} is not a valid digest")
-    return name, tag, digest or None
-
-
-def parse_registry_reference(text: str) -> RegistryReference:
-    """`HOST[:PORT]/REPO[:TAG|@DIGEST]`; with no registry host, Docker Hub as docker does."""
-    first, slash, rest = text.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        host, remainder = first, rest
-    else:
-        host, remainder = DOCKER_HUB, text if slash else f"library/{text}"
-    name, tag, digest = split_name(remainder, f"docker://{text}")
-    return RegistryReference(host, name, tag, digest)
 
 
 def _path_and_tag(value: str) -> tuple[str, str | None]:

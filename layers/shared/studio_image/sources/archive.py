@@ -223,7 +223,7 @@ class DockerArchiveSource(ImageSource):
             for i, name in enumerate(entry.layers)
         ]
         manifest = Manifest(schema_version=2, config=config_desc, layers=layers)
-        return ResolvedImage(None, None, manifest, config)
+        return ResolvedImage(digest=None, manifest_digest=None, manifest=manifest, config=config)
 
     def open_blob(self, descriptor: Descriptor) -> Readable:
         return self.archive.open(descriptor.annotations["member"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import BlobNotFound, DigestMismatch, ManifestInvalid, UnsupportedMediaType
 from ..oci import (
@@ -25,13 +26,16 @@ from ..scan.streams import Readable
 MAX_MANIFEST_BYTES = 4 << 20  # the OCI distribution spec's recommended manifest limit
 
 
-@dataclass(frozen=True)
-class ResolvedImage:
+class ResolvedImage(BaseModel):
+    """An image as a source resolves it; the pipeline stores it as it is (JSON, by alias)."""
+
+    model_config = ConfigDict(frozen=True)
+
     digest: str | None  # of what the reference names (index or manifest); None if it has none
     manifest_digest: str | None
     manifest: Manifest
     config: ImageConfig
-    platforms_offered: list[Platform] = field(default_factory=list)
+    platforms_offered: list[Platform] = Field(default_factory=list)
 
 
 class ImageSource(ABC):
@@ -117,7 +121,13 @@ class ManifestSource(ImageSource):
         elif media_type and media_type not in MANIFEST_TYPES:
             raise UnsupportedMediaType(f"{media_type} is not an image manifest or index")
         manifest = parse_model(Manifest, doc, "manifest")
-        return ResolvedImage(digest, manifest_digest, manifest, load_config(self, manifest), offered)
+        return ResolvedImage(
+            digest=digest,
+            manifest_digest=manifest_digest,
+            manifest=manifest,
+            config=load_config(self, manifest),
+            platforms_offered=offered,
+        )
 
 
 def choose_platform(index: Index, platform: Platform) -> tuple[Descriptor, list[Platform]]:

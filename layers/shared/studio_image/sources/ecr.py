@@ -10,9 +10,9 @@ from typing import Any
 from ..aws.ecr import Ecr
 from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
 from ..scan.streams import Readable
-from . import ECR_HOST, split_name
 from .base import ManifestSource, verify_bytes
 from .http import RangedStream, pool
+from .reference import ECR_HOST, split_name
 
 
 class EcrSource(ManifestSource):

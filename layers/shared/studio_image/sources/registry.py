@@ -26,9 +26,10 @@ from ..errors import (
 )
 from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
 from ..scan.streams import Readable
-from . import ECR_HOST, RegistryReference, SourceOptions
+from . import SourceOptions
 from .base import MAX_MANIFEST_BYTES, ManifestSource, verify_bytes
 from .http import ResponseStream, fail_for_status, get_stream, pool
+from .reference import ECR_HOST, RegistryReference
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 

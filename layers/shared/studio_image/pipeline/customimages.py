@@ -16,7 +16,7 @@ from typing import Any
 from ..aws.sagemaker import SageMaker
 from ..errors import AttachLockHeld, AttachVerificationFailed, DomainBusy
 from .config import APP_SETTINGS, Binding
-from .models import AttachedTo
+from .models import AttachedTo, Retired
 from .records import DomainLock
 
 CustomImage = dict[str, Any]  # ImageName, ImageVersionNumber, AppImageConfigName
@@ -225,3 +225,15 @@ def detach_versions(
         app_key,
         lambda settings, _: without_versions(settings, app_key, image_name, versions),
     )
+
+
+def retire_versions(
+    sagemaker: SageMaker, lock: DomainLock, binding: Binding, domain_id: str, retired: Retired
+) -> Retired:
+    """Take `retired`'s versions out of use: detach them wherever the binding attaches the image,
+    then delete them. Returns `retired` with what was detached and deleted."""
+    if not retired.versions:
+        return retired
+    detached = detach_versions(sagemaker, lock, binding, domain_id, retired.image_name, set(retired.versions))
+    deleted = [v for v in retired.versions if sagemaker.delete_image_version(retired.image_name, v)]
+    return retired.model_copy(update={"detached_from": detached, "deleted": deleted})

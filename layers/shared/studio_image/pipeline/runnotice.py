@@ -1,6 +1,5 @@
-"""The one notification each run ends with: a subject a person can scan, a body that says what to
-do, and a JSON document for machine subscribers (the message is published with
-MessageStructure=json, so email gets the text and SQS, Lambda and HTTPS get the JSON)."""
+"""The one notification each run ends with: its outcome, subject, body and JSON document (put
+together as every notification is, by `notification`)."""
 
 from __future__ import annotations
 
@@ -8,33 +7,18 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel
+
 from ..findings import Severity
-from ..report import Verdict
-from .models import Canary, CanaryPlan, Outcome, Retired, RunState
+from ..rules.judging import Verdict
+from ..units import plural
+from . import notification
+from .models import Canary, CanaryPlan, Outcome, Retired
 from .signatures import known_failures
-
-MAX_SUBJECT = 99  # SNS: ASCII, under 100 characters, no line breaks
-LISTED_FINDINGS = 20
-MAX_MESSAGE_BYTES = 256 * 1024  # SNS's limit on a message
+from .state import RunRecord
 
 
-def outcome_of(state: RunState) -> Outcome:
-    if state.skip is not None:
-        return state.skip.outcome
-    if state.error is not None:
-        return Outcome.FAILED
-    if state.retired is not None and state.retired.reason == "deleted":
-        return Outcome.RETIRED
-    if state.evaluation is not None and state.evaluation.verdict == Verdict.FAIL:
-        return Outcome.REFUSED
-    if state.canary is not None and state.canary.failed:
-        return Outcome.CANARY_FAILED
-    if state.evaluation is not None and (state.attached is not None or not _registers(state)):
-        return Outcome.PASSED
-    return Outcome.FAILED  # a run that stopped short without an error: the text says where
-
-
-def verdict_of(state: RunState) -> Verdict | None:
+def verdict_of(state: RunRecord) -> Verdict | None:
     """The checks' verdict; for a digest handled before, the earlier run's. None: never checked."""
     if state.evaluation is not None:
         return state.evaluation.verdict
@@ -44,11 +28,7 @@ def verdict_of(state: RunState) -> Verdict | None:
     return Verdict.FAIL if earlier == Outcome.REFUSED else None
 
 
-def _registers(state: RunState) -> bool:
-    return state.job is not None and state.job.binding.registers
-
-
-def image_label(state: RunState) -> str:
+def image_label(state: RunRecord) -> str:
     if state.pushed is not None:
         return state.pushed.name
     detail = state.event.get("detail")
@@ -56,7 +36,7 @@ def image_label(state: RunState) -> str:
     return str(name or "an unreadable event")
 
 
-def error_text(state: RunState) -> tuple[str, str]:
+def error_text(state: RunRecord) -> tuple[str, str]:
     """The failed state's error name and message. A Lambda error's Cause is its JSON payload."""
     assert state.error is not None
     message = state.error.cause
@@ -69,7 +49,7 @@ def error_text(state: RunState) -> tuple[str, str]:
     return state.error.error, message
 
 
-def subject(state: RunState, outcome: Outcome) -> str:
+def subject(state: RunRecord, outcome: Outcome) -> str:
     label = image_label(state)
     registration = state.registration
     if outcome == Outcome.PASSED and registration is not None:
@@ -80,13 +60,13 @@ def subject(state: RunState, outcome: Outcome) -> str:
         why = ", ".join(m.signature for m in known_failures(state.canary.matches)) or state.canary.status
         after = "; rolled back" if state.canary.rolled_back else "; still attached"
         text = f"{label} v{registration.version}: {why}{after}"
-    elif outcome == Outcome.RETIRED and state.retired is not None:
-        retired = state.retired
+    elif outcome == Outcome.RETIRED and state.retirement is not None:
+        retired = state.retirement
         versions = ", ".join(f"v{v}" for v in retired.deleted) or "nothing"
         text = f"{label}: deleted from ECR; {retired.image_name} {versions} detached and deleted"
     elif outcome == Outcome.REFUSED and state.evaluation is not None:
         rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
-        text = f"{label}: {state.evaluation.errors} error(s) ({', '.join(rules)})"
+        text = f"{label}: {plural(state.evaluation.errors, 'error')} ({', '.join(rules)})"
     elif outcome == Outcome.FAILED and state.error is not None:
         text = f"{label}: {state.error.error}"
     elif state.skip is not None and state.skip.outcome == Outcome.UNCHANGED:  # the body names the run
@@ -96,8 +76,7 @@ def subject(state: RunState, outcome: Outcome) -> str:
         text = f"{label}: {state.skip.reason}"
     else:
         text = f"{label}: the run stopped before attaching"
-    text = f"[{outcome.value.upper()}] {text}".encode("ascii", "replace").decode()
-    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 3] + "..."
+    return notification.subject(outcome.value, text)
 
 
 def _console(region: str, kind: str, value: str) -> str:
@@ -112,8 +91,7 @@ def _canary_text(canary: Canary, plan: CanaryPlan | None) -> list[str]:
     status = canary.status + (f": {canary.failure_reason}" if canary.failure_reason else "")
     lines = [f"Canary: {plan.app_type if plan else 'app'} app {canary.app_name} for {owner}: {status}"]
     for match in canary.matches:
-        lines += [f"- {match.signature}: {match.cause}", f"  Fix: {match.fix}", "  Log:"]
-        lines += [f"  > {line}" for line in match.context]
+        lines += notification.match_lines(match)
     if canary.rolled_back:
         lines.append("Rolled back (the previous version restored, or the image removed if it was new):")
         lines += [f"- {target}" for target in canary.rolled_back]
@@ -137,7 +115,7 @@ def _retired_text(retired: Retired, keep: int | None) -> list[str]:
     return lines
 
 
-def body(state: RunState, outcome: Outcome) -> str:
+def body(state: RunRecord, outcome: Outcome) -> str:
     region = state.pushed.region if state.pushed else str(state.event.get("region") or "us-east-1")
     lines = [subject(state, outcome), ""]
     if state.pushed is not None:
@@ -160,13 +138,16 @@ def body(state: RunState, outcome: Outcome) -> str:
         ]
         if r.app_image_config_name:
             lines.append(f"AppImageConfig: {r.app_image_config_name}")
-    for attached in state.attached or []:
+    for attached in state.attached.targets if state.attached else []:
         was = "new" if attached.previous_version is None else f"replaced version {attached.previous_version}"
         lines.append(f"Attached to {attached.target} ({was})")
     if state.canary is not None:
         lines += ["", *_canary_text(state.canary, state.job.canary if state.job else None)]
-    if state.retired is not None:
-        lines += ["", *_retired_text(state.retired, state.job.binding.keep_versions if state.job else None)]
+    if state.retirement is not None:
+        lines += [
+            "",
+            *_retired_text(state.retirement, state.job.binding.keep_versions if state.job else None),
+        ]
     if state.error is not None:
         name, message = error_text(state)
         lines += ["", f"The pipeline failed: {name}", message]
@@ -177,7 +158,7 @@ def body(state: RunState, outcome: Outcome) -> str:
         lines += [
             "",
             f"Checks: {evaluation.verdict.value}, "
-            f"{evaluation.errors} error(s), {evaluation.warnings} warning(s)",
+            f"{plural(evaluation.errors, 'error')}, {plural(evaluation.warnings, 'warning')}",
         ]
         if outcome == Outcome.REFUSED:
             lines.append("The image was not registered. Fix the errors below and push again.")
@@ -190,6 +171,7 @@ def body(state: RunState, outcome: Outcome) -> str:
             "",
             f"Report: {evaluation.report_markdown_uri}",
             f"  {_console(region, 's3', evaluation.report_markdown_uri)}",
+            *([f"Report (HTML): {evaluation.report_html_uri}"] if evaluation.report_html_uri else []),
             f"Report (JSON): {evaluation.report_uri}",
         ]
     lines += [
@@ -200,11 +182,11 @@ def body(state: RunState, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-def _report(state: RunState) -> str:
+def _report(state: RunRecord) -> str:
     return state.evaluation.report_markdown_uri if state.evaluation else "-"
 
 
-def document(state: RunState, outcome: Outcome, text: str) -> dict[str, Any]:
+def document(state: RunRecord, outcome: Outcome, text: str) -> dict[str, Any]:
     """The machine-readable message: the outcome, the `text` a person reads (for subscribers that
     pass it on to people), and everything the run learned."""
     verdict = verdict_of(state)
@@ -213,30 +195,39 @@ def document(state: RunState, outcome: Outcome, text: str) -> dict[str, Any]:
         "verdict": verdict.value if verdict else None,
         "subject": subject(state, outcome),
         "text": text,
+        "execution_arn": state.execution_arn,
     }
-    doc.update(
-        state.model_dump(mode="json", exclude_none=True, by_alias=True, exclude={"event", "image", "scans"})
-    )
+    parts: dict[str, BaseModel | None] = {
+        "pushed": state.pushed,
+        "skip": state.skip,
+        "job": state.job,
+        "evaluation": state.evaluation,
+        "registration": state.registration,
+        "canary": state.canary,
+        "retired": state.retirement,
+        "error": state.error,
+    }
+    doc.update({key: _json(part) for key, part in parts.items() if part is not None})
+    if state.attached is not None:  # the targets, as subscribers have always had them
+        doc["attached"] = [_json(target) for target in state.attached.targets]
     return doc
 
 
-def attributes(state: RunState, outcome: Outcome) -> dict[str, str]:
+def _json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def attributes(state: RunRecord, outcome: Outcome) -> dict[str, str]:
     found = {"status": outcome.value, "repository": image_label(state).split(":")[0].split("@")[0]}
     if state.job is not None:
         found["profile"] = state.job.binding.profile.value
     return found
 
 
-def message(state: RunState, outcome: Outcome) -> str:
-    """The message, published with MessageStructure=json: email gets the text, every other
-    protocol (SQS, Lambda, HTTPS, email-json) the JSON document under `default`. Within SNS's size
-    limit, the text is what gives way (never the facts): the report in S3 has every finding."""
-    text = body(state, outcome)
-    while True:
-        found = json.dumps({"default": json.dumps(document(state, outcome, text)), "email": text})
-        if len(found.encode()) <= MAX_MESSAGE_BYTES or len(text) < 1000:
-            return found
-        text = (
-            text[: len(text) // 2].rstrip()
-            + f"\n\n... shortened for SNS; the report has it all: {_report(state)}"
-        )
+def message(state: RunRecord, outcome: Outcome) -> str:
+    """The published message; the report in S3 has every finding."""
+    return notification.message(
+        body(state, outcome),
+        lambda text: document(state, outcome, text),
+        f"the report has it all: {_report(state)}",
+    )

@@ -1,0 +1,1 @@
+"""One module per state of the workflow, named as `functions/` names its handler."""

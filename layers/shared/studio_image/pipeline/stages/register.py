@@ -1,0 +1,65 @@
+"""Register, then CheckVersion until the version is ready: create the SageMaker image if absent and
+a version of it for the pushed digest."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from ...aws.sagemaker import split_version_arn
+from ...errors import ImageVersionFailed, ImageVersionTimeout
+from ..config import derive_image_name
+from ..images import ecr_uri
+from ..models import Job, Pushed, Registration, StateModel
+from ..services import Services
+from ..studio import image_description
+
+
+class RegisterInput(StateModel):
+    execution_arn: str
+    pushed: Pushed
+    job: Job
+
+
+def register(given: RegisterInput, svc: Services) -> Registration:
+    """The version's client token is derived from the execution, so a retried call makes no second
+    version; across executions the digest's claim decides (and a digest retried after a failure, or
+    pushed again after a delete, gets a new version, not the old one back)."""
+    job, pushed = given.job, given.pushed
+    marker = image_description(pushed.repository)
+    image_name = job.image_name
+    existing = svc.sagemaker.describe_image(image_name)
+    if existing is not None and not job.binding.image_name and existing.description != marker:
+        # The derived name is another repository's image: take the collision-free form instead.
+        image_name = derive_image_name(svc.settings.image_name_prefix, pushed.repository, unique=True)
+        existing = svc.sagemaker.describe_image(image_name)
+    if existing is None:
+        svc.sagemaker.create_image(image_name, svc.settings.image_role_arn, job.display_name[:128], marker)
+    token = str(uuid.UUID(hashlib.sha256(given.execution_arn.encode()).hexdigest()[:32]))
+    arn = svc.sagemaker.create_image_version(image_name, ecr_uri(pushed), token)
+    return Registration(
+        image_name=image_name, image_version_arn=arn, version=split_version_arn(arn)[2], status="CREATING"
+    )
+
+
+class CheckVersionInput(StateModel):
+    execution_arn: str
+    registration: Registration
+
+
+def check_version(given: CheckVersionInput, svc: Services) -> Registration:
+    registration = given.registration.model_copy()
+    found = svc.sagemaker.describe_image_version(registration.image_name, registration.version)
+    registration.status = found.status
+    registration.polls += 1
+    if registration.status == "CREATE_FAILED":
+        raise ImageVersionFailed(
+            f"{registration.image_name} version {registration.version}: "
+            f"{found.failure_reason or 'SageMaker gave no reason'}"
+        )
+    if registration.status != "CREATED" and registration.polls >= svc.settings.version_max_polls:
+        raise ImageVersionTimeout(
+            f"{registration.image_name} version {registration.version} is still {registration.status} "
+            f"after {registration.polls} checks"
+        )
+    return registration
