@@ -4,9 +4,11 @@ both serve them.
 
 - SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
   and apps (moto_studio.sagemaker), validated against botocore's service model.
-- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
+- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
+  events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
 - ECR scanning: scan on push, results an image's label chooses, paged findings (moto_studio.scanning).
-- Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
+- Lambda: functions run their Python handler in execution environments of their own, worker
+  processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
@@ -25,7 +27,7 @@ from moto.ecr.responses import ECRResponse
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
-from .awslambda import invoke_in_process, register_handler
+from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
 from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
@@ -33,7 +35,7 @@ from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
-__all__ = ["install", "register_handler", "settings"]
+__all__ = ["install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -62,11 +64,11 @@ def install() -> None:
             ECRBackend, StudioEcrBackend, {"complete_layer_upload", "put_image", "get_download_url_for_layer"}
         )
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
-        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
+        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
         ECRBackend._moto_describe_image_scan_findings = ECRBackend.describe_image_scan_findings  # type: ignore[attr-defined]
         _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings"})
         _graft(ECRResponse, StudioScanResponse, {"describe_image_scan_findings"})
-        LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
         _installed = True

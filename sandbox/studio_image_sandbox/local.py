@@ -17,6 +17,7 @@ from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 import moto_studio
+import moto_studio.awslambda
 
 REGION = "us-east-1"
 # moto accepts any credentials; these keep boto3 from looking for real ones.
@@ -69,3 +70,4 @@ def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
             yield endpoint
     finally:
         server.stop()
+        moto_studio.awslambda.reset()

@@ -3,6 +3,7 @@ sandbox, and `up` serving other processes over HTTP, as a person would use them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import pytest
 from moto import mock_aws
 
 from studio_image.cli import main
-from studio_image_sandbox.ocibuild import build_image
+from studio_image_sandbox.ocibuild import Layout, build_image
 from studio_image_sandbox.samples import SAMPLES, compliant
 from studio_image_sandbox.sandbox import DEFAULT_CONFIGURATION, STATE_FILE, Options, Sandbox, running
 from studio_image_sandbox.stack import ROOT, TemplateError, deploy
@@ -205,3 +206,23 @@ def test_a_template_mistake_fails_the_sandbox_deployment_not_only_aws(tmp_path, 
     with mock_aws(), pytest.raises(TemplateError) as raised:
         deploy(PARAMETERS, template_path=tmp_path / "template.yaml")
     assert problem in str(raised.value)
+
+
+def test_sandbox_push_copies_an_index_and_every_platform_byte_for_byte(sandbox, tmp_path):
+    # Given an image index over a linux/amd64 and a linux/arm64 image
+    layout = Layout(tmp_path / "multi")
+    amd64 = layout.image(compliant("kernel-gateway"))
+    arm64 = layout.image(dataclasses.replace(compliant("kernel-gateway"), architecture="arm64"))
+    index = layout.index([(amd64, "linux/amd64"), (arm64, "linux/arm64")])
+    layout.tag(index, "1.0")
+    # When `sandbox push` pushes it
+    pushed = sandbox.push(f"oci:{tmp_path / 'multi'}:1.0", "studio/multi", "1.0")
+    # Then ECR holds the index and both manifests under their own digests, with their own bytes
+    assert pushed.digest == index.digest
+    ecr = sandbox.client("ecr")
+    found = ecr.describe_images(repositoryName="studio/multi")["imageDetails"]
+    assert {i["imageDigest"] for i in found} == {index.digest, amd64.digest, arm64.digest}
+    for written in (index, amd64, arm64):
+        got = ecr.batch_get_image(repositoryName="studio/multi", imageIds=[{"imageDigest": written.digest}])
+        stored = got["images"][0]["imageManifest"].encode()
+        assert stored == (tmp_path / "multi" / "blobs" / "sha256" / written.digest.split(":")[1]).read_bytes()
