@@ -10,6 +10,8 @@ both serve them.
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
+- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
+  versions, per service, action and call count (moto_studio.faults).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -24,18 +26,20 @@ from typing import Any
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.ecr.models import ECRBackend
 from moto.ecr.responses import ECRResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
+from .faults import Fault, answering_faults, faults
 from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
-__all__ = ["install", "settings"]
+__all__ = ["Fault", "faults", "install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -71,4 +75,6 @@ def install() -> None:
         LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
+        DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
+        faults.load_environment()
         _installed = True

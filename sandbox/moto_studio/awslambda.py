@@ -36,6 +36,7 @@ from typing import IO, Any
 from moto.awslambda.models import LambdaFunction
 from moto.core.utils import unix_time_millis
 
+from .faults import LAMBDA_KINDS, faults
 from .settings import CLOUDTRAIL, settings
 
 # What a worker inherits from this process: how to reach AWS, as Lambda's runtime provides it.
@@ -123,8 +124,18 @@ class Environment:
         stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
         stdin.write(json.dumps(request) + "\n")
         stdin.flush()
-        response = self._read(timeout)
-        if response is None:  # timed out (or the worker died): Lambda stops the environment
+        fault = faults.take("lambda", "Invoke", LAMBDA_KINDS, self.function.function_name)
+        if fault is not None and fault.kind == "killed":  # the request is in: killed mid-run
+            self.process.kill()
+            self.process.wait()
+        response = self._read(timeout) if fault is None or fault.kind == "killed" else None
+        if response is None and not self.alive:
+            # Lambda's answer when the runtime dies (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)
+            self.stop()
+            message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+            return payload, True, f"{message}\n"
+        if response is None:  # timed out (or a timeout fault): Lambda stops the environment
             self.stop()
             message = f"Task timed out after {timeout:.2f} seconds"
             payload = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .faults import faults
 from .sagemaker.script import AppScript
 
 # Names a file that Lambda execution environments append each AWS call their handler makes to, as
@@ -61,6 +62,7 @@ class Settings:
     def reset(self) -> None:
         fresh = Settings()
         self.__dict__.update(fresh.__dict__)
+        faults.reset()
 
 
 settings = Settings()
