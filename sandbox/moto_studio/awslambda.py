@@ -121,15 +121,17 @@ class Environment:
             "function_arn": self.function.function_arn,
             "timeout": timeout,
         }
-        stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
-        stdin.write(json.dumps(request) + "\n")
-        stdin.flush()
         fault = faults.take("lambda", "Invoke", LAMBDA_KINDS, self.function.function_name)
-        if fault is not None and fault.kind == "killed":  # the request is in: killed mid-run
+        if fault is not None:  # the runtime dies (or runs out of time) before the handler gets far
             self.process.kill()
             self.process.wait()
-        response = self._read(timeout) if fault is None or fault.kind == "killed" else None
-        if response is None and not self.alive:
+            response = None
+        else:
+            stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            response = self._read(timeout)
+        if response is None and not self.alive and (fault is None or fault.kind == "killed"):
             # Lambda's answer when the runtime dies (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)
             self.stop()
             message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"

@@ -64,9 +64,7 @@ class Case:
         return "Runtime exited with error: signal: killed" if kind == "killed" else "Task timed out"
 
     def describe(self) -> str:
-        f = self.fault
-        target = f" of {f.function}" if f.function else ""
-        return f"{f.kind} x{f.times}{target}"
+        return f"{self.fault.kind} x{self.fault.times}"
 
 
 def cases() -> list[Case]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -72,6 +73,13 @@ def assert_nothing_twice_and_nothing_running(pipeline: Pipeline, image: str) -> 
     assert [a["AppName"] for a in apps if a["Status"] not in ("Deleted", "Failed")] == []
 
 
+def cause_code(error: dict) -> str:
+    """The AWS error code (or Lambda error type) the notified cause quotes."""
+    message = json.loads(error["Cause"])["errorMessage"]
+    found = re.search(r": ([A-Z][A-Za-z]+(Exception|Error|Found|InUse|Failure|Throttled)?): ", message)
+    return found.group(1) if found else json.loads(error["Cause"])["errorType"]
+
+
 @pytest.mark.parametrize("case", cases(), ids=lambda case: case.name)
 def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(warm, case: Case):
     pipeline = warm
@@ -96,14 +104,17 @@ def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(war
         assert doc["outcome"] == "failed" and first["error"] == "PipelineFailed", notes[0]["Subject"]
         error = doc["error"]
         assert error["Error"] in notes[0]["Subject"], notes[0]["Subject"]
-        assert case.cause() in error["Cause"], error
+        # (SageMaker's ResourceInUse on a Create means "it exists": the run goes on to a call that
+        # then fails for the real reason, and that is the cause named)
+        assert case.cause() in error["Cause"] or case.fault.kind == "resource_in_use", error
+        assert json.loads(error["Cause"])["errorMessage"][:80] in doc["text"]
         # And a rerun of the same event, with nothing failing, passes
         faults.reset()
         rerun = pipeline.finish(pipeline.start(repository, digest), timeout=300)
         assert rerun["status"] == "SUCCEEDED", rerun.get("error")
         renotes = pipeline.notifications()
         assert [json.loads(n["Message"])["outcome"] for n in renotes] == ["passed"]
-        outcome = f"failed, notified {error['Error']}; rerun passed"
+        outcome = f"failed, notified {error['Error']}: {cause_code(error)}; rerun passed"
     # And nothing is there twice, and no canary app is left running
     assert_nothing_twice_and_nothing_running(pipeline, image)
     detach(pipeline, image)
