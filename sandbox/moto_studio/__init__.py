@@ -10,6 +10,8 @@ both serve them.
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
+- Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
+  `drain()` ends everything a sandbox started before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -19,6 +21,7 @@ Call `install()` once before using moto.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -26,7 +29,9 @@ from moto.ecr.models import ECRBackend
 from moto.ecr.responses import ECRResponse
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 
+from . import awslambda, logs, stepfunctions
 from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
 from .logs import StudioLambdaBackend
@@ -35,7 +40,7 @@ from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
-__all__ = ["install", "settings"]
+__all__ = ["Undrained", "drain", "install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -71,4 +76,31 @@ def install() -> None:
         LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
+        _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
         _installed = True
+
+
+class Undrained(RuntimeError):
+    """Something a sandbox started was still running when it stopped; the message names it."""
+
+
+def drain(timeout: float = 60) -> list[str]:
+    """End everything running in moto: stop every execution, stop every Lambda execution environment
+    (an invocation under way fails at once), refuse new invocations until awslambda.reset(), and
+    wait for the executions, the invocations and the log subscription deliveries to end. Returns
+    the ARNs of the executions it stopped; raises Undrained, naming what is still running, if
+    anything is after `timeout` seconds (once: a later drain does not wait for it again)."""
+    deadline = time.monotonic() + timeout
+    stopped = [arn for arn in stepfunctions.stop_all() if arn not in _undrained]
+    invocations_ended = awslambda.close(timeout)
+    stuck = stepfunctions.wait_ended(stopped, max(deadline - time.monotonic(), 0))
+    _undrained.update(stuck)
+    stuck += logs.join_deliveries(max(deadline - time.monotonic(), 0))
+    if not invocations_ended:
+        stuck.append("Lambda invocations")
+    if stuck:
+        raise Undrained(f"still running {timeout:.0f} s after the sandbox stopped: {', '.join(stuck)}")
+    return stopped
+
+
+_undrained: set[str] = set()  # executions a drain gave up on, reported once
