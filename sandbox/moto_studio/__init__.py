@@ -12,6 +12,8 @@ both serve them.
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
   versions, per service, action and call count (moto_studio.faults).
+- Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
+  `drain()` ends everything a sandbox started before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -21,6 +23,7 @@ Call `install()` once before using moto.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -29,7 +32,9 @@ from moto.ecr.responses import ECRResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 
+from . import awslambda, logs, stepfunctions
 from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
 from .faults import Fault, answering_faults, faults
@@ -39,7 +44,7 @@ from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
-__all__ = ["Fault", "faults", "install", "settings"]
+__all__ = ["Fault", "Undrained", "drain", "faults", "install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -77,4 +82,31 @@ def install() -> None:
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
+        _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
         _installed = True
+
+
+class Undrained(RuntimeError):
+    """Something a sandbox started was still running when it stopped; the message names it."""
+
+
+def drain(timeout: float = 60) -> list[str]:
+    """End everything running in moto: stop every execution, stop every Lambda execution environment
+    (an invocation under way fails at once), refuse new invocations until awslambda.reset(), and
+    wait for the executions, the invocations and the log subscription deliveries to end. Returns
+    the ARNs of the executions it stopped; raises Undrained, naming what is still running, if
+    anything is after `timeout` seconds (once: a later drain does not wait for it again)."""
+    deadline = time.monotonic() + timeout
+    stopped = [arn for arn in stepfunctions.stop_all() if arn not in _undrained]
+    invocations_ended = awslambda.close(timeout)
+    stuck = stepfunctions.wait_ended(stopped, max(deadline - time.monotonic(), 0))
+    _undrained.update(stuck)
+    stuck += logs.join_deliveries(max(deadline - time.monotonic(), 0))
+    if not invocations_ended:
+        stuck.append("Lambda invocations")
+    if stuck:
+        raise Undrained(f"still running {timeout:.0f} s after the sandbox stopped: {', '.join(stuck)}")
+    return stopped
+
+
+_undrained: set[str] = set()  # executions a drain gave up on, reported once

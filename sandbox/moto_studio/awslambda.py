@@ -67,6 +67,51 @@ class Invocation:
 invocations: list[Invocation] = []  # every invocation since the last reset(), in the order they ended
 
 
+class _Gate:
+    """Whether invocations may start, every live environment, and the invocations under way: close()
+    stops them all, so nothing a stopped sandbox started reaches the next one."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.open = True
+        self.environments: set[Environment] = set()
+        self.in_flight = 0
+
+    def enter(self) -> bool:
+        with self.changed:
+            if self.open:
+                self.in_flight += 1
+            return self.open
+
+    def leave(self) -> None:
+        with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
+
+    def adopt(self, environment: Environment) -> bool:
+        """Keep track of a new environment; False (and it is stopped) once the gate is closed."""
+        with self.changed:
+            if self.open:
+                self.environments.add(environment)
+                return True
+        environment.stop()
+        return False
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new invocations, stop every environment (an invocation under way then fails at
+        once), and wait for the invocations under way to return; False if some did not in time."""
+        with self.changed:
+            self.open = False
+            environments, self.environments = self.environments, set()
+        for environment in environments:
+            environment.kill()
+        with self.changed:
+            return self.changed.wait_for(lambda: self.in_flight == 0, timeout)
+
+
+_gate = _Gate()
+
+
 class Environment:
     """One execution environment: a worker process and its log stream."""
 
@@ -111,7 +156,10 @@ class Environment:
         if not readable:
             return None
         line = stdout.readline()
-        return json.loads(line) if line else None
+        try:
+            return dict(json.loads(line))
+        except ValueError:  # nothing, or a line cut short: the worker was stopped
+            return None
 
     def invoke(self, event: Any, request_id: str) -> tuple[str, bool, str]:
         timeout = float(self.function.timeout)
@@ -128,16 +176,22 @@ class Environment:
             response = None
         else:
             stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
-            stdin.write(json.dumps(request) + "\n")
-            stdin.flush()
-            response = self._read(timeout)
-        if response is None and not self.alive and (fault is None or fault.kind == "killed"):
+            try:
+                stdin.write(json.dumps(request) + "\n")
+                stdin.flush()
+            except BrokenPipeError:  # the worker was stopped
+                response = None
+            else:
+                response = self._read(timeout)
+        if fault is not None and fault.kind == "killed":
             # Lambda's answer when the runtime dies (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)
             self.stop()
             message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
             payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
             return payload, True, f"{message}\n"
-        if response is None:  # timed out (or a timeout fault): Lambda stops the environment
+        if (
+            response is None
+        ):  # timed out (or the worker died, or a timeout fault): Lambda stops the environment
             self.stop()
             message = f"Task timed out after {timeout:.2f} seconds"
             payload = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
@@ -160,10 +214,14 @@ class Environment:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """End the worker. Its pipes stay open: an invocation under way reads the end of its output."""
         if self.alive:
             self.process.kill()
         self.process.wait()
+
+    def stop(self) -> None:
+        self.kill()
         for stream in (self.process.stdin, self.process.stdout):
             if stream:
                 stream.close()
@@ -183,24 +241,20 @@ class Pool:
         self.lock = threading.Lock()
         self.code_dir = _extract(function)
 
-    def take(self, function: LambdaFunction) -> Environment:
+    def take(self, function: LambdaFunction) -> Environment | None:
+        """An idle environment, else a new one; None when the gate closed meanwhile."""
         with self.lock:
             while self.idle:
                 environment = self.idle.pop()
                 if environment.alive:
                     return environment
-        return Environment(function, self.code_dir)
+        environment = Environment(function, self.code_dir)
+        return environment if _gate.adopt(environment) else None
 
     def give_back(self, environment: Environment) -> None:
         if environment.alive:
             with self.lock:
                 self.idle.append(environment)
-
-    def stop(self) -> None:
-        with self.lock:
-            idle, self.idle = self.idle, []
-        for environment in idle:
-            environment.stop()
 
 
 _pools: dict[tuple[int, str], Pool] = {}  # (id of the moto function, code sha256) -> its pool
@@ -235,24 +289,52 @@ def _reclaim_idle() -> None:
             environment.stop()
 
 
-def reset() -> None:
-    """Stop every environment (a new moto state has new functions) and forget the invocations."""
+def close(timeout: float = 30) -> bool:
+    """Stop every execution environment, idle or busy, and refuse invocations until reset(); True
+    once no invocation is under way (False if some did not return within `timeout` seconds)."""
     with _pools_lock:
-        pools = list(_pools.values())
         _pools.clear()
-    for pool in pools:
-        pool.stop()
+    return _gate.close(timeout)
+
+
+def reset() -> None:
+    """Stop every environment (a new moto state has new functions), forget the invocations, and
+    accept invocations again."""
+    global _gate
+    close()
+    _gate = _Gate()
     invocations.clear()
+
+
+def workers() -> list[int]:
+    """The process IDs of the live execution environments."""
+    with _gate.changed:
+        return [e.process.pid for e in _gate.environments if e.alive]
+
+
+STOPPED = json.dumps({"errorType": "Sandbox.Stopped", "errorMessage": "the sandbox is stopping"})
 
 
 def invoke_in_worker(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     """Replaces LambdaFunction._invoke_lambda: (response payload, errored, log output)."""
+    gate = _gate
+    if not gate.enter():
+        return STOPPED, True, ""
+    try:
+        return _invoke(self, event)
+    finally:
+        gate.leave()
+
+
+def _invoke(self: LambdaFunction, event: Any) -> tuple[str, bool, str]:
     pool = _pool(self)
     request_id = str(uuid.uuid4())
     _reclaim_idle()
     with pool.slots:
         started = time.time()
         environment = pool.take(self)
+        if environment is None:
+            return STOPPED, True, ""
         cold, environment.init_seconds = environment.init_seconds, None
         running = time.perf_counter()
         payload, errored, logs = environment.invoke(event if event is not None else {}, request_id)

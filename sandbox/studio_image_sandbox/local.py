@@ -51,8 +51,11 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
 @contextlib.contextmanager
 def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
     """Serve moto on 127.0.0.1:`port` (0: any free port) for the block; yield its endpoint URL.
-    While it runs, this process's boto3 clients go to it."""
+    While it runs, this process's boto3 clients go to it. When the block ends, so has everything
+    that ran in it (moto_studio.drain: executions stopped, Lambda workers ended): nothing started
+    here reaches a later block's moto."""
     moto_studio.install()
+    moto_studio.awslambda.reset()
     # The request log, and the interpreter's log of errors the workflow catches: the sandbox's own
     # display says what happened.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -69,5 +72,8 @@ def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
         with environment({**client_environment(endpoint, region), "MOTO_PORT": str(bound)}):
             yield endpoint
     finally:
-        server.stop()
-        moto_studio.awslambda.reset()
+        try:
+            moto_studio.drain()
+        finally:
+            server.stop()
+            moto_studio.awslambda.reset()

@@ -263,8 +263,8 @@ class Sandbox:
         return sorted(found, key=lambda run: run.started, reverse=True)
 
     def notifications(self) -> list[Notification]:
-        """Everything SNS has delivered so far. Messages are moved from the subscribed queue into
-        the sandbox directory's inbox, so every command sees all of them."""
+        """Everything this sandbox's topic has delivered so far. Messages are moved from the
+        subscribed queue into the sandbox directory's inbox, so every command sees all of them."""
         sqs = self.client("sqs")
         inbox = self.directory / INBOX_FILE
         with inbox.open("a") as journal:
@@ -273,14 +273,17 @@ class Sandbox:
             ):
                 for message in batch:
                     envelope = json.loads(message["Body"])
-                    received = Notification(
-                        received=envelope.get("Timestamp") or datetime.now(UTC).isoformat(),
-                        message_id=envelope["MessageId"],
-                        subject=envelope.get("Subject") or "",
-                        attributes={k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
-                        document=json.loads(envelope["Message"]),
-                    )
-                    journal.write(received.model_dump_json() + "\n")
+                    if self.stack.sent(envelope, self.client("stepfunctions")):
+                        received = Notification(
+                            received=envelope.get("Timestamp") or datetime.now(UTC).isoformat(),
+                            message_id=envelope["MessageId"],
+                            subject=envelope.get("Subject") or "",
+                            attributes={
+                                k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                            },
+                            document=json.loads(envelope["Message"]),
+                        )
+                        journal.write(received.model_dump_json() + "\n")
                     sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [Notification.model_validate_json(line) for line in inbox.read_text().splitlines() if line]
 
@@ -380,7 +383,12 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
             finally:
                 stop_delivering()
                 registry.stop()
-                sandbox.record()
+                try:
+                    moto_studio.drain()  # what is still running is recorded ABORTED
+                except moto_studio.Undrained as error:
+                    raise SandboxError(str(error)) from error
+                finally:
+                    sandbox.record()
         finally:
             moto_studio.settings.reset()
 

@@ -96,7 +96,8 @@ class Pipeline:
         return list(sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"])
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Everything SNS delivered to the subscribed queue so far, as SQS subscribers get it."""
+        """Everything this stack's topic delivered to the subscribed queue so far, as SQS subscribers
+        get it (what another stack's runs sent is not counted, should any reach the queue)."""
         sqs = boto3.client("sqs", region_name=REGION)
         found = []
         while True:
@@ -104,7 +105,7 @@ class Pipeline:
                 "Messages", []
             )
             if not batch:
-                return found
+                return [envelope for envelope in found if self.stack.sent(envelope)]
             for message in batch:
                 found.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
