@@ -96,7 +96,7 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """SERVICE:ACTION:KIND[:TIMES[:SKIP]], or lambda:Invoke:KIND:TIMES:SKIP:FUNCTION."""
+        """SERVICE:ACTION:KIND[:TIMES[:SKIP[:FUNCTION]]] (FUNCTION: a Lambda fault's function)."""
         parts = text.strip().split(":")
         if len(parts) < 3:
             raise FaultInvalid(f"{text!r}: expected SERVICE:ACTION:KIND[:TIMES[:SKIP[:FUNCTION]]]")
@@ -153,9 +153,11 @@ class Faults:
         return bool(self._armed)
 
     def reset(self) -> None:
+        """Back to the faults MOTO_STUDIO_FAULTS lists, none fired."""
         with self._lock:
             self._armed.clear()
             self.fired.clear()
+        self.load_environment()
 
     def load_environment(self) -> None:
         """The faults MOTO_STUDIO_FAULTS lists, comma-separated."""

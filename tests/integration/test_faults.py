@@ -94,3 +94,20 @@ def test_botocore_retries_a_throttled_call_as_it_would_against_aws():
 def test_a_malformed_fault_is_refused_with_what_to_write(text, problem):
     with pytest.raises(FaultInvalid, match=problem):
         Fault.parse(text)
+
+
+def test_the_sandbox_arms_the_faults_its_environment_lists(monkeypatch):
+    # Given MOTO_STUDIO_FAULTS naming a fault on the second ListDomains
+    monkeypatch.setenv("MOTO_STUDIO_FAULTS", "sagemaker:ListDomains:internal_failure:1:1")
+    faults.reset()
+    try:
+        with local_aws():
+            sm = client("sagemaker")
+            sm.list_domains()
+            # Then that call fails as SageMaker's server errors do
+            with pytest.raises(ClientError, match="InternalFailure"):
+                sm.list_domains()
+    finally:
+        monkeypatch.delenv("MOTO_STUDIO_FAULTS")
+        faults.reset()
+    assert not faults.armed
