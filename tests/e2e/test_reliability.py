@@ -114,7 +114,9 @@ def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(war
         assert rerun["status"] == "SUCCEEDED", rerun.get("error")
         renotes = pipeline.notifications()
         assert [json.loads(n["Message"])["outcome"] for n in renotes] == ["passed"]
-        outcome = f"failed, notified {error['Error']}: {cause_code(error)}; rerun passed"
+        code = cause_code(error)
+        named = error["Error"] if code == error["Error"] else f"{error['Error']} ({code})"
+        outcome = f"failed, notified {named}; rerun passed"
     # And nothing is there twice, and no canary app is left running
     assert_nothing_twice_and_nothing_running(pipeline, image)
     detach(pipeline, image)
