@@ -14,6 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import moto_studio
+
 REGION = "us-east-1"
 
 HANDLER = textwrap.dedent(
@@ -73,6 +75,8 @@ def aws():
             Environment={"Variables": {"GREETING": "hello from step"}},
         )["FunctionArn"]
         yield {"lambda": awslambda, "function": function, "role": role}
+        moto_studio.drain()  # its executions and workers end with it
+    moto_studio.awslambda.reset()
 
 
 def invoke(awslambda, event):
@@ -171,10 +175,9 @@ def machine(aws):
 def run(machine, event):
     sfn = machine["sfn"]
     execution = sfn.start_execution(stateMachineArn=machine["arn"], input=json.dumps(event))["executionArn"]
-    for _ in range(200):
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            break
+    deadline = time.monotonic() + 120
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution} still running"
         time.sleep(0.05)
     history = sfn.get_execution_history(executionArn=execution)["events"]
     messages = machine["sqs"].receive_message(QueueUrl=machine["queue"], MaxNumberOfMessages=10)["Messages"]
