@@ -58,7 +58,10 @@ def test_ten_images_attached_at_once_to_one_domain_profile_and_space_all_end_att
         DomainId=pipeline.domain_id,
         DefaultUserSettings={"KernelGatewayAppSettings": {"CustomImages": [OTHER]}},
     )
-    time.sleep(0.3)  # the domain leaves Updating
+    deadline = time.monotonic() + 60
+    while sm.describe_domain(DomainId=pipeline.domain_id)["Status"] != "InService":  # it was Updating
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     everywhere = {"default_user_settings": True, "spaces": ["shared"], "user_profiles": ["alice"]}
     bind(
         pipeline,
