@@ -75,5 +75,15 @@ fuzz: dev
 	$(BIN)/python tests/fuzz/fuzz_parsers.py -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
 		-artifact_prefix=.fuzz-crashes/ .fuzz-corpus
 
+# The README's reliability figures: duplicated and malformed events, concurrent runs, and a fault on
+# each AWS call the workflow makes (the table printed at the end).
+.PHONY: reliability
+RELIABILITY_OUT ?= $(VENV)/reliability.jsonl
+reliability: dev
+	rm -f $(RELIABILITY_OUT)
+	STUDIO_IMAGE_RELIABILITY_OUT=$(RELIABILITY_OUT) $(BIN)/pytest -q -s tests/e2e/test_events_delivery.py \
+		tests/e2e/test_concurrency.py tests/e2e/test_reliability.py
+	$(BIN)/python scripts/reliability_table.py $(RELIABILITY_OUT)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .fuzz-corpus .fuzz-crashes

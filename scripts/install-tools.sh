@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # System tools the tests use to build and serve real images: umoci, skopeo, the Docker
 # distribution registry, htpasswd (for its Basic auth), pigz (for the benchmark baseline),
-# Chromium (the HTML report is tested in it, driven by Playwright), and mmdebstrap and rpm
-# (rpmbuild) for the real test images and the SBOM tests' package databases.
+# Chromium (the HTML report is tested in it, driven by Playwright), mmdebstrap and rpm (rpmbuild)
+# for the real test images and the SBOM tests' package databases, and buildah (a second client
+# that builds and pushes to the sandbox's registry).
 # Tests that need them are marked `tools` and are skipped, with the reason, where they are missing.
 set -euo pipefail
 missing=()
 for pair in umoci:umoci skopeo:skopeo docker-registry:docker-registry htpasswd:apache2-utils pigz:pigz \
-  chromium:chromium mmdebstrap:mmdebstrap rpmbuild:rpm; do
+  chromium:chromium mmdebstrap:mmdebstrap rpmbuild:rpm buildah:buildah; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 "$(dirname "$0")/fetch-go-tar-corpus.sh"  # Go's archive/tar corpus: the tar reader's reference

@@ -4,10 +4,16 @@ both serve them.
 
 - SageMaker Studio: images, image versions, app image configs, UpdateDomain, user profiles, spaces
   and apps (moto_studio.sagemaker), validated against botocore's service model.
-- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests (moto_studio.ecr).
+- ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
+  events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
 - ECR scanning: scan on push, results an image's label chooses, paged findings (moto_studio.scanning).
-- Lambda: functions run their Python handler in this process (moto_studio.awslambda); log
+- Lambda: functions run their Python handler in execution environments of their own, worker
+  processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
+- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
+  versions, per service, action and call count (moto_studio.faults).
+- Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
+  `drain()` ends everything a sandbox started before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -17,23 +23,28 @@ Call `install()` once before using moto.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.ecr.models import ECRBackend
 from moto.ecr.responses import ECRResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
 
-from .awslambda import invoke_in_process, register_handler
+from . import awslambda, logs, stepfunctions
+from .awslambda import invoke_in_worker
 from .ecr import StudioEcrBackend, StudioEcrResponse
+from .faults import Fault, answering_faults, faults
 from .logs import StudioLambdaBackend
 from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
 
-__all__ = ["install", "register_handler", "settings"]
+__all__ = ["Fault", "Undrained", "drain", "faults", "install", "settings"]
 
 _lock = threading.Lock()
 _installed = False
@@ -62,11 +73,40 @@ def install() -> None:
             ECRBackend, StudioEcrBackend, {"complete_layer_upload", "put_image", "get_download_url_for_layer"}
         )
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
-        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer"})
+        _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
         ECRBackend._moto_describe_image_scan_findings = ECRBackend.describe_image_scan_findings  # type: ignore[attr-defined]
         _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings"})
         _graft(ECRResponse, StudioScanResponse, {"describe_image_scan_findings"})
-        LambdaFunction._invoke_lambda = invoke_in_process  # type: ignore[method-assign]
+        LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
         _graft(LambdaBackend, StudioLambdaBackend, {"send_log_event"})
+        DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
+        faults.load_environment()
+        _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
         _installed = True
+
+
+class Undrained(RuntimeError):
+    """Something a sandbox started was still running when it stopped; the message names it."""
+
+
+def drain(timeout: float = 60) -> list[str]:
+    """End everything running in moto: stop every execution, stop every Lambda execution environment
+    (an invocation under way fails at once), refuse new invocations until awslambda.reset(), and
+    wait for the executions, the invocations and the log subscription deliveries to end. Returns
+    the ARNs of the executions it stopped; raises Undrained, naming what is still running, if
+    anything is after `timeout` seconds (once: a later drain does not wait for it again)."""
+    deadline = time.monotonic() + timeout
+    stopped = [arn for arn in stepfunctions.stop_all() if arn not in _undrained]
+    invocations_ended = awslambda.close(timeout)
+    stuck = stepfunctions.wait_ended(stopped, max(deadline - time.monotonic(), 0))
+    _undrained.update(stuck)
+    stuck += logs.join_deliveries(max(deadline - time.monotonic(), 0))
+    if not invocations_ended:
+        stuck.append("Lambda invocations")
+    if stuck:
+        raise Undrained(f"still running {timeout:.0f} s after the sandbox stopped: {', '.join(stuck)}")
+    return stopped
+
+
+_undrained: set[str] = set()  # executions a drain gave up on, reported once

@@ -1,169 +1,355 @@
-"""Lambda functions created in moto run their Python handler in this process instead of Docker.
+"""Lambda functions created in moto run their Python handler as Lambda runs it, without Docker.
 
-The handler comes from the function's own deployment package (its zip, imported under a name of
-its own), or from `register_handler` for tests. Each invocation gets the function's environment
-variables and a Lambda context; an exception becomes Lambda's `errorType` / `errorMessage` payload
-with FunctionError set, so Step Functions Retry and Catch match the exception's class name; output
-goes to the function's CloudWatch log group. Environment and stdout are process-wide, so
-invocations (Map iterations run on threads) take turns.
+Each invocation runs in an execution environment of its function: a worker process
+(moto_studio.lambda_worker) with the function's environment variables and the runtime's own,
+that imports the handler from the function's deployment package once (the init phase: a cold
+start, reported as Lambda does with `Init Duration` in the REPORT line), then serves one
+invocation at a time and is reused while warm. Each environment writes to its own log stream of
+the function's log group. A function has at most `settings.lambda_concurrency` environments (or
+its ReservedConcurrentExecutions, if lower); further invocations wait for one to be free. Past the
+function's Timeout the worker is stopped and the invocation fails with `Sandbox.Timedout`, as
+Lambda reports it. An exception becomes Lambda's `errorType` / `errorMessage` payload with
+FunctionError set, so Step Functions Retry and Catch match the exception's class name.
+
+Nothing is shared between invocations but the warm worker, so Map iterations and executions
+overlap as in AWS. The workers reach AWS the way the handlers would in Lambda: the endpoint
+(AWS_ENDPOINT_URL) and credentials of this process.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
+import select
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from moto.awslambda.models import LambdaFunction
+from moto.core.utils import unix_time_millis
 
-Handler = Callable[[Any, Any], Any]
+from .faults import LAMBDA_KINDS, faults
+from .settings import CLOUDTRAIL, settings
 
-_turn = threading.RLock()
-_running = threading.local()  # .function: the function whose handler this thread is running
-_registered: dict[str, Handler] = {}
-_loaded: dict[tuple[str, str], Handler] = {}  # (function name, code sha256) -> handler
+# What a worker inherits from this process: how to reach AWS, as Lambda's runtime provides it.
+INHERITED = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "PATH",
+    "MOTO_PORT",
+    CLOUDTRAIL,
+)
 _packages = Path(tempfile.mkdtemp(prefix="moto-studio-lambda-"))
 
 
-def register_handler(function_name: str, handler: Handler) -> None:
-    """Run `handler` for `function_name` instead of the handler in its deployment package."""
-    _registered[function_name] = handler
+@dataclass(frozen=True)
+class Invocation:
+    """One invocation, as the REPORT line tells it."""
+
+    function_name: str
+    request_id: str
+    log_stream: str
+    started: float  # epoch seconds
+    ended: float
+    init_seconds: float | None  # the cold start's init phase; None when the environment was warm
 
 
-def clear_handlers() -> None:
-    _registered.clear()
+invocations: list[Invocation] = []  # every invocation since the last reset(), in the order they ended
 
 
-def running_function() -> str | None:
-    """The name of the function whose handler the calling thread is running, if any."""
-    return getattr(_running, "function", None)
-
-
-@contextmanager
-def running_as(function_name: str | None) -> Iterator[None]:
-    """Mark the calling thread as running `function_name`'s handler (a thread a handler starts
-    works for that function too)."""
-    caller, _running.function = running_function(), function_name
-    try:
-        yield
-    finally:
-        _running.function = caller
-
-
-class LambdaContext:
-    """The attributes and method of the context object Lambda's Python runtime passes."""
-
-    def __init__(self, function: LambdaFunction) -> None:
-        self.function_name = function.function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = function.function_arn
-        self.memory_limit_in_mb = int(function.memory_size)
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = function.logs_group_name
-        self.log_stream_name = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{self.aws_request_id.replace('-', '')}"
-        self._deadline = time.monotonic() + float(function.timeout)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self._deadline - time.monotonic()) * 1000), 0)
-
-
-def _load(function: LambdaFunction) -> Handler:
-    if function.function_name in _registered:
-        return _registered[function.function_name]
-    key = (function.function_name, function.code_sha_256)
-    if key not in _loaded:
-        root = _packages / f"{function.function_name}-{function.code_sha_256[:16].replace('/', '_')}"
-        with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
-            package.extractall(root)  # our own deployment package, built by the sandbox or a test
-        module_name, _, attribute = (function.handler or "").rpartition(".")
-        path = root / (module_name.replace(".", "/") + ".py")
-        spec = importlib.util.spec_from_file_location(f"_lambda_{function.function_name}_{module_name}", path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"no handler module {path}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _loaded[key] = getattr(module, attribute)
-    return _loaded[key]
-
-
-class _Output(io.TextIOBase):
-    """sys.stdout and sys.stderr during an invocation. Loggers made inside a handler keep a
-    reference to it, so it stays in place and sends their lines to whichever invocation is running."""
+class _Gate:
+    """Whether invocations may start, every live environment, and the invocations under way: close()
+    stops them all, so nothing a stopped sandbox started reaches the next one."""
 
     def __init__(self) -> None:
-        self.target: io.StringIO | None = None
+        self.changed = threading.Condition()
+        self.open = True
+        self.environments: set[Environment] = set()
+        self.in_flight = 0
 
-    def write(self, text: str) -> int:
-        (self.target or sys.__stdout__).write(text)  # type: ignore[union-attr]
-        return len(text)
+    def enter(self) -> bool:
+        with self.changed:
+            if self.open:
+                self.in_flight += 1
+            return self.open
 
-    def writable(self) -> bool:
-        return True
+    def leave(self) -> None:
+        with self.changed:
+            self.in_flight -= 1
+            self.changed.notify_all()
+
+    def adopt(self, environment: Environment) -> bool:
+        """Keep track of a new environment; False (and it is stopped) once the gate is closed."""
+        with self.changed:
+            if self.open:
+                self.environments.add(environment)
+                return True
+        environment.stop()
+        return False
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new invocations, stop every environment (an invocation under way then fails at
+        once), and wait for the invocations under way to return; False if some did not in time."""
+        with self.changed:
+            self.open = False
+            environments, self.environments = self.environments, set()
+        for environment in environments:
+            environment.kill()
+        with self.changed:
+            return self.changed.wait_for(lambda: self.in_flight == 0, timeout)
 
 
-_output = _Output()
+_gate = _Gate()
 
 
-@contextmanager
-def _invocation(variables: dict[str, str]) -> Iterator[io.StringIO]:
-    with _turn:
-        saved_env = dict(os.environ)
-        saved_streams = sys.stdout, sys.stderr
-        os.environ.update(variables)
-        buffer = io.StringIO()
-        _output.target = buffer
-        sys.stdout = sys.stderr = _output
+class Environment:
+    """One execution environment: a worker process and its log stream."""
+
+    def __init__(self, function: LambdaFunction, code_dir: Path) -> None:
+        self.function = function
+        instance = uuid.uuid4().hex
+        self.log_stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{instance}"
+        variables = {name: os.environ[name] for name in INHERITED if os.environ.get(name)}
+        variables.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_LOG_GROUP_NAME": function.logs_group_name,
+                "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+                "AWS_REGION": function.region,
+                "AWS_DEFAULT_REGION": function.region,
+                "LAMBDA_TASK_ROOT": str(code_dir),
+                "PYTHONUNBUFFERED": "1",
+                **{k: str(v) for k, v in function.environment_vars.items()},
+            }
+        )
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto_studio.lambda_worker", str(code_dir), function.handler or ""],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=variables,
+            text=True,
+        )
+        ready = self._read(float(function.timeout) + 10)
+        self.init_seconds: float | None = time.perf_counter() - started if ready is not None else None
+        if ready is None:
+            self.stop()
+            raise TimeoutError(f"{function.function_name}: the runtime did not start")
+        self.pending_logs = str(ready.get("logs") or "")
+        self.last_used = time.monotonic()
+
+    def _read(self, timeout: float) -> dict[str, Any] | None:
+        stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
+        readable, _, _ = select.select([stdout], [], [], max(timeout, 0))
+        if not readable:
+            return None
+        line = stdout.readline()
         try:
-            yield buffer
-        finally:
-            sys.stdout, sys.stderr = saved_streams
-            _output.target = None
-            os.environ.clear()
-            os.environ.update(saved_env)
+            return dict(json.loads(line))
+        except ValueError:  # nothing, or a line cut short: the worker was stopped
+            return None
+
+    def invoke(self, event: Any, request_id: str) -> tuple[str, bool, str]:
+        timeout = float(self.function.timeout)
+        request = {
+            "event": event,
+            "request_id": request_id,
+            "function_arn": self.function.function_arn,
+            "timeout": timeout,
+        }
+        fault = faults.take("lambda", "Invoke", LAMBDA_KINDS, self.function.function_name)
+        if fault is not None:  # the runtime dies (or runs out of time) before the handler gets far
+            self.process.kill()
+            self.process.wait()
+            response = None
+        else:
+            stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
+            try:
+                stdin.write(json.dumps(request) + "\n")
+                stdin.flush()
+            except BrokenPipeError:  # the worker was stopped
+                response = None
+            else:
+                response = self._read(timeout)
+        if fault is not None and fault.kind == "killed":
+            # Lambda's answer when the runtime dies (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)
+            self.stop()
+            message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
+            payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message})
+            return payload, True, f"{message}\n"
+        if (
+            response is None
+        ):  # timed out (or the worker died, or a timeout fault): Lambda stops the environment
+            self.stop()
+            message = f"Task timed out after {timeout:.2f} seconds"
+            payload = json.dumps({"errorType": "Sandbox.Timedout", "errorMessage": message})
+            return payload, True, f"{message}\n"
+        self.last_used = time.monotonic()
+        return str(response["payload"]), bool(response["errored"]), str(response["logs"])
+
+    def write_log(self, text: str) -> None:
+        """To the environment's stream, created with its first lines (the group may be new too)."""
+        backend, group = self.function.logs_backend, self.function.logs_group_name
+        backend.ensure_log_group(group)
+        if self.log_stream not in backend.groups[group].streams:
+            backend.create_log_stream(group, self.log_stream)
+        now = unix_time_millis()
+        backend.put_log_events(
+            group, self.log_stream, [{"timestamp": now, "message": line} for line in text.splitlines()]
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """End the worker. Its pipes stay open: an invocation under way reads the end of its output."""
+        if self.alive:
+            self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        self.kill()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream:
+                stream.close()
 
 
-def invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+class Pool:
+    """A function's execution environments: idle ones reused, at most `limit` at once."""
+
+    def __init__(self, function: LambdaFunction) -> None:
+        self.function = function  # kept, so its id stays this pool's key
+        reserved = function.reserved_concurrency
+        self.limit = (
+            min(settings.lambda_concurrency, int(reserved)) if reserved else settings.lambda_concurrency
+        )
+        self.slots = threading.BoundedSemaphore(self.limit)
+        self.idle: list[Environment] = []
+        self.lock = threading.Lock()
+        self.code_dir = _extract(function)
+
+    def take(self, function: LambdaFunction) -> Environment | None:
+        """An idle environment, else a new one; None when the gate closed meanwhile."""
+        with self.lock:
+            while self.idle:
+                environment = self.idle.pop()
+                if environment.alive:
+                    return environment
+        environment = Environment(function, self.code_dir)
+        return environment if _gate.adopt(environment) else None
+
+    def give_back(self, environment: Environment) -> None:
+        if environment.alive:
+            with self.lock:
+                self.idle.append(environment)
+
+
+_pools: dict[tuple[int, str], Pool] = {}  # (id of the moto function, code sha256) -> its pool
+_pools_lock = threading.Lock()
+
+
+def _extract(function: LambdaFunction) -> Path:
+    root = _packages / f"{function.function_name}-{uuid.uuid4().hex[:8]}"
+    with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
+        package.extractall(root)  # our own deployment package, built by the sandbox or a test
+    return root
+
+
+def _pool(function: LambdaFunction) -> Pool:
+    key = (id(function), function.code_sha_256)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = Pool(function)
+        return _pools[key]
+
+
+def _reclaim_idle() -> None:
+    """Stop environments idle past settings.lambda_idle_seconds, as Lambda reclaims them."""
+    cutoff = time.monotonic() - settings.lambda_idle_seconds
+    with _pools_lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        with pool.lock:
+            stale = [e for e in pool.idle if e.last_used < cutoff]
+            pool.idle = [e for e in pool.idle if e.last_used >= cutoff]
+        for environment in stale:
+            environment.stop()
+
+
+def close(timeout: float = 30) -> bool:
+    """Stop every execution environment, idle or busy, and refuse invocations until reset(); True
+    once no invocation is under way (False if some did not return within `timeout` seconds)."""
+    with _pools_lock:
+        _pools.clear()
+    return _gate.close(timeout)
+
+
+def reset() -> None:
+    """Stop every environment (a new moto state has new functions), forget the invocations, and
+    accept invocations again."""
+    global _gate
+    close()
+    _gate = _Gate()
+    invocations.clear()
+
+
+def workers() -> list[int]:
+    """The process IDs of the live execution environments."""
+    with _gate.changed:
+        return [e.process.pid for e in _gate.environments if e.alive]
+
+
+STOPPED = json.dumps({"errorType": "Sandbox.Stopped", "errorMessage": "the sandbox is stopping"})
+
+
+def invoke_in_worker(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     """Replaces LambdaFunction._invoke_lambda: (response payload, errored, log output)."""
-    self.logs_backend.ensure_log_group(self.logs_group_name)
-    context = LambdaContext(self)
-    variables = {
-        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_LOG_GROUP_NAME": self.logs_group_name,
-        "AWS_REGION": self.region,
-        "AWS_DEFAULT_REGION": self.region,
-        **{k: str(v) for k, v in self.environment_vars.items()},
-    }
-    started = time.monotonic()
-    errored = False
-    with _invocation(variables) as output:
-        print(f"START RequestId: {context.aws_request_id} Version: $LATEST")
-        try:
-            with running_as(self.function_name):
-                payload = json.dumps(_load(self)(event if event is not None else {}, context))
-        except Exception as error:  # the handler's failure is the invocation's result, as in Lambda
-            errored = True
-            frames = traceback.format_tb(error.__traceback__)
-            payload = json.dumps(
-                {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": frames}
-            )
-            print(f"[ERROR] {type(error).__name__}: {error}\n{''.join(frames)}", end="")
-        millis = (time.monotonic() - started) * 1000
-        print(f"END RequestId: {context.aws_request_id}")
-        print(f"REPORT RequestId: {context.aws_request_id}\tDuration: {millis:.2f} ms")
-    logs = output.getvalue()
-    self.save_logs(logs)
-    return payload, errored, logs
+    gate = _gate
+    if not gate.enter():
+        return STOPPED, True, ""
+    try:
+        return _invoke(self, event)
+    finally:
+        gate.leave()
+
+
+def _invoke(self: LambdaFunction, event: Any) -> tuple[str, bool, str]:
+    pool = _pool(self)
+    request_id = str(uuid.uuid4())
+    _reclaim_idle()
+    with pool.slots:
+        started = time.time()
+        environment = pool.take(self)
+        if environment is None:
+            return STOPPED, True, ""
+        cold, environment.init_seconds = environment.init_seconds, None
+        running = time.perf_counter()
+        payload, errored, logs = environment.invoke(event if event is not None else {}, request_id)
+        duration = time.perf_counter() - running
+        ended = time.time()
+        pool.give_back(environment)
+    init = f"\tInit Duration: {cold * 1000:.2f} ms" if cold is not None else ""
+    text = (
+        (environment.pending_logs if cold is not None else "")
+        + f"START RequestId: {request_id} Version: $LATEST\n{logs}"
+        + f"END RequestId: {request_id}\n"
+        + f"REPORT RequestId: {request_id}\tDuration: {duration * 1000:.2f} ms{init}\n"
+    )
+    environment.write_log(text)
+    invocations.append(
+        Invocation(self.function_name, request_id, environment.log_stream, started, ended, cold)
+    )
+    return payload, errored, text

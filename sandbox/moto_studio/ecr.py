@@ -2,6 +2,10 @@
 UploadLayerPart / CompleteLayerUpload are kept, PutImage checks them and records the manifest's
 real digest, and GetDownloadUrlForLayer returns a URL that an HTTP GET streams (Range included).
 
+Each manifest written (PutImage, or a push to the registry in moto_studio.registry) and each image
+deleted (BatchDeleteImage, or a registry DELETE) emits ECR's "ECR Image Action" event to the
+listeners registered with `on_image_action`, as ECR sends it to EventBridge.
+
 ECR hands out pre-signed S3 URLs; here a small HTTP server in moto's process plays S3's part, so
 the URL works under `mock_aws` (where only botocore is intercepted) and in server mode alike.
 """
@@ -13,6 +17,9 @@ import json
 import re
 import secrets
 import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
@@ -22,6 +29,57 @@ from moto.ecr.exceptions import UploadNotFoundException
 from moto.ecr.models import ECRBackend, Repository
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+ImageActionListener = Callable[[dict[str, Any]], None]
+_listeners: list[ImageActionListener] = []
+
+
+def on_image_action(listener: ImageActionListener) -> Callable[[], None]:
+    """Send every ECR image action event to `listener` (EventBridge's part); returns the undo."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
+
+
+def image_action_event(
+    account: str,
+    region: str,
+    action: str,
+    repository: str,
+    digest: str,
+    tag: str | None,
+    media_type: str | None = None,
+    artifact_type: str | None = None,
+) -> dict[str, Any]:
+    """ECR's event, with the fields of AWS's "Amazon ECR events and EventBridge" examples: a push
+    names the tag ("" for a push by digest), the manifest's media type and its artifact's (the
+    config's, or the index's artifactType); a delete names the digest and the tag it had."""
+    detail: dict[str, Any] = {
+        "result": "SUCCESS",
+        "repository-name": repository,
+        "image-digest": digest,
+        "action-type": action,
+        "image-tag": tag or "",
+    }
+    if media_type:
+        detail["manifest-media-type"] = media_type
+    if artifact_type:
+        detail["artifact-media-type"] = artifact_type
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "ECR Image Action",
+        "source": "aws.ecr",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def _emit(event: dict[str, Any]) -> None:
+    for listener in list(_listeners):
+        listener(event)
 
 
 class InvalidLayerException(ServiceException):
@@ -43,6 +101,7 @@ def layer_blobs(repository: Repository) -> dict[str, bytes]:
 class StudioEcrBackend:
     """Grafted onto moto's ECRBackend; `complete_layer_upload` and `put_image` replace moto's."""
 
+    region_name: str
     _moto_put_image: Any  # moto's own put_image, kept by install()
 
     def complete_layer_upload(
@@ -93,9 +152,51 @@ class StudioEcrBackend:
             raise LayersNotFoundException(
                 f"Layers {missing} not found in repository {repository_name}: upload them before PutImage"
             )
-        return self._moto_put_image(
+        if not image_tag:
+            # A manifest pushed again by digest changes nothing (moto would untag it); no event.
+            existing = next((i for i in repository.images if i.get_image_digest() == actual), None)
+            if existing is not None:
+                return existing
+        image = self._moto_put_image(
             repository_name, image_manifest, image_tag, image_manifest_mediatype, actual
         )
+        artifact = manifest.get("artifactType") or manifest.get("config", {}).get("mediaType")
+        media_type = image_manifest_mediatype or manifest.get("mediaType")
+        _emit(
+            image_action_event(
+                repository.registry_id,
+                self.region_name,
+                "PUSH",
+                repository_name,
+                actual,
+                image_tag,
+                media_type,
+                artifact,
+            )
+        )
+        return image
+
+    def delete_images(
+        self, repository_name: str, image_ids: list[dict[str, str]], registry_id: str | None = None
+    ) -> dict[str, Any]:
+        """BatchDeleteImage, emitting a DELETE event for each image removed (moto's
+        batch_delete_image is also how its PutImage moves a tag, which ECR reports as a push only)."""
+        response: dict[str, Any] = self.batch_delete_image(  # type: ignore[attr-defined]
+            repository_name, registry_id, image_ids
+        )
+        repository = self._get_repository(repository_name, registry_id)  # type: ignore[attr-defined]
+        for deleted in response["imageIds"]:
+            _emit(
+                image_action_event(
+                    repository.registry_id,
+                    self.region_name,
+                    "DELETE",
+                    repository_name,
+                    deleted.image_digest,
+                    deleted.image_tag,
+                )
+            )
+        return response
 
     def get_download_url_for_layer(
         self, repository_name: str, layer_digest: str, registry_id: str | None = None
@@ -110,9 +211,18 @@ class StudioEcrBackend:
 
 
 class StudioEcrResponse:
-    """Grafted onto moto's ECRResponse, replacing its NotImplementedError."""
+    """Grafted onto moto's ECRResponse: GetDownloadUrlForLayer replaces its NotImplementedError,
+    BatchDeleteImage emits the DELETE events."""
 
     ecr_backend: ECRBackend
+
+    def batch_delete_image(self) -> ActionResult:
+        result = self.ecr_backend.delete_images(  # type: ignore[attr-defined]
+            self._get_param("repositoryName"),  # type: ignore[attr-defined]
+            self._get_param("imageIds"),  # type: ignore[attr-defined]
+            registry_id=self._get_param("registryId"),  # type: ignore[attr-defined]
+        )
+        return ActionResult(result)
 
     def get_download_url_for_layer(self) -> ActionResult:
         result = self.ecr_backend.get_download_url_for_layer(  # type: ignore[attr-defined]

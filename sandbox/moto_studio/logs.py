@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shlex
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,9 +48,27 @@ class StudioLambdaBackend:
         pattern = group.subscription_filters[filter_name].filter_pattern
         events = [{**e, "id": str(e["id"])} for e in log_events if matches(pattern, e["message"])]
         if events:
-            threading.Thread(
+            delivery = threading.Thread(
                 target=self._moto_send_log_event,
                 args=(function_arn, filter_name, log_group_name, log_stream_name, events),
                 name=f"log-subscription-{filter_name}",
                 daemon=True,
-            ).start()
+            )
+            with _deliveries_lock:
+                _deliveries[:] = [d for d in _deliveries if d.is_alive()]
+                _deliveries.append(delivery)
+            delivery.start()
+
+
+_deliveries: list[threading.Thread] = []  # subscription deliveries, joined when the sandbox stops
+_deliveries_lock = threading.Lock()
+
+
+def join_deliveries(timeout: float) -> list[str]:
+    """Wait up to `timeout` seconds for the deliveries under way; the names of those still running."""
+    deadline = time.monotonic() + timeout
+    with _deliveries_lock:
+        pending = list(_deliveries)
+    for delivery in pending:
+        delivery.join(max(deadline - time.monotonic(), 0))
+    return [delivery.name for delivery in pending if delivery.is_alive()]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .faults import faults
 from .sagemaker.script import AppScript
+
+# Names a file that Lambda execution environments append each AWS call their handler makes to, as
+# JSON lines (moto_studio.lambda_worker): the sandbox's CloudTrail.
+CLOUDTRAIL = "MOTO_STUDIO_CLOUDTRAIL"
 
 
 def _seconds(name: str, default: float) -> float:
@@ -17,6 +22,14 @@ class Settings:
     image_version_seconds: float = field(default_factory=lambda: _seconds("IMAGE_VERSION", 2.0))  # CREATING
     domain_update_seconds: float = field(default_factory=lambda: _seconds("DOMAIN_UPDATE", 2.0))  # Updating
     app_start_seconds: float = field(default_factory=lambda: _seconds("APP_START", 3.0))  # Pending
+    # Execution environments per Lambda function at once (a function's ReservedConcurrentExecutions
+    # can lower it): each is a Python process, and this machine is not Lambda's fleet.
+    lambda_concurrency: int = field(
+        default_factory=lambda: int(os.environ.get("MOTO_STUDIO_LAMBDA_CONCURRENCY", 4))
+    )
+    lambda_idle_seconds: float = field(
+        default_factory=lambda: _seconds("LAMBDA_IDLE", 120.0)
+    )  # then reclaimed
     app_scripts: dict[str, AppScript] = field(default_factory=dict)
     busy: dict[str, int] = field(default_factory=dict)  # action -> ResourceInUse answers left
 
@@ -49,6 +62,7 @@ class Settings:
     def reset(self) -> None:
         fresh = Settings()
         self.__dict__.update(fresh.__dict__)
+        faults.reset()
 
 
 settings = Settings()

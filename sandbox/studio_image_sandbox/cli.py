@@ -1,9 +1,10 @@
 """`studio-image sandbox`: the pipeline on this machine, with no AWS account and no Docker.
 
 up             start the local AWS and deploy the pipeline into it; runs until stopped
-push           push an image into the sandbox's ECR and send ECR's push event
-executions     list the state machine's executions
-notifications  print what SNS delivered
+env            `export` lines for AWS clients and registry clients: eval "$(studio-image sandbox env)"
+push           push an image into the sandbox's ECR (ECR's push event starts the pipeline)
+executions     list the state machine's executions (the last sandbox's, when none runs)
+notifications  print what SNS delivered (the last sandbox's, when none runs)
 demo           push sample images for every profile, and some that are refused
 """
 
@@ -39,11 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     start = deploying("up", "start the local AWS with the pipeline deployed; runs until stopped")
     start.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
 
-    send = deploying("push", "push an image to the sandbox's ECR and send the push event")
+    send = deploying("push", "push an image to the sandbox's ECR (its push event starts the pipeline)")
     send.add_argument("image", metavar="IMAGE_REF", help="any reference `studio-image check` reads")
     send.add_argument("--repository", required=True, help="ECR repository, e.g. studio/data-science")
     send.add_argument("--tag", required=True)
-    send.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     send.add_argument("--wait", action="store_true", help="follow the execution until it ends")
     send.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -57,3 +57,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         command = sub.add_parser(name, help=help)
         command.add_argument("--format", choices=["text", "json"], default="text")
         command.set_defaults(run=_run)
+
+    exports = sub.add_parser(
+        "env", help="print `export` lines that point AWS and registry clients at the sandbox"
+    )
+    exports.set_defaults(run=_run)

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TextIO
 
-from studio_image.oci import Platform
+from moto_studio.ecr import on_image_action
 from studio_image.units import human_bytes, plural
 
 from . import demo
 from .ecrpush import check_destination
+from .feed import Feed
 from .sandbox import (
+    STATE_FILE,
     Notification,
     Options,
     Sandbox,
     SandboxError,
     connect,
+    recorded_executions,
+    recorded_notifications,
     running,
     sandbox_dir,
 )
@@ -50,26 +56,30 @@ def up(args: argparse.Namespace) -> int:
         sandbox.save()
         stack = sandbox.stack
         print(
-            f"sandbox running at {sandbox.endpoint} (state in {directory})\n"
+            f"sandbox running at {sandbox.endpoint}, registry {sandbox.registry} (state in {directory})\n"
             f"  state machine  {stack.state_machine_arn}\n"
             f"  topic          {stack.topic_arn} (delivered to {stack.queue_url})\n"
             f"  reports        s3://{stack.bucket}\n"
             f"  Studio domain  {sandbox.domain.domain_id}: user profile "
             f"{', '.join(sandbox.domain.user_profiles)}, space {', '.join(sandbox.domain.spaces)}, "
             f"canary spaces {', '.join(sandbox.domain.canary_spaces.values())}\n\n"
-            "push an image:  studio-image sandbox push IMAGE_REF --repository studio/NAME --tag TAG --wait\n"
-            f"AWS CLI:        aws --endpoint-url {sandbox.endpoint} stepfunctions list-executions "
-            f"--state-machine-arn {stack.state_machine_arn}\n"
-            "stop with Ctrl-C",
+            '# in another terminal: eval "$(studio-image sandbox env)"\n'
+            f"{_exports(sandbox)}\n\n"
+            "# push: skopeo copy --dest-tls-verify=false IMAGE_REF "
+            "docker://$STUDIO_IMAGE_REGISTRY/studio/NAME:TAG\n"
+            "#   or: studio-image sandbox push IMAGE_REF --repository studio/NAME --tag TAG --wait\n"
+            "# stop with Ctrl-C\n",
             flush=True,
         )
+        feed = Feed(sandbox, sys.stdout)
+        stop_feeding = on_image_action(feed.image_action)
         try:
-            while not stop.wait(0.5):
-                pass
+            feed.run(stop)
         except KeyboardInterrupt:
             pass
         finally:
-            (directory / "sandbox.json").unlink(missing_ok=True)
+            stop_feeding()
+            (directory / STATE_FILE).unlink(missing_ok=True)
     return 0
 
 
@@ -87,24 +97,28 @@ def push(args: argparse.Namespace) -> int:
     display = sys.stdout if text else sys.stderr
     try:
         check_destination(args.repository, args.tag)
-        platform = Platform.parse(args.platform)
     except ValueError as error:
         raise SandboxError(str(error)) from error
     with connect(sandbox_dir(), _options(args)) as sandbox:
         started = time.monotonic()
-        pushed = sandbox.push(args.image, args.repository, args.tag, platform)
+        pushed = sandbox.push(args.image, args.repository, args.tag)
         took = time.monotonic() - started
         if text:
             print(
                 f"pushed {args.repository}:{args.tag} ({pushed.digest}, {plural(pushed.layers, 'layer')}, "
                 f"{human_bytes(pushed.size)}, {human_bytes(pushed.uploaded)} uploaded) in {took:.2f} s"
             )
-        arn = sandbox.deliver(pushed)
+        arn = sandbox.execution_for(pushed.repository, pushed.digest, pushed.tag)
         if text:
             print(f"ECR push event delivered: execution {_short(arn)}")
         if args.wait or sandbox.private:  # a private sandbox ends with this command
             if text or display.isatty():
-                follow(lambda: sandbox.history(arn), display, live=display.isatty())
+                follow(
+                    lambda: sandbox.history(arn),
+                    display,
+                    live=display.isatty(),
+                    cold_start=sandbox.cold_start,
+                )
             else:
                 sandbox.wait(arn)
         result = sandbox.result(arn)
@@ -117,9 +131,21 @@ def push(args: argparse.Namespace) -> int:
     return 0 if result.status in {"RUNNING", "SUCCEEDED"} else 1
 
 
+def _recorded(directory: Path) -> bool:
+    """Whether to read what the last sandbox recorded: none runs now."""
+    if Sandbox.load(directory) is not None:
+        return False
+    sys.stderr.write(f"no sandbox is running: what the last one recorded in {directory}\n")
+    return True
+
+
 def executions(args: argparse.Namespace) -> int:
-    with connect(sandbox_dir()) as sandbox:
-        runs = sandbox.executions()
+    directory = sandbox_dir()
+    if _recorded(directory):
+        runs = recorded_executions(directory)
+    else:
+        with connect(directory) as sandbox:
+            runs = sandbox.executions()
     if args.format == "json":
         print(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
         return 0
@@ -141,8 +167,12 @@ def executions(args: argparse.Namespace) -> int:
 
 
 def notifications(args: argparse.Namespace) -> int:
-    with connect(sandbox_dir()) as sandbox:
-        delivered = sandbox.notifications()
+    directory = sandbox_dir()
+    if _recorded(directory):
+        delivered = recorded_notifications(directory)
+    else:
+        with connect(directory) as sandbox:
+            delivered = sandbox.notifications()
     if args.format == "json":
         print(json.dumps([n.model_dump(mode="json") for n in delivered], indent=2))
         return 0
@@ -151,6 +181,18 @@ def notifications(args: argparse.Namespace) -> int:
     if not delivered:
         print("no notifications yet")
     return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    found = Sandbox.load(sandbox_dir())
+    if found is None:
+        raise SandboxError("no sandbox is running: start one with `studio-image sandbox up`")
+    print(_exports(found))
+    return 0
+
+
+def _exports(sandbox: Sandbox) -> str:
+    return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in sandbox.environment().items())
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -163,4 +205,11 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if all(row.as_expected for row in rows) else 1
 
 
-RUN = {"up": up, "push": push, "demo": run_demo, "executions": executions, "notifications": notifications}
+RUN = {
+    "up": up,
+    "push": push,
+    "demo": run_demo,
+    "executions": executions,
+    "notifications": notifications,
+    "env": env,
+}

@@ -73,7 +73,7 @@ def run(sandbox: Sandbox, out: TextIO) -> list[DemoRow]:
         for sample in SAMPLES:
             repository = f"studio/{sample.name}"
             pushed = sandbox.push(sample.build(Path(tmp)), repository, TAG)
-            execution_arn = sandbox.deliver(pushed)
+            execution_arn = sandbox.execution_for(pushed.repository, pushed.digest, pushed.tag)
             _follow(sandbox, execution_arn, repository.ljust(width), out)
             result = sandbox.result(execution_arn)
             notification = sandbox.notification(result.message_id or "")

@@ -17,6 +17,7 @@ from moto.core.config import default_user_config
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 import moto_studio
+import moto_studio.awslambda
 
 REGION = "us-east-1"
 # moto accepts any credentials; these keep boto3 from looking for real ones.
@@ -50,8 +51,11 @@ def environment(variables: dict[str, str]) -> Iterator[None]:
 @contextlib.contextmanager
 def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
     """Serve moto on 127.0.0.1:`port` (0: any free port) for the block; yield its endpoint URL.
-    While it runs, this process's boto3 clients go to it."""
+    While it runs, this process's boto3 clients go to it. When the block ends, so has everything
+    that ran in it (moto_studio.drain: executions stopped, Lambda workers ended): nothing started
+    here reaches a later block's moto."""
     moto_studio.install()
+    moto_studio.awslambda.reset()
     # The request log, and the interpreter's log of errors the workflow catches: the sandbox's own
     # display says what happened.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -68,4 +72,8 @@ def local_aws(port: int = 0, region: str = REGION) -> Iterator[str]:
         with environment({**client_environment(endpoint, region), "MOTO_PORT": str(bound)}):
             yield endpoint
     finally:
-        server.stop()
+        try:
+            moto_studio.drain()
+        finally:
+            server.stop()
+            moto_studio.awslambda.reset()

@@ -7,15 +7,14 @@ sandbox directory; the other commands connect to it, or run a private one for th
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import json
 import os
 import sys
-import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,19 +24,21 @@ import boto3
 from pydantic import BaseModel
 
 import moto_studio
+from moto_studio import events as event_patterns
+from moto_studio.ecr import on_image_action
+from moto_studio.registry import Registry, login_password
 from studio_image.errors import StudioImageError
-from studio_image.oci import Platform
-from studio_image.pipeline import services
 from studio_image.pipeline.models import Notice
-from studio_image.pipeline.settings import load_settings
 
 from .ecrpush import PushedImage, push_image
-from .local import REGION, client_environment, environment, local_aws
-from .stack import ACCOUNT, Stack, deploy
+from .local import CREDENTIALS, client_environment, environment, local_aws
+from .stack import Stack, deploy
 from .studio import StudioDomain, create_domain
 
 STATE_FILE = "sandbox.json"
 INBOX_FILE = "notifications.jsonl"
+EXECUTIONS_FILE = "executions.json"  # what the last sandbox ran, written as it stops
+AUTH_FILE = "registry-auth.json"  # the registry's login, in containers-auth.json's format
 
 # One binding per profile, attached wherever the profile can be, with a canary start where Studio
 # runs the image; repository names must start with the template's RepositoryPrefix. The new
@@ -126,31 +127,6 @@ class Notification(BaseModel):
     document: dict[str, Any]  # the JSON message machine subscribers get; `text` is what email gets
 
 
-def ecr_push_event(pushed: PushedImage, region: str = REGION) -> dict[str, Any]:
-    """The EventBridge event ECR emits for a successful push."""
-    detail: dict[str, Any] = {
-        "result": "SUCCESS",
-        "repository-name": pushed.repository,
-        "image-digest": pushed.digest,
-        "action-type": "PUSH",
-        "manifest-media-type": pushed.media_type,
-        "artifact-media-type": "application/vnd.oci.image.config.v1+json",
-    }
-    if pushed.tag:
-        detail["image-tag"] = pushed.tag
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "ECR Image Action",
-        "source": "aws.ecr",
-        "account": ACCOUNT,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [],
-        "detail": detail,
-    }
-
-
 def _notice(history: list[dict[str, Any]]) -> Notice | None:
     for event in reversed(history):
         exited = event.get("stateExitedEventDetails")
@@ -161,9 +137,17 @@ def _notice(history: list[dict[str, Any]]) -> Notice | None:
 
 class Sandbox:
     def __init__(
-        self, endpoint: str, stack: Stack, domain: StudioDomain, directory: Path, *, private: bool = False
+        self,
+        endpoint: str,
+        registry: str,
+        stack: Stack,
+        domain: StudioDomain,
+        directory: Path,
+        *,
+        private: bool = False,
     ) -> None:
         self.endpoint = endpoint
+        self.registry = registry  # host:port of its ECR's registry API
         self.stack = stack
         self.domain = domain
         self.directory = directory
@@ -179,27 +163,62 @@ class Sandbox:
 
     # Pushing and running
 
-    def push(
-        self, reference: str, repository: str, tag: str | None, platform: Platform | None = None
-    ) -> PushedImage:
-        return push_image(self.client("ecr"), reference, repository, tag, platform)
+    def push(self, reference: str, repository: str, tag: str | None) -> PushedImage:
+        return push_image(self.client("ecr"), reference, repository, tag)
 
-    def deliver(self, pushed: PushedImage) -> str:
-        """Send ECR's push event through the template's rule; return the execution it started."""
-        arn = self.stack.deliver(ecr_push_event(pushed, self.stack.region), self.client("stepfunctions"))
-        if arn is None:
+    def execution_for(
+        self, repository: str, digest: str, tag: str | None, action: str = "PUSH", timeout: float = 30
+    ) -> str:
+        """The execution ECR's event for this push (or delete) started through the template's rule."""
+        probe = {
+            "source": "aws.ecr",
+            "detail-type": "ECR Image Action",
+            "detail": {"result": "SUCCESS", "action-type": action, "repository-name": repository},
+        }
+        if not event_patterns.matches(self.stack.event_pattern, probe):
             matchers = self.stack.event_pattern.get("detail", {}).get("repository-name", [])
             prefixes = [f"'{m['prefix']}'" for m in matchers if isinstance(m, dict) and "prefix" in m]
             takes = f"repositories starting with {' or '.join(prefixes)}" if prefixes else "other pushes"
-            raise SandboxError(
-                f"the pipeline's rule does not match a push to {pushed.repository}: it takes {takes}"
+            raise SandboxError(f"the pipeline's rule does not match a push to {repository}: it takes {takes}")
+        wanted = {
+            "repository-name": repository,
+            "image-digest": digest,
+            "image-tag": tag or "",
+            "action-type": action,
+        }
+        sfn = self.client("stepfunctions")
+        seen: set[str] = set()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=self.stack.state_machine_arn
             )
-        return arn
+            for execution in (e for page in pages for e in page["executions"]):
+                arn = execution["executionArn"]
+                if arn in seen:
+                    continue
+                seen.add(arn)
+                detail = json.loads(sfn.describe_execution(executionArn=arn).get("input") or "{}")["detail"]
+                if all(detail.get(key) == value for key, value in wanted.items()):
+                    return str(arn)
+            time.sleep(0.1)
+        raise SandboxError(f"no execution started for {repository}@{digest} in {timeout:.0f} s")
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
         pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
         return [event for page in pages for event in page["events"]]
+
+    def cold_start(self, function_arn: str, start: datetime, end: datetime) -> bool:
+        """Whether the function's log has a cold start's REPORT line (with `Init Duration`) between
+        `start` and `end`: an invocation in that span began a new execution environment."""
+        group = f"/aws/lambda/{function_arn.split(':function:')[-1].split(':')[0]}"
+        found = self.client("logs").filter_log_events(
+            logGroupName=group,
+            startTime=int(start.timestamp() * 1000) - 1,
+            endTime=int(end.timestamp() * 1000) + 1,
+        )
+        return any("Init Duration" in event["message"] for event in found["events"])
 
     def wait(self, execution_arn: str, timeout: float = 600) -> None:
         sfn = self.client("stepfunctions")
@@ -244,8 +263,8 @@ class Sandbox:
         return sorted(found, key=lambda run: run.started, reverse=True)
 
     def notifications(self) -> list[Notification]:
-        """Everything SNS has delivered so far. Messages are moved from the subscribed queue into
-        the sandbox directory's inbox, so every command sees all of them."""
+        """Everything this sandbox's topic has delivered so far. Messages are moved from the
+        subscribed queue into the sandbox directory's inbox, so every command sees all of them."""
         sqs = self.client("sqs")
         inbox = self.directory / INBOX_FILE
         with inbox.open("a") as journal:
@@ -254,14 +273,17 @@ class Sandbox:
             ):
                 for message in batch:
                     envelope = json.loads(message["Body"])
-                    received = Notification(
-                        received=envelope.get("Timestamp") or datetime.now(UTC).isoformat(),
-                        message_id=envelope["MessageId"],
-                        subject=envelope.get("Subject") or "",
-                        attributes={k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()},
-                        document=json.loads(envelope["Message"]),
-                    )
-                    journal.write(received.model_dump_json() + "\n")
+                    if self.stack.sent(envelope, self.client("stepfunctions")):
+                        received = Notification(
+                            received=envelope.get("Timestamp") or datetime.now(UTC).isoformat(),
+                            message_id=envelope["MessageId"],
+                            subject=envelope.get("Subject") or "",
+                            attributes={
+                                k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                            },
+                            document=json.loads(envelope["Message"]),
+                        )
+                        journal.write(received.model_dump_json() + "\n")
                     sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [Notification.model_validate_json(line) for line in inbox.read_text().splitlines() if line]
 
@@ -270,9 +292,30 @@ class Sandbox:
 
     # Where a running sandbox is recorded
 
+    def record(self) -> None:
+        """Keep what this sandbox ran and delivered in its directory, for when it is gone."""
+        self.notifications()
+        runs = [run.model_dump(mode="json") for run in self.executions()]
+        (self.directory / EXECUTIONS_FILE).write_text(json.dumps(runs, indent=2))
+
+    def environment(self) -> dict[str, str]:
+        """What AWS clients (the AWS CLI, boto3) and registry clients (skopeo, buildah, podman)
+        need in their environment to use this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": self.stack.region,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "REGISTRY_AUTH_FILE": str(self.directory / AUTH_FILE),
+            "STUDIO_IMAGE_REGISTRY": self.registry,
+        }
+
     def save(self) -> None:
+        auth = base64.b64encode(f"AWS:{login_password()}".encode()).decode()
+        (self.directory / AUTH_FILE).write_text(json.dumps({"auths": {self.registry: {"auth": auth}}}))
         record = {
             "endpoint": self.endpoint,
+            "registry": self.registry,
             "pid": os.getpid(),
             "stack": dataclasses.asdict(self.stack),
             "domain": dataclasses.asdict(self.domain),
@@ -289,26 +332,33 @@ class Sandbox:
             return None
         domain = record["domain"]
         domain.update(user_profiles=tuple(domain["user_profiles"]), spaces=tuple(domain["spaces"]))
-        return cls(record["endpoint"], Stack(**record["stack"]), StudioDomain(**domain), directory)
+        stack = Stack(**record["stack"])
+        return cls(record["endpoint"], record["registry"], stack, StudioDomain(**domain), directory)
 
 
-def _forget_clients() -> None:
-    """The handlers run in this process and cache their clients and settings, as a warm Lambda
-    does; a new sandbox (in the same process) is a cold start."""
-    services.services.cache_clear()
-    load_settings.cache_clear()
+def recorded_executions(directory: Path) -> list[RunResult]:
+    """What the last sandbox in `directory` ran (none if none has stopped there)."""
+    path = directory / EXECUTIONS_FILE
+    runs = json.loads(path.read_text()) if path.exists() else []
+    return [RunResult.model_validate(run) for run in runs]
+
+
+def recorded_notifications(directory: Path) -> list[Notification]:
+    path = directory / INBOX_FILE
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [Notification.model_validate_json(line) for line in lines if line]
 
 
 @contextlib.contextmanager
 def running(options: Options, directory: Path, port: int = 0, *, private: bool = False) -> Iterator[Sandbox]:
     """Start the local AWS, deploy the pipeline into it, and create the Studio domain."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / INBOX_FILE).unlink(missing_ok=True)
+    for name in (INBOX_FILE, EXECUTIONS_FILE):
+        (directory / name).unlink(missing_ok=True)
     with local_aws(port) as endpoint:
         moto_studio.settings.image_version_seconds = options.sagemaker_seconds
         moto_studio.settings.domain_update_seconds = options.sagemaker_seconds
         moto_studio.settings.app_start_seconds = options.sagemaker_seconds
-        _forget_clients()
         try:
             domain = create_domain(boto3.client("iam"), boto3.client("sagemaker"))
             stack = deploy(
@@ -320,10 +370,27 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
                 },
                 environment=FUNCTION_ENVIRONMENT,
             )
-            yield Sandbox(endpoint, stack, domain, directory, private=private)
+            registry = Registry(stack.region)
+            sfn = boto3.client("stepfunctions")
+
+            def deliver(event: dict[str, Any]) -> None:  # EventBridge's part, through the template's rule
+                stack.deliver(event, sfn)
+
+            stop_delivering = on_image_action(deliver)
+            sandbox = Sandbox(endpoint, registry.host, stack, domain, directory, private=private)
+            try:
+                yield sandbox
+            finally:
+                stop_delivering()
+                registry.stop()
+                try:
+                    moto_studio.drain()  # what is still running is recorded ABORTED
+                except moto_studio.Undrained as error:
+                    raise SandboxError(str(error)) from error
+                finally:
+                    sandbox.record()
         finally:
             moto_studio.settings.reset()
-            _forget_clients()
 
 
 @contextlib.contextmanager
@@ -335,8 +402,5 @@ def connect(directory: Path, options: Options | None = None) -> Iterator[Sandbox
             yield found
         return
     sys.stderr.write("no sandbox is running (`studio-image sandbox up` starts one): using a private one\n")
-    with (
-        tempfile.TemporaryDirectory(prefix="studio-image-sandbox-") as private,
-        running(options or Options(), Path(private), private=True) as sandbox,
-    ):
+    with running(options or Options(), directory, private=True) as sandbox:
         yield sandbox

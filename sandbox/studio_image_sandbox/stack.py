@@ -107,6 +107,22 @@ class Stack:
         )
         return str(started["executionArn"])
 
+    def sent(self, notification: dict[str, Any], sfn: Any = None) -> bool:
+        """Whether this stack's topic sent a notification (SNS's JSON envelope, as a subscribed queue
+        receives it): a run's notice names one of this stack's executions (an app start's names none).
+        What another sandbox's run published is not this one's."""
+        if notification.get("TopicArn") != self.topic_arn:
+            return False
+        arn = json.loads(notification.get("Message") or "{}").get("execution_arn")
+        if arn is None:
+            return True
+        sfn = sfn or boto3.client("stepfunctions", region_name=self.region)
+        try:
+            described = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+        return bool(described["stateMachineArn"] == self.state_machine_arn)
+
 
 class _Resolver:
     def __init__(self, template: dict[str, Any], stack: Stack) -> None:

@@ -1,8 +1,9 @@
 """Watch an execution the way a person wants to: each state as it is entered and left, progress
 over the layers the Map scans, retries and caught errors, then the final status and duration.
 
-The display is built from the execution's history alone (as the Step Functions console builds
-its own), so it shows what the real workflow did, not what the sandbox expected it to do.
+The display is built from the execution's history (as the Step Functions console builds its
+own), so it shows what the real workflow did, not what the sandbox expected it to do; whether an
+invocation was a cold start comes from the function's log (`Init Duration` in its REPORT line).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from studio_image.units import plural
 
 FINAL = {"ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 MAP_ENDS = {"MapStateSucceeded", "MapStateFailed", "MapStateAborted"}
+ITERATION_ENDS = {"MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted"}
+LAMBDA_ENDS = {"LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
+# Whether function ARN's invocation between two moments began a new execution environment.
+ColdStart = Callable[[str, datetime, datetime], bool]
 
 
 def _seconds(start: datetime, end: datetime) -> str:
@@ -37,14 +42,40 @@ class Narrator:
     """Turns history events into lines. `live` lines describe what is under way; a terminal shows
     them in place, a log does not need them."""
 
-    def __init__(self) -> None:
+    def __init__(self, cold_start: ColdStart | None = None) -> None:
         self.entered: dict[str, datetime] = {}
         self.current: str | None = None
         self.failure: str | None = None
         self.layers = self.layers_done = 0
+        self.scanning = self.most_scanning = 0  # layers scanned side by side, now and at most
         self.started: datetime | None = None
         self.pending_choice: str | None = None
         self.in_map = False  # a Map's iterations are shown as progress, not state by state
+        self.cold_start = cold_start
+        self.cold_starts = 0  # in the state under way
+        self.lambda_events: dict[int, dict[str, Any]] = {}
+
+    def _progress(self) -> list[tuple[str, bool]]:
+        text = (
+            f"  → {self.current}: {self.layers_done}/{plural(self.layers, 'layer')}, {self.scanning} scanning"
+        )
+        return [(text, True)]
+
+    def _invoked(self, event: dict[str, Any]) -> None:
+        """Count the cold start, if the invocation this event ends began an environment."""
+        started = self.lambda_events.get(event.get("previousEventId", -1), {})
+        scheduled = self.lambda_events.get(started.get("previousEventId", -1), started)
+        function = (scheduled.get("lambdaFunctionScheduledEventDetails") or {}).get("resource")
+        if (
+            self.cold_start
+            and function
+            and self.cold_start(function, scheduled["timestamp"], event["timestamp"])
+        ):
+            self.cold_starts += 1
+
+    def _cold(self) -> str:
+        count, self.cold_starts = self.cold_starts, 0
+        return f"  ❄ {plural(count, 'cold start')}" if count else ""
 
     def lines(self, event: dict[str, Any]) -> list[tuple[str, bool]]:
         """(text, live) pairs for one event."""
@@ -54,19 +85,29 @@ class Narrator:
         if kind == "ExecutionStarted":
             self.started = at
             return []
+        if kind.startswith("LambdaFunction"):
+            self.lambda_events[event["id"]] = event
+        if kind in LAMBDA_ENDS:
+            self._invoked(event)
         if kind == "MapStateStarted":
             self.in_map = True
             self.layers, self.layers_done = event["mapStateStartedEventDetails"].get("length", 0), 0
-            return [(f"  → {self.current}: 0/{plural(self.layers, 'layer')}", True)]
+            self.scanning = self.most_scanning = 0
+            return self._progress()
         if kind in MAP_ENDS:
             self.in_map = False
         if entered and not self.in_map:
             return self._entered(kind, entered["name"], at)
         if exited and not self.in_map:
             return self._exited(kind, exited["name"], at)
-        if kind in {"MapIterationSucceeded", "MapIterationFailed"}:
+        if kind == "MapIterationStarted":
+            self.scanning += 1
+            self.most_scanning = max(self.most_scanning, self.scanning)
+            return self._progress()
+        if kind in ITERATION_ENDS:
             self.layers_done += 1
-            return [(f"  → {self.current}: {self.layers_done}/{plural(self.layers, 'layer')}", True)]
+            self.scanning -= 1
+            return self._progress()
         if kind == "LambdaFunctionScheduled" and self.failure:  # the Retry of a failed attempt
             retried, self.failure = self.failure, None
             return [(f"    ↻ {self.current} retried after {retried}", False)]
@@ -97,18 +138,16 @@ class Narrator:
             self.pending_choice = name
             return []
         took = _seconds(self.entered.get(name, at), at)
+        cold = self._cold()
         if kind.startswith("Map"):
-            return [
-                (
-                    f"  ✓ {name:<16} {took:>9}  {self.layers_done}/{plural(self.layers, 'layer')} scanned",
-                    False,
-                )
-            ]
+            done = f"{self.layers_done}/{plural(self.layers, 'layer')}"
+            scanned = f"{done} scanned, up to {self.most_scanning} at once"
+            return [(f"  ✓ {name:<16} {took:>9}  {scanned}{cold}", False)]
         if self.failure and kind.startswith("Task"):  # failed, and the Catch went on elsewhere
-            return [(f"  ✗ {name:<16} {took:>9}  {self.failure} (caught)", False)]
+            return [(f"  ✗ {name:<16} {took:>9}  {self.failure} (caught){cold}", False)]
         if kind.startswith(("Pass", "Succeed", "Fail")):
             return []
-        return [(f"  ✓ {name:<16} {took:>9}", False)]
+        return [(f"  ✓ {name:<16} {took:>9}{cold}", False)]
 
     def _final(self, kind: str, event: dict[str, Any], at: datetime) -> tuple[str, bool]:
         status = kind.removeprefix("Execution").upper()
@@ -121,12 +160,17 @@ class Narrator:
 
 
 def follow(
-    history: Callable[[], list[dict[str, Any]]], out: TextIO, *, live: bool, poll: float = 0.2
+    history: Callable[[], list[dict[str, Any]]],
+    out: TextIO,
+    *,
+    live: bool,
+    poll: float = 0.2,
+    cold_start: ColdStart | None = None,
 ) -> None:
     """Print an execution's progress to `out` until it ends, reading its `history` as it grows.
     `live` (a terminal): what is under way shows on one line that is rewritten; otherwise only what
     has happened is printed."""
-    narrator = Narrator()
+    narrator = Narrator(cold_start)
     seen = 0
     showing = False
     while True:

@@ -1,5 +1,6 @@
 """The deployed pipeline on moto: `template.yaml` deployed by the sandbox, the real ASL executing,
-the real handlers running in-process, images pushed through ECR's layer API."""
+the real handlers running in their execution environments (worker processes that reach moto's
+server as Lambda reaches AWS), images pushed through ECR's layer API."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from studio_image.pipeline import services
-from studio_image.pipeline.settings import load_settings
 from studio_image_sandbox.ecrpush import push_image
+from studio_image_sandbox.local import local_aws
 from studio_image_sandbox.ocibuild import ImageSpec, build_image
 from studio_image_sandbox.sandbox import FUNCTION_ENVIRONMENT
 from studio_image_sandbox.stack import ROOT, Stack, deploy
@@ -97,7 +96,8 @@ class Pipeline:
         return list(sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"])
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Everything SNS delivered to the subscribed queue so far, as SQS subscribers get it."""
+        """Everything this stack's topic delivered to the subscribed queue so far, as SQS subscribers
+        get it (what another stack's runs sent is not counted, should any reach the queue)."""
         sqs = boto3.client("sqs", region_name=REGION)
         found = []
         while True:
@@ -105,7 +105,7 @@ class Pipeline:
                 "Messages", []
             )
             if not batch:
-                return found
+                return [envelope for envelope in found if self.stack.sent(envelope)]
             for message in batch:
                 found.append(json.loads(message["Body"]))
                 sqs.delete_message(QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -135,9 +135,7 @@ CONFIGURATION = {
 def deployed(tmp_path: Path, configuration: dict[str, Any]) -> Iterator[Pipeline]:
     """The pipeline deployed on moto with `configuration`. When the test ends, every run's state
     was within Step Functions' limit and every call a function made is one its role allows."""
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        services.services.cache_clear()
-        load_settings.cache_clear()
+    with local_aws():
         domain = create_domain(
             boto3.client("iam", region_name=REGION), boto3.client("sagemaker", region_name=REGION)
         )
@@ -156,8 +154,6 @@ def deployed(tmp_path: Path, configuration: dict[str, Any]) -> Iterator[Pipeline
             # Step Functions passes at most 256 KiB between states (and cannot catch going over).
             over = [f"{name}: {size} bytes" for size, name in pipeline.largest_states() if size > STATE_LIMIT]
             assert not over, f"run state over {STATE_LIMIT} bytes: {over}"
-        services.services.cache_clear()
-        load_settings.cache_clear()
         # Every call a function made is one its role, as SAM generates it, allows.
         unauthorized = denied(calls, stack)
         assert not unauthorized, "calls the template's roles do not allow:\n" + "\n".join(unauthorized)

@@ -14,20 +14,22 @@ type up before adding it.
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
-import threading
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
-from moto_studio.awslambda import running_as, running_function
+from moto_studio.settings import CLOUDTRAIL
 from studio_image_sandbox.stack import ACCOUNT, PARTITION, Stack, _Resolver, load_template
 
 # The AWS managed policies SAM attaches to function roles, as AWS publishes them.
@@ -79,36 +81,22 @@ class Need:
 
 @contextmanager
 def recording() -> Iterator[list[Call]]:
-    """Record every botocore call made while a Lambda handler runs (in its thread, or in a thread
-    it started), by function."""
+    """Record every botocore call a Lambda handler makes in the block, by function: the execution
+    environments started meanwhile write them to the sandbox's CloudTrail file, read at the end."""
     calls: list[Call] = []
-    make_api_call = BaseClient._make_api_call
-    start = threading.Thread.start
-
-    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        function = running_function()
-        if function is not None:
-            model = client.meta.service_model
-            calls.append(Call(function, model.service_name, operation, dict(params), client.meta.region_name))
-        return make_api_call(client, operation, params)
-
-    def start_as_caller(thread: threading.Thread) -> None:
-        function, run = running_function(), thread.run
-
-        def run_as() -> None:
-            with running_as(function):
-                run()
-
-        thread.run = run_as  # type: ignore[method-assign]
-        start(thread)
-
-    BaseClient._make_api_call = record  # type: ignore[method-assign]
-    threading.Thread.start = start_as_caller  # type: ignore[method-assign]
-    try:
-        yield calls
-    finally:
-        BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
-        threading.Thread.start = start  # type: ignore[method-assign]
+    with tempfile.TemporaryDirectory(prefix="cloudtrail-") as directory:
+        trail = Path(directory) / "calls.jsonl"
+        trail.touch()
+        saved = os.environ.get(CLOUDTRAIL)
+        os.environ[CLOUDTRAIL] = str(trail)
+        try:
+            yield calls
+        finally:
+            if saved is None:
+                del os.environ[CLOUDTRAIL]
+            else:
+                os.environ[CLOUDTRAIL] = saved
+            calls.extend(Call(**json.loads(line)) for line in trail.read_text().splitlines())
 
 
 # What each call is authorized on -------------------------------------------------------------------

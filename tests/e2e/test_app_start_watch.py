@@ -13,14 +13,11 @@ from studio_image_sandbox.samples import compliant
 IMAGE = "studio-studio-watched"  # the SageMaker image name derived for studio/watched
 
 
-def wait_for_notifications(pipeline, count: int, timeout: float = 10) -> list[dict]:
-    """Subscriptions deliver after PutLogEvents returns, as in AWS: wait for `count` messages."""
-    found: list[dict] = []
-    deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
-        found += pipeline.notifications()
-        time.sleep(0.1)
-    return found
+def delivered(pipeline) -> list[dict]:
+    """The notifications sent once the subscription deliveries under way have ended (they run on
+    threads of their own after PutLogEvents returns, as in AWS)."""
+    assert moto_studio.logs.join_deliveries(120) == []
+    return pipeline.notifications()
 
 
 def start_app(pipeline, name: str, image_arn: str, version_arn: str | None = None) -> None:
@@ -49,7 +46,7 @@ def test_a_managed_image_failing_to_start_is_notified_once_per_app_start(pipelin
     )
     start_app(pipeline, "alices-app", image_arn, version_arn)
     # Then one notification names the image, version, user and signature, quoting the line
-    (note,) = wait_for_notifications(pipeline, 1)
+    (note,) = delivered(pipeline)
     assert note["Subject"] == f"[APP-START-FAILED] {IMAGE} v1: exec-format-error for user profile alice"
     assert note["MessageAttributes"]["status"]["Value"] == "app-start-failed"
     document = json.loads(note["Message"])
@@ -62,7 +59,7 @@ def test_a_managed_image_failing_to_start_is_notified_once_per_app_start(pipelin
         logStreamName=f"{pipeline.domain_id}/alice/KernelGateway/alices-app",
         logEvents=[{"timestamp": int(time.time() * 1000), "message": "exec format error"}],
     )
-    assert wait_for_notifications(pipeline, 1, timeout=2) == []
+    assert delivered(pipeline) == []
 
 
 def test_an_image_the_pipeline_does_not_manage_is_not_notified(pipeline):
@@ -75,4 +72,4 @@ def test_an_image_the_pipeline_does_not_manage_is_not_notified(pipeline):
     moto_studio.settings.script_app("theirs", fails=True, log_lines=["exec format error"])
     start_app(pipeline, "theirs", image_arn)
     # Then nothing is published
-    assert wait_for_notifications(pipeline, 1, timeout=2) == []
+    assert delivered(pipeline) == []

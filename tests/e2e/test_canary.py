@@ -5,7 +5,6 @@ binding says so."""
 from __future__ import annotations
 
 import json
-import time
 
 import boto3
 import pytest
@@ -218,6 +217,6 @@ def test_a_failing_canary_in_its_space_is_reported_by_its_run_not_as_a_users_app
     execution = pipeline.run(compliant("jupyterlab"), "studio/jupyterlab")
     # Then the run reports the canary, and the app-start watch sends nothing of its own
     assert execution.get("error") == "CanaryFailed"
-    time.sleep(2)  # subscriptions deliver on their own thread
+    assert moto_studio.logs.join_deliveries(120) == []  # subscriptions deliver on threads of their own
     notes = pipeline.notifications()
     assert [n["Subject"].split("]")[0] for n in notes] == ["[CANARY-FAILED"]

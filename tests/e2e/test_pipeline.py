@@ -35,7 +35,10 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
         DomainId=pipeline.domain_id,
         DefaultUserSettings={"KernelGatewayAppSettings": {"CustomImages": [other]}},
     )
-    time.sleep(0.3)  # the domain leaves Updating
+    deadline = time.monotonic() + 60
+    while sm.describe_domain(DomainId=pipeline.domain_id)["Status"] != "InService":  # it was Updating
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     # When a compliant KernelGateway image is pushed
     execution = pipeline.run(compliant("kernel-gateway"), "studio/datascience")
     # Then the run succeeds, and the version is registered and attached beside the other image

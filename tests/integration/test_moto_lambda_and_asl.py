@@ -1,5 +1,6 @@
-"""Lambdas run in-process under moto, and a real ASL executes them: Retry and Catch by our error
-names, a Map state, and an sns:publish task read back from an SQS queue."""
+"""Lambdas run in execution environments of their own under moto, and a real ASL executes them:
+Retry and Catch by our error names, a Map state, and an sns:publish task read back from an SQS
+queue."""
 
 import io
 import json
@@ -13,11 +14,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import moto_studio
+
 REGION = "us-east-1"
 
 HANDLER = textwrap.dedent(
     """
     import os
+    import time
 
     from studio_image.errors import ImageNotFound, RegistryUnavailable
 
@@ -40,6 +44,10 @@ HANDLER = textwrap.dedent(
             raise ImageNotFound("no such image: team/absent:1")
         if op == "double":
             return event["value"] * 2
+        if op == "sleep":  # reports where and when it ran
+            started = time.time()
+            time.sleep(event["seconds"])
+            return {"pid": os.getpid(), "started": started, "ended": time.time()}
         return event
     """
 )
@@ -67,6 +75,8 @@ def aws():
             Environment={"Variables": {"GREETING": "hello from step"}},
         )["FunctionArn"]
         yield {"lambda": awslambda, "function": function, "role": role}
+        moto_studio.drain()  # its executions and workers end with it
+    moto_studio.awslambda.reset()
 
 
 def invoke(awslambda, event):
@@ -74,7 +84,7 @@ def invoke(awslambda, event):
     return response.get("FunctionError"), json.loads(response["Payload"].read())
 
 
-def test_a_handler_runs_in_process_with_its_environment_and_context(aws):
+def test_a_handler_runs_with_its_environment_and_context(aws):
     error, payload = invoke(aws["lambda"], {"op": "env"})
     assert error is None
     assert payload == {"greeting": "hello from step", "function": "step", "remaining": True}
@@ -165,10 +175,9 @@ def machine(aws):
 def run(machine, event):
     sfn = machine["sfn"]
     execution = sfn.start_execution(stateMachineArn=machine["arn"], input=json.dumps(event))["executionArn"]
-    for _ in range(200):
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            break
+    deadline = time.monotonic() + 120
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution} still running"
         time.sleep(0.05)
     history = sfn.get_execution_history(executionArn=execution)["events"]
     messages = machine["sqs"].receive_message(QueueUrl=machine["queue"], MaxNumberOfMessages=10)["Messages"]
@@ -216,3 +225,58 @@ def test_concurrent_invocations_each_see_only_their_own_environment(aws):
         results = list(pool.map(call, ["step", "other"] * 10))
     # Then every invocation read its own function's value
     assert all(greeting == f"hello from {name}" for name, greeting in results)
+
+
+def log_lines(group: str) -> dict[str, list[str]]:
+    logs = boto3.client("logs", region_name=REGION)
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    return {
+        s["logStreamName"]: [
+            e["message"]
+            for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]
+        ]
+        for s in streams
+    }
+
+
+def test_a_warm_environment_is_reused_and_only_its_first_invocation_reports_a_cold_start(aws):
+    # When the function is invoked twice, one after the other
+    first = invoke(aws["lambda"], {"op": "sleep", "seconds": 0})[1]
+    second = invoke(aws["lambda"], {"op": "sleep", "seconds": 0})[1]
+    # Then both ran in the same worker process, which wrote one log stream, whose first REPORT line
+    # alone has the Init Duration of the cold start
+    assert first["pid"] == second["pid"] != os.getpid()
+    (lines,) = log_lines("/aws/lambda/step").values()
+    reports = [line for line in lines if line.startswith("REPORT RequestId:")]
+    assert len(reports) == 2
+    assert "Init Duration:" in reports[0] and "Init Duration:" not in reports[1]
+
+
+def test_past_its_timeout_the_worker_is_stopped_and_the_invocation_fails_as_lambda_says(aws):
+    # Given a function with a 1 s timeout
+    aws["lambda"].update_function_configuration(FunctionName="step", Timeout=1)
+    # When an invocation runs past it
+    error, payload = invoke(aws["lambda"], {"op": "sleep", "seconds": 30})
+    # Then it fails with Lambda's Sandbox.Timedout, and the next invocation gets a new environment
+    assert error is not None
+    assert payload == {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 1.00 seconds"}
+    after = invoke(aws["lambda"], {"op": "sleep", "seconds": 0})[1]
+    assert after["pid"] != os.getpid()
+    assert len(log_lines("/aws/lambda/step")) == 2
+
+
+def test_invocations_overlap_up_to_the_functions_concurrency_and_no_further(aws):
+    # Given a function with a reserved concurrency of 2
+    aws["lambda"].put_function_concurrency(FunctionName="step", ReservedConcurrentExecutions=2)
+
+    def call(_):
+        return invoke(aws["lambda"], {"op": "sleep", "seconds": 0.5})[1]
+
+    # When six invocations arrive at once
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        runs = list(pool.map(call, range(6)))
+    # Then they ran in two environments, two at a time: overlapping, never more than two at once
+    assert len({run["pid"] for run in runs}) == 2
+    moments = sorted([(run["started"], 1) for run in runs] + [(run["ended"], -1) for run in runs])
+    under_way = [sum(step for _, step in moments[: i + 1]) for i in range(len(moments))]
+    assert max(under_way) == 2

@@ -35,6 +35,9 @@ LAMBDA_ERRORS = {
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 }
+# An invocation past its timeout, and one whose runtime died (killed, out of memory), as Lambda
+# reports them: https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
+LAMBDA_RUNTIME_ERRORS = {"Sandbox.Timedout", "Runtime.ExitError"}
 
 
 def states(machine=ASL):
@@ -58,7 +61,7 @@ def test_every_error_name_is_a_states_or_lambda_error_or_one_of_our_exceptions()
     for name, state, _ in states():
         for clause in state.get("Retry", []) + state.get("Catch", []):
             for error in clause["ErrorEquals"]:
-                known = error in OUR_ERRORS or error in LAMBDA_ERRORS or error == "States.ALL"
+                known = error in OUR_ERRORS | LAMBDA_ERRORS | LAMBDA_RUNTIME_ERRORS or error == "States.ALL"
                 assert known, f"{name} names {error}, which nothing raises"
 
 

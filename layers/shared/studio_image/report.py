@@ -4,12 +4,14 @@ judging that makes the report is `rules.judging`.)"""
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from xml.etree import ElementTree as ET
 
 from . import __version__
 from .appconfig import FileSystemConfig
 from .findings import Finding, Profile, Severity, SuppressedFinding
+from .inert import inert, markdown_text
 from .rules import RULES
 from .rules.judging import Report
 from .units import human_bytes, plural
@@ -22,10 +24,10 @@ def render_json(report: Report) -> str:
 def render_text(report: Report) -> str:
     user = report.user
     uid, gid = ("?" if n is None else n for n in (user.uid, user.gid))
-    who = f"{user.name or '?'} ({uid}:{gid})"
-    kernels = ", ".join(k.name for k in report.kernels) or "none found"
+    who = f"{inert(user.name or '?')} ({uid}:{gid})"
+    kernels = ", ".join(inert(k.name) for k in report.kernels) or "none found"
     lines = [
-        f"{report.image}",
+        f"{inert(report.image)}",
         f"  digest    {report.digest or '-'}",
         f"  profile   {report.profile}    platform {report.platform}",
         f"  size      {human_bytes(report.sizes.uncompressed)} uncompressed, "
@@ -33,7 +35,7 @@ def render_text(report: Report) -> str:
         f"{plural(report.files, 'file')}",
         f"  user      {who}",
         f"  kernels   {kernels}",
-        f"  registers {describe_app_image_config(report)}",
+        f"  registers {inert(describe_app_image_config(report))}",
         *([f"  vulns     {report.vulnerabilities.summary()}"] if report.vulnerabilities else []),
         "",
     ]
@@ -41,8 +43,8 @@ def render_text(report: Report) -> str:
         width = max(len(f.rule) for f in report.findings)
         lines.append(f"  {'SEVERITY':<8}  {'RULE':<{width}}  FINDING")
         for f in report.findings:
-            lines.append(f"  {f.severity.value:<8}  {f.rule:<{width}}  {f.message}")
-            lines.append(f"  {'':<8}  {'':<{width}}  fix: {f.remediation}")
+            lines.append(f"  {f.severity.value:<8}  {f.rule:<{width}}  {inert(f.message)}")
+            lines.append(f"  {'':<8}  {'':<{width}}  fix: {inert(f.remediation)}")
         lines.append("")
     lines.append(f"{report.verdict.value.upper()}: {summary(report)}")
     return "\n".join(lines)
@@ -51,11 +53,9 @@ def render_text(report: Report) -> str:
 def render_markdown(report: Report) -> str:
     """The report for a person reading it in a browser or an S3 console: GitHub-flavoured Markdown."""
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
+    cell = markdown_text
     lines = [
-        f"# {report.verdict.value.upper()}: `{report.image}`",
+        f"# {report.verdict.value.upper()}: {cell(report.image)}",
         "",
         f"{summary(report)} for the **{report.profile}** profile.",
         "",
@@ -66,8 +66,8 @@ def render_markdown(report: Report) -> str:
         f"| Size | {human_bytes(report.sizes.uncompressed)} uncompressed, "
         f"{human_bytes(report.sizes.compressed)} compressed, "
         f"{plural(len(report.layers), 'layer')}, {plural(report.files, 'file')} |",
-        f"| User | {report.user.name or '?'} ({report.user.uid}:{report.user.gid}) |",
-        f"| Kernels | {', '.join(f'`{k.name}`' for k in report.kernels) or 'none found'} |",
+        f"| User | {cell(report.user.name or '?')} ({report.user.uid}:{report.user.gid}) |",
+        f"| Kernels | {', '.join(cell(k.name) for k in report.kernels) or 'none found'} |",
         f"| Registers | {cell(describe_app_image_config(report))} |",
         "",
     ]
@@ -80,7 +80,8 @@ def render_markdown(report: Report) -> str:
         lines.append("")
     if report.app_image_config is not None:
         config = json.dumps(report.app_image_config_fields(), indent=2)
-        lines += ["## AppImageConfig", "", "```json", config, "```", ""]
+        fence = "`" * max([3, *(len(run) + 1 for run in re.findall("`+", config))])
+        lines += ["## AppImageConfig", "", f"{fence}json", config, fence, ""]
     return "\n".join(lines)
 
 
@@ -126,7 +127,7 @@ def render_html(report: Report) -> str:
     """One self-contained page for a person: no scripts, no requests, every image string escaped."""
 
     def e(text: object) -> str:
-        return escape(str(text), quote=True)
+        return escape(inert(text), quote=True)
 
     user = report.user
     verdict = report.verdict.value.upper()
@@ -186,7 +187,9 @@ def render_html(report: Report) -> str:
         body.append("<p>None found.</p>")
     body.append("</section><section><h2>AppImageConfig</h2>")
     config = report.app_image_config_fields()
-    body.append(f"<pre>{e(json.dumps(config, indent=2))}</pre>" if config else "<p>Nothing to register.</p>")
+    body.append(
+        f"<pre>{escape(json.dumps(config, indent=2))}</pre>" if config else "<p>Nothing to register.</p>"
+    )
     body.append(
         "</section><section><h2>Layers</h2><table><tr><th>#</th><th>Digest</th><th>Compression</th>"
         "<th>Compressed</th><th>Uncompressed</th><th>Entries</th><th>Note</th></tr>"
@@ -316,12 +319,12 @@ def render_junit(report: Report) -> str:
         mine = [f for f in report.findings if f.rule == rid]
         errors = [f for f in mine if f.severity == Severity.ERROR]
         if errors:
-            failure = ET.SubElement(case, "failure", message=errors[0].message, type=rid)
-            failure.text = "\n".join(f"{f.message}\nfix: {f.remediation}" for f in errors)
+            failure = ET.SubElement(case, "failure", message=inert(errors[0].message), type=rid)
+            failure.text = "\n".join(f"{inert(f.message)}\nfix: {inert(f.remediation)}" for f in errors)
         warnings = [f for f in mine if f.severity == Severity.WARNING]
         if warnings:
             ET.SubElement(case, "system-out").text = "\n".join(
-                f"warning: {f.message}\nfix: {f.remediation}" for f in warnings
+                f"warning: {inert(f.message)}\nfix: {inert(f.remediation)}" for f in warnings
             )
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)

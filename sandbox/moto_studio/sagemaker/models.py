@@ -21,6 +21,7 @@ from moto.sagemaker.utils import arn_formatter
 from moto.utilities.paginator import paginate
 
 from ..ecr import layer_blobs
+from ..faults import CREATE_FAILED_REASON, faults
 from ..settings import settings
 from . import constraints
 from .script import AppScript
@@ -91,6 +92,7 @@ class ImageVersion:
     failure_reason: str | None = None
     container_image: str | None = None
     settled: bool = False
+    injected_failure: str | None = None  # moto_studio.faults' create_failed
 
     @property
     def arn(self) -> str:
@@ -103,6 +105,7 @@ class ImageVersion:
         if not self.settled and _elapsed(self.created, settings.image_version_seconds):
             self.settled = True
             self.container_image, self.failure_reason = _resolve_base_image(self.base_image)
+            self.failure_reason = self.injected_failure or self.failure_reason
         if not self.settled:
             return "CREATING"
         return "CREATE_FAILED" if self.failure_reason else "CREATED"
@@ -361,6 +364,8 @@ class StudioBackend:
         version = ImageVersion(
             image, number, base_image, self.account_id, self.region_name, set(aliases or []), details
         )
+        if faults.take("sagemaker", "CreateImageVersion", ["create_failed"]):
+            version.injected_failure = CREATE_FAILED_REASON
         image.versions[number] = version
         image.tokens[client_token] = number
         return version

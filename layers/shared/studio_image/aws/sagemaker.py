@@ -106,6 +106,7 @@ class SageMaker:
             self._client,
             "describe_image_version",
             f"image {name} version {version}",
+            _DESCRIBE_ERRORS,
             ImageName=name,
             Version=version,
         )

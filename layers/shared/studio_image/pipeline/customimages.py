@@ -53,15 +53,18 @@ def restored(
     settings: dict[str, Any],
     app_key: str,
     image_name: str,
+    attached_version: int,
     previous_version: int | None,
     previous_config: str | None = None,
 ) -> dict[str, Any] | None:
-    """The app settings with this image as it was before an attach: its earlier version back, or
-    no entry if it was new. None if nothing needs to change."""
+    """The app settings with this image as it was before an attach of `attached_version`: its
+    earlier version back, or no entry if it was new. None if nothing needs to change, or if the
+    image is no longer at `attached_version` (a later run attached another version since: a late
+    rollback must not take it off, nor put an older one back)."""
     app = dict(settings.get(app_key) or {})
     images: list[CustomImage] = list(app.get("CustomImages") or [])
     index = next((i for i, image in enumerate(images) if image["ImageName"] == image_name), None)
-    if index is None:  # someone removed it since: nothing to take back
+    if index is None or images[index].get("ImageVersionNumber") != attached_version:
         return None
     if previous_version is None:
         del images[index]
@@ -77,9 +80,15 @@ def has_image(settings: dict[str, Any], app_key: str, entry: CustomImage) -> boo
 
 
 def attach_image(
-    sagemaker: SageMaker, lock: DomainLock, binding: Binding, domain_id: str, entry: CustomImage
+    sagemaker: SageMaker,
+    lock: DomainLock,
+    binding: Binding,
+    domain_id: str,
+    entry: CustomImage,
+    check: Callable[[], None] | None = None,
 ) -> list[AttachedTo]:
-    """Put `entry` on every target of the binding; each target records the version it replaced."""
+    """Put `entry` on every target of the binding; each target records the version it replaced.
+    `check` runs once the domain lock is held, before any write."""
     app_key = APP_SETTINGS[binding.profile]
     targets = binding_targets(binding, domain_id)
 
@@ -96,6 +105,7 @@ def attach_image(
         app_key,
         change,
         lambda settings: has_image(settings, app_key, entry),
+        check,
     )
     return targets
 
@@ -151,13 +161,17 @@ def _rewrite(
     app_key: str,
     change: Change,
     holds: Callable[[dict[str, Any]], bool] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> list[str]:
     """Apply `change` to each target's settings under the domain lock: the domain's default
-    settings first, in one UpdateDomain, then spaces and user profiles. With `holds`, every changed
-    target is read back and must satisfy it. Returns the targets changed."""
+    settings first, in one UpdateDomain, then spaces and user profiles. `check` runs first, under
+    the lock. With `holds`, every changed target is read back and must satisfy it. Returns the
+    targets changed."""
     if not lock.acquire():
         raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
     try:
+        if check is not None:
+            check()
         changed: list[AttachedTo] = []
         on_domain = [target for target in targets if target.setting in DOMAIN_SETTINGS]
         if on_domain:  # first, so a busy domain stops the run before anything has changed
@@ -212,10 +226,11 @@ def restore_image(
     binding: Binding,
     domain_id: str,
     image_name: str,
+    version: int,
     attached: list[AttachedTo],
 ) -> list[str]:
-    """Undo an attach: each target gets back the version it had (or loses the image if it was
-    new). Returns the targets changed."""
+    """Undo the attach of `version`: each target still at it gets back the version it had (or
+    loses the image if it was new). Returns the targets changed."""
     app_key = APP_SETTINGS[binding.profile]
     return _rewrite(
         sagemaker,
@@ -224,7 +239,7 @@ def restore_image(
         attached,
         app_key,
         lambda settings, target: restored(
-            settings, app_key, image_name, target.previous_version, target.previous_config
+            settings, app_key, image_name, version, target.previous_version, target.previous_config
         ),
     )
 

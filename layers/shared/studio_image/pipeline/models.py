@@ -82,6 +82,8 @@ class Job(StateModel):
     kernels: list[str] | None = None  # from the image's label; refines the binding's policy
     poll_seconds: int
     canary: CanaryPlan | None = None  # None: no canary start for this binding
+    # The version a failed earlier run registered for this digest: Register reuses it if it was created.
+    earlier_version_arn: str | None = None
 
 
 class Canary(StateModel):

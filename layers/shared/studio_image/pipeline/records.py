@@ -4,7 +4,9 @@ per-domain locks around custom-image changes.
 Claims are how a redelivered or repeated push never yields a second image version: the first run
 for a repository and digest claims it with a conditional write, and any later run finds the claim
 and ends as "unchanged" with the earlier run's result. A run that failed (not one that refused the
-image) releases its claim, so pushing again retries. A claim or lock whose holder died expires.
+image) gives its claim up, so pushing again retries; if it had registered a version, the claim
+keeps it as "failed" with the version, and the retry reuses that version instead of making a
+second one. A claim or lock whose holder died expires.
 """
 
 from __future__ import annotations
@@ -85,9 +87,10 @@ class Claims:
                     "lease_until": {"N": str(epoch(CLAIM_LEASE))},
                 },
                 condition="attribute_not_exists(pk) OR (run_outcome = :running AND lease_until < :now)"
-                " OR execution_arn = :me",
+                " OR run_outcome = :failed OR execution_arn = :me",
                 values={
                     ":running": {"S": "running"},
+                    ":failed": {"S": "failed"},
                     ":now": {"N": str(epoch())},
                     ":me": {"S": execution_arn},
                 },
@@ -112,11 +115,12 @@ class Claims:
     def finish(
         self, repository: str, digest: str, execution_arn: str, outcome: str, image_version_arn: str | None
     ) -> None:
-        """Record the run's result on its claim, or release the claim if the run failed."""
+        """Record the run's result on its claim, or give the claim up if the run failed (keeping
+        the version it registered, if any, for the retry)."""
         key = _claim_key(repository, digest)
         mine = {":me": {"S": execution_arn}}
         try:
-            if outcome == "failed":
+            if outcome == "failed" and not image_version_arn:
                 self.table.delete(key, condition="execution_arn = :me", values=mine)
                 return
             item: dict[str, Any] = {

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from ..findings import Severity
+from ..inert import inert
 from ..rules.judging import Verdict
 from ..units import plural
 from . import notification
@@ -157,7 +158,7 @@ def body(state: RunRecord, outcome: Outcome) -> str:
         ]
     if state.error is not None:
         name, message = error_text(state)
-        lines += ["", f"The pipeline failed: {name}", message]
+        lines += ["", f"The pipeline failed: {name}", inert(message)]
         if state.registration is None and outcome == Outcome.FAILED:
             lines.append("Nothing was registered.")
     evaluation = state.evaluation
@@ -170,8 +171,8 @@ def body(state: RunRecord, outcome: Outcome) -> str:
         if outcome == Outcome.REFUSED:
             lines.append("The image was not registered. Fix the errors below and push again.")
         for finding in evaluation.findings:
-            lines.append(f"- [{finding.severity.value}] {finding.rule}: {finding.message}")
-            lines.append(f"  Fix: {finding.remediation}")
+            lines.append(f"- [{finding.severity.value}] {finding.rule}: {inert(finding.message)}")
+            lines.append(f"  Fix: {inert(finding.remediation)}")
         if evaluation.findings_total > len(evaluation.findings):
             lines.append(f"  ... {evaluation.findings_total - len(evaluation.findings)} more in the report")
         lines += [

@@ -11,6 +11,7 @@ from urllib3.exceptions import HTTPError
 
 from ..errors import BlobNotFound, ImageReadError, RegistryAuthFailed, RegistryUnavailable
 from ..limits import ScanLimits
+from ..redact import redact
 
 TIMEOUT = urllib3.Timeout(connect=10.0, read=120.0)
 
@@ -34,7 +35,7 @@ def fail_for_status(status: int, body: bytes, what: str) -> None:
     """Raise the error a non-2xx status means; return on success."""
     if status < 300:
         return
-    detail = body[:300].decode("utf-8", "replace").strip()
+    detail = redact(body[:300].decode("utf-8", "replace").strip())
     message = f"{what}: HTTP {status}" + (f": {detail}" if detail else "")
     if status == 404:
         raise BlobNotFound(message)
@@ -57,7 +58,9 @@ class ResponseStream:
         try:
             return self._response.read(None if size < 0 else size, decode_content=False)
         except HTTPError as err:
-            raise RegistryUnavailable(f"{self._what}: connection failed while reading: {err}") from err
+            raise RegistryUnavailable(
+                f"{self._what}: connection failed while reading: {redact(str(err))}"
+            ) from err
 
     def close(self) -> None:
         self._response.release_conn()
@@ -79,7 +82,7 @@ def get_stream(
                 "GET", url, headers=headers or {}, preload_content=False, decode_content=False
             )
         except HTTPError as err:
-            raise RegistryUnavailable(f"{what}: {err}") from err
+            raise RegistryUnavailable(f"{what}: {redact(str(err))}") from err
         if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
             url = urljoin(url, response.headers["Location"])
             response.drain_conn()

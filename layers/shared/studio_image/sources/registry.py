@@ -25,6 +25,7 @@ from ..errors import (
     RepositoryNotFound,
 )
 from ..oci import ACCEPTED_MANIFEST_TYPES, Descriptor
+from ..redact import redact
 from ..scan.streams import Readable
 from . import SourceOptions
 from .base import ManifestSource, verify_bytes
@@ -110,7 +111,7 @@ class RegistrySource(ManifestSource):
                     self._scheme = "http"
                     self._scheme_known = True
                     return self._request(path, accept, what)
-                raise RegistryUnavailable(f"{what}: {err}") from err
+                raise RegistryUnavailable(f"{what}: {redact(str(err))}") from err
             self._scheme_known = True
             if response.status == 401 and attempt == 0:
                 response.drain_conn()
@@ -140,7 +141,7 @@ class RegistrySource(ManifestSource):
             data = response.read(self.limits.max_response_bytes + 1)
             response.release_conn()
         except HTTPError as err:
-            raise RegistryUnavailable(f"{what}: token service: {err}") from err
+            raise RegistryUnavailable(f"{what}: token service: {redact(str(err))}") from err
         fail_for_status(response.status, data, f"{what}: token service")
         if len(data) > self.limits.max_response_bytes:
             raise RegistryAuthFailed(

@@ -18,8 +18,9 @@ class AttachInput(StateModel):
 
 
 def attach(given: AttachInput, svc: Services) -> Attachment:
-    """Checks SageMaker's custom-image limits before any write, and records what each target had
-    before the run's first attempt, so a rollback after a retried Attach restores that."""
+    """Checks SageMaker's custom-image limits under the domain lock, before any write (so two runs
+    cannot both find room for one more image), and records what each target had before the run's
+    first attempt, so a rollback after a retried Attach restores that."""
     job, registration = given.job, given.registration
     entry = {
         "ImageName": registration.image_name,
@@ -28,7 +29,6 @@ def attach(given: AttachInput, svc: Services) -> Attachment:
     }
     app_key = APP_SETTINGS[job.binding.profile]
     targets = binding_targets(job.binding, job.domain_id)
-    limits.check_custom_image_room(svc.sagemaker, job.domain_id, targets, app_key, entry)
     before = previous.versions_before_run(
         svc.state,
         given.execution_arn,
@@ -39,7 +39,14 @@ def attach(given: AttachInput, svc: Services) -> Attachment:
         registration.image_name,
     )
     lock = DomainLock(svc.state, job.domain_id, given.execution_arn)
-    attached = attach_image(svc.sagemaker, lock, job.binding, job.domain_id, entry)
+    attached = attach_image(
+        svc.sagemaker,
+        lock,
+        job.binding,
+        job.domain_id,
+        entry,
+        lambda: limits.check_custom_image_room(svc.sagemaker, job.domain_id, targets, app_key, entry),
+    )
     for target in attached:
         if target.target in before:
             target.previous_version, target.previous_config = before[target.target]

@@ -100,7 +100,13 @@ def stop_canary(given: StopInput, svc: Services) -> Canary:
     if canary.failed and plan.rollback and given.attached:
         lock = DomainLock(svc.state, job.domain_id, given.execution_arn)
         canary.rolled_back = restore_image(
-            svc.sagemaker, lock, job.binding, job.domain_id, given.registration.image_name, given.attached
+            svc.sagemaker,
+            lock,
+            job.binding,
+            job.domain_id,
+            given.registration.image_name,
+            given.registration.version,
+            given.attached,
         )
     canary.outcome = Outcome.CANARY_FAILED if canary.failed else Outcome.PASSED
     return canary

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from ...aws.common import NotFound
 from ...aws.sagemaker import split_version_arn
 from ...errors import ImageVersionFailed, ImageVersionTimeout
 from ..config import derive_image_name
@@ -24,8 +25,9 @@ class RegisterInput(StateModel):
 
 def register(given: RegisterInput, svc: Services) -> Registration:
     """The version's client token is derived from the execution, so a retried call makes no second
-    version; across executions the digest's claim decides (and a digest retried after a failure, or
-    pushed again after a delete, gets a new version, not the old one back)."""
+    version; across executions the digest's claim decides: a digest retried after a failed run gets
+    the version that run registered back, if SageMaker created it, and a digest pushed again after a
+    delete gets a new version."""
     job, pushed = given.job, given.pushed
     marker = image_description(pushed.repository)
     image_name = job.image_name
@@ -34,12 +36,33 @@ def register(given: RegisterInput, svc: Services) -> Registration:
         # The derived name is another repository's image: take the collision-free form instead.
         image_name = derive_image_name(svc.settings.image_name_prefix, pushed.repository, unique=True)
         existing = svc.sagemaker.describe_image(image_name)
+    reused = _created_earlier(svc, job, image_name)
+    if reused is not None:
+        return reused
     if existing is None:
         svc.sagemaker.create_image(image_name, svc.settings.image_role_arn, job.display_name[:128], marker)
     token = str(uuid.UUID(hashlib.sha256(given.execution_arn.encode()).hexdigest()[:32]))
     arn = svc.sagemaker.create_image_version(image_name, ecr_uri(pushed, given.manifest_digest), token)
     return Registration(
         image_name=image_name, image_version_arn=arn, version=split_version_arn(arn)[2], status="CREATING"
+    )
+
+
+def _created_earlier(svc: Services, job: Job, image_name: str) -> Registration | None:
+    """The version a failed earlier run of this digest registered, if SageMaker created it."""
+    if not job.earlier_version_arn:
+        return None
+    _, name, version = split_version_arn(job.earlier_version_arn)
+    if name != image_name:
+        return None
+    try:
+        found = svc.sagemaker.describe_image_version(name, version)
+    except NotFound:  # retired or deleted since
+        return None
+    if found.status not in ("CREATING", "CREATED"):
+        return None
+    return Registration(
+        image_name=name, image_version_arn=job.earlier_version_arn, version=version, status=found.status
     )
 
 

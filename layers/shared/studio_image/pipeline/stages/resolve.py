@@ -80,6 +80,7 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
     if quiet is not None:
         return Resolved(pushed=pushed, skip=quiet)
     claims = Claims(svc.state)
+    failed = claims.record(pushed.repository, pushed.digest)
     earlier = claims.claim(pushed.repository, pushed.digest, start.execution_arn)
     if earlier is not None:
         result = earlier.run_outcome
@@ -90,8 +91,9 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
             earlier_outcome=Outcome(result) if result in set(Outcome) else None,  # not while "running"
         )
         return Resolved(pushed=pushed, skip=skip)
+    reuse = failed.image_version_arn if failed and failed.run_outcome == Outcome.FAILED else None
     try:
-        return _read_image(svc, pushed, binding)
+        return _read_image(svc, pushed, binding, reuse)
     except BaseException:
         claims.finish(pushed.repository, pushed.digest, start.execution_arn, Outcome.FAILED, None)
         raise
@@ -140,7 +142,7 @@ def _skip(pushed: Pushed, reason: str) -> Resolved:
     return Resolved(pushed=pushed, skip=Skip(outcome=Outcome.SKIPPED, reason=reason))
 
 
-def _read_image(svc: Services, pushed: Pushed, binding: Binding) -> Resolved:
+def _read_image(svc: Services, pushed: Pushed, binding: Binding, earlier_version_arn: str | None) -> Resolved:
     if binding.registers:
         limits.check_base_image(ecr_uri(pushed))
         if binding.image_name:
@@ -160,6 +162,7 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding) -> Resolved:
         kernels=kernels,
         canary=canary_plan(binding),
     )
+    job.earlier_version_arn = earlier_version_arn
     canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding.match)
     image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",

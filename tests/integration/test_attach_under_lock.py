@@ -1,0 +1,103 @@
+"""Attach checks SageMaker's custom-image limit while it holds the domain lock: a run that finds
+room before another run fills it cannot then write past the limit (on moto, whose SageMaker
+refuses a sixth custom image on a user profile as SageMaker does)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from studio_image.errors import CustomImageLimitReached
+from studio_image.pipeline.config import Binding
+from studio_image.pipeline.models import Job, Registration
+from studio_image.pipeline.records import DomainLock
+from studio_image.pipeline.services import Services
+from studio_image.pipeline.settings import Settings
+from studio_image.pipeline.stages.attach import AttachInput, attach
+from studio_image_sandbox.studio import create_domain
+
+REGION = "us-east-1"
+APP = "KernelGatewayAppSettings"
+
+
+def entry(name: str) -> dict:
+    return {"ImageName": name, "ImageVersionNumber": 1, "AppImageConfigName": f"{name}-v1"}
+
+
+@pytest.fixture
+def studio(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=REGION)
+        domain = create_domain(boto3.client("iam", region_name=REGION), sm)
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName="state",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        settings = Settings.model_validate(
+            {
+                "CONFIG_PARAMETER": "/pipeline/configuration",
+                "REPORT_BUCKET": "reports",
+                "LAYER_CACHE_TABLE": "layers",
+                "STATE_TABLE": "state",
+                "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:notices",
+                "IMAGE_ROLE_ARN": domain.role_arn,
+                "DOMAIN_ID": domain.domain_id,
+            }
+        )
+        yield sm, domain.domain_id, Services.from_settings(settings)
+
+
+def test_a_run_that_found_room_before_another_filled_it_writes_nothing(studio, monkeypatch):
+    # Given user profile alice with four custom images, one short of SageMaker's five
+    sm, domain_id, svc = studio
+    four = [entry(f"team-{i}") for i in range(4)]
+    sm.update_user_profile(
+        DomainId=domain_id, UserProfileName="alice", UserSettings={APP: {"CustomImages": four}}
+    )
+    # And another run that attaches a fifth just before this run takes the domain lock
+    take = DomainLock.acquire
+
+    def another_run_attaches_first(lock: DomainLock) -> bool:
+        fifth = [*four, entry("team-4")]
+        sm.update_user_profile(
+            DomainId=domain_id, UserProfileName="alice", UserSettings={APP: {"CustomImages": fifth}}
+        )
+        monkeypatch.setattr(DomainLock, "acquire", take)
+        return take(lock)
+
+    monkeypatch.setattr(DomainLock, "acquire", another_run_attaches_first)
+    # When this run attaches its image to the domain and to alice
+    binding = Binding(
+        match="studio/*",
+        profile="kernel-gateway",
+        attach={"default_user_settings": True, "user_profiles": ["alice"]},
+    )
+    job = Job(
+        binding=binding,
+        registers=True,
+        image_name="studio-late",
+        domain_id=domain_id,
+        display_name="late",
+        poll_seconds=1,
+    )
+    given = AttachInput(
+        execution_arn="arn:aws:states:us-east-1:123456789012:execution:pipeline:late",
+        job=job,
+        registration=Registration(
+            image_name="studio-late", image_version_arn="arn:v/1", version=1, status="CREATED"
+        ),
+        app_image_config_name="studio-late-v1",
+    )
+    # Then it is refused for the limit, naming alice, before writing anything anywhere
+    with pytest.raises(CustomImageLimitReached, match="user profile alice"):
+        attach(given, svc)
+    domain = sm.describe_domain(DomainId=domain_id)["DefaultUserSettings"]
+    assert (domain.get(APP) or {}).get("CustomImages", []) == []
+    alice = sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["UserSettings"]
+    assert [i["ImageName"] for i in alice[APP]["CustomImages"]] == [f"team-{i}" for i in range(5)]
+    # And the lock is free again
+    assert DomainLock(svc.state, domain_id, "someone else").acquire()
