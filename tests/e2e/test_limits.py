@@ -26,7 +26,7 @@ def test_a_user_profile_with_five_custom_images_is_refused_a_sixth_before_anythi
     # Then the run fails naming alice and the images she could detach
     assert execution["status"] == "FAILED"
     note = only_notification(pipeline)
-    assert note["Subject"] == "[FAILED] studio/sixth:1.0: CustomImageLimitReached"
+    assert note["Subject"] == "[FAILED] studio/sixth:1.0: CustomImageLimitReached in Attach"
     cause = note["doc"]["error"]["Cause"]
     assert "user profile alice in" in cause and "the most SageMaker allows there is 5" in cause
     assert (

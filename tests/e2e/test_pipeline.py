@@ -129,7 +129,7 @@ def test_an_image_version_that_fails_to_create_ends_with_sagemakers_reason(pipel
     execution = pipeline.finish(arn)
     assert execution["status"] == "FAILED" and execution["error"] == "PipelineFailed"
     note = only_notification(pipeline)
-    assert note["Subject"] == "[FAILED] studio/short-lived:1.0: ImageVersionFailed"
+    assert note["Subject"] == "[FAILED] studio/short-lived:1.0: ImageVersionFailed in CheckVersion"
     assert "the image does not exist in Amazon ECR" in note["doc"]["error"]["Cause"]
     domain = pipeline.sagemaker.describe_domain(DomainId=pipeline.domain_id)
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == []

@@ -104,6 +104,12 @@ def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(war
         assert doc["outcome"] == "failed" and first["error"] == "PipelineFailed", notes[0]["Subject"]
         error = doc["error"]
         assert error["Error"] in notes[0]["Subject"], notes[0]["Subject"]
+        # naming the state that failed, one the run entered
+        step = doc["failed_step"]
+        assert f"The pipeline failed in {step}: {error['Error']}" in doc["text"], doc["text"]
+        history = pipeline.history(first["executionArn"])
+        entered = {e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e}
+        assert step in entered, (step, entered)
         # (SageMaker's ResourceInUse on a Create means "it exists": the run goes on to a call that
         # then fails for the real reason, and that is the cause named)
         assert case.cause() in error["Cause"] or case.fault.kind == "resource_in_use", error
@@ -116,7 +122,7 @@ def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(war
         assert [json.loads(n["Message"])["outcome"] for n in renotes] == ["passed"]
         code = cause_code(error)
         named = error["Error"] if code == error["Error"] else f"{error['Error']} ({code})"
-        outcome = f"failed, notified {named}; rerun passed"
+        outcome = f"failed in {step}, notified {named}; rerun passed"
     # And nothing is there twice, and no canary app is left running
     assert_nothing_twice_and_nothing_running(pipeline, image)
     detach(pipeline, image)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from junitparser import JUnitXml
 
@@ -49,7 +50,8 @@ def test_every_format_renders_a_non_utf8_name(make_compliant):
 def test_the_pipelines_markdown_report_renders_a_non_utf8_name(make_compliant):
     # Given an image with such a file under a reserved path
     report = build_report(inspect_reference(make_compliant(Layer().file(NAME, b"x"))), Profile.KERNEL_GATEWAY)
-    # Then the Markdown report (the one Evaluate stores) shows it escaped and encodes as UTF-8
+    # Then the Markdown report (the one Evaluate stores) encodes as UTF-8 and, read as CommonMark
+    # reads it (a backslash before ASCII punctuation shows the punctuation), shows it escaped
     text = render_markdown(report)
     text.encode("utf-8")
-    assert SHOWN in text
+    assert SHOWN in re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)

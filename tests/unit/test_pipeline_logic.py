@@ -175,12 +175,16 @@ def test_a_bare_eventbridge_event_starts_a_local_run():
 
 def test_a_malformed_event_still_gets_a_failure_notice_naming_what_is_known():
     # Given a run whose Resolve failed on an event with a bad digest (so nothing was parsed)
-    run = state(error={"Error": "EventInvalid", "Cause": json.dumps({"errorMessage": "image-digest: bad"})})
-    # Then the notice says FAILED with the error name, and the body quotes the error message
+    cause = json.dumps({"errorMessage": "image-digest: bad"})
+    run = state(failed={"Resolve": {"Error": "EventInvalid", "Cause": cause}})
+    # Then the notice says FAILED with the error name and the step, and the body quotes the message
     assert run.outcome.value == "failed"
-    assert subject(run, run.outcome) == "[FAILED] studio/data-science: EventInvalid"
-    text = json.loads(message(run, run.outcome))["email"]
+    assert subject(run, run.outcome) == "[FAILED] studio/data-science: EventInvalid in Resolve"
+    document = json.loads(message(run, run.outcome))
+    text = document["email"]
+    assert "The pipeline failed in Resolve: EventInvalid" in text
     assert "image-digest: bad" in text and "Nothing was registered." in text
+    assert json.loads(document["default"])["failed_step"] == "Resolve"
 
 
 def test_subjects_are_ascii_and_under_snss_limit_and_messages_carry_every_protocol():
@@ -290,7 +294,10 @@ CANARY = {"app_name": "canary-v1-x", "log_stream": "d/alice/KernelGateway/canary
             {"retired": {"reason": "deleted", "image_name": "i", "versions": [1], "outcome": "retired"}},
             "retired",
         ),
-        ({"evaluation": EVALUATED, "attached": ATTACHED, "error": {"Error": "PipelineError"}}, "failed"),
+        (
+            {"evaluation": EVALUATED, "attached": ATTACHED, "failed": {"Attach": {"Error": "PipelineError"}}},
+            "failed",
+        ),
         ({"evaluation": EVALUATED}, "failed"),  # stopped short with no decision: not a pass
     ],
 )

@@ -77,7 +77,7 @@ def test_every_task_retries_lambda_service_errors_and_every_path_reaches_notify(
         caught_to = "StopCanary" if name == "WatchCanary" else "Notify"
         if name != "Notify" and not in_map:
             assert state["Catch"] == [
-                {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": caught_to}
+                {"ErrorEquals": ["States.ALL"], "ResultPath": f"$.failed.{name}", "Next": caught_to}
             ], name
     assert ASL["States"]["ScanLayers"]["Catch"][0]["Next"] == "Notify"
 

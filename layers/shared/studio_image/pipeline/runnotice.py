@@ -69,7 +69,7 @@ def subject(state: RunRecord, outcome: Outcome) -> str:
         rules = sorted({f.rule for f in state.evaluation.findings if f.severity == Severity.ERROR})
         text = f"{label}: {plural(state.evaluation.errors, 'error')} ({', '.join(rules)})"
     elif outcome == Outcome.FAILED and state.error is not None:
-        text = f"{label}: {state.error.error}"
+        text = f"{label}: {state.error.error} in {state.failed_step}"
     elif state.skip is not None and state.skip.outcome == Outcome.UNCHANGED:  # the body names the run
         earlier = state.skip.earlier_outcome
         text = f"{label}: this digest was already {earlier.value if earlier else 'handled'}"
@@ -158,7 +158,7 @@ def body(state: RunRecord, outcome: Outcome) -> str:
         ]
     if state.error is not None:
         name, message = error_text(state)
-        lines += ["", f"The pipeline failed: {name}", inert(message)]
+        lines += ["", f"The pipeline failed in {state.failed_step}: {name}", inert(message)]
         if state.registration is None and outcome == Outcome.FAILED:
             lines.append("Nothing was registered.")
     evaluation = state.evaluation
@@ -216,6 +216,8 @@ def document(state: RunRecord, outcome: Outcome, text: str) -> dict[str, Any]:
         "retired": state.retirement,
         "error": state.error,
     }
+    if state.failed_step:
+        doc["failed_step"] = state.failed_step
     doc.update({key: _json(part) for key, part in parts.items() if part is not None})
     if state.attached is not None:  # the targets, as subscribers have always had them
         doc["attached"] = [_json(target) for target in state.attached.targets]

@@ -2,7 +2,7 @@
 (`RunStart`); each state is handed only what it needs (the ASL's `Parameters`) and returns only what
 it decided, which the ASL places at the state's own path (`ResultPath`): `$.resolved`, `$.scans`,
 `$.vulnerability_scan`, `$.evaluation`, `$.registration`, `$.attached`, `$.canary`, `$.retired`,
-and a caught error at `$.error`. Notify reads the whole record (`RunRecord`)."""
+and a caught error at `$.failed.<state>`. Notify reads the whole record (`RunRecord`)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class Resolved(StateModel):
 
 class RunRecord(RunStart):
     """Everything the run's states recorded: what Notify reads. Any state may have failed (its
-    error caught at `$.error`), so every part is optional."""
+    error caught at `$.failed.<its name>`), so every part is optional."""
 
     resolved: Resolved | None = None
     scans: list[LayerOutcome] | None = None
@@ -68,7 +68,16 @@ class RunRecord(RunStart):
     attached: Attachment | None = None
     canary: Canary | None = None
     retired: Retired | None = None
-    error: StepError | None = None
+    failed: dict[str, StepError] = Field(default_factory=dict)  # by state name, as each Catch records
+
+    @property
+    def failed_step(self) -> str | None:
+        """The state that failed first (a failed WatchCanary is followed by StopCanary)."""
+        return next(iter(self.failed), None)
+
+    @property
+    def error(self) -> StepError | None:
+        return self.failed[self.failed_step] if self.failed_step else None
 
     @property
     def pushed(self) -> Pushed | None:
