@@ -4,6 +4,7 @@ signature it was given (docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.h
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from studio_image.cli import main
 from studio_image.errors import StudioImageError
 from studio_image.redact import redact
 from studio_image.sources.http import get_stream, pool
@@ -76,3 +78,50 @@ def test_an_unreachable_pre_signed_url_is_reported_without_its_signature():
 def test_basic_and_bearer_credentials_are_redacted_wherever_they_are_quoted():
     text = redact("Authorization: Basic QVdTOnNlY3JldHBhc3N3b3Jk, then Bearer eyJhbGciOi.payload.sig")
     assert "QVdTOnNlY3JldHBhc3N3b3Jk" not in text and "eyJhbGciOi" not in text
+
+
+class EchoesAuthorization(BaseHTTPRequestHandler):
+    """A registry (or a proxy before it) whose refusal repeats the credentials it was sent."""
+
+    def do_GET(self) -> None:
+        given = self.headers.get("Authorization")
+        if not given:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="registry"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = f'{{"errors":[{{"code":"DENIED","message":"denied for Authorization: {given}"}}]}}'.encode()
+        self.send_response(403)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return
+
+
+def test_registry_credentials_stay_out_of_what_check_prints(capsys):
+    # Given a registry that quotes the Authorization header it was sent in its refusal
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoesAuthorization)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    password = "ecr-token-password-7f3a9c"  # as `aws ecr get-login-password` hands one out
+    try:
+        # When check reads an image from it with credentials
+        code = main(
+            [
+                "check",
+                f"docker://127.0.0.1:{server.server_address[1]}/team/image:1",
+                "--creds",
+                f"AWS:{password}",
+            ]
+        )
+    finally:
+        server.shutdown()
+    # Then it says the registry refused, in one line, and neither the password nor the header
+    # carrying it (base64 of AWS:password) is printed
+    printed = capsys.readouterr()
+    assert code == 2 and "HTTP 403" in printed.err and "DENIED" in printed.err, printed
+    encoded = base64.b64encode(f"AWS:{password}".encode()).decode()
+    for secret in (password, encoded):
+        assert secret not in printed.out + printed.err
