@@ -134,7 +134,7 @@ def test_an_event_missing_or_mangling_a_detail_field_ends_in_a_notification_nami
     execution, note = only_run(pipeline, event)
     # Then the run ends failed, and its one notification names the field
     assert execution["status"] == "FAILED" and execution["error"] == "PipelineFailed"
-    assert note["Subject"].endswith(": EventInvalid"), note["Subject"]
+    assert note["Subject"].endswith(": EventInvalid in Resolve"), note["Subject"]
     assert problem in json.loads(note["Message"])["error"]["Cause"]
     assert pipeline.sagemaker.list_images()["Images"] == []
 
