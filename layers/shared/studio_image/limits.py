@@ -28,7 +28,7 @@ class ScanLimits:
     # characters of all member paths and link targets: memory holds them all, and a million paths
     # of PATH_MAX would be 4 GB. Real layers average about 60 characters a path.
     max_layer_path_chars: int = 64 << 20
-    max_image_path_chars: int = 128 << 20  # the same, over all the layers of one image
+    max_image_path_chars: int = 96 << 20  # the same, over all the layers of one image
     max_anomalies: int = 100  # anomalies kept of one layer; the rest are counted in one more
     capture_bytes: int = 1 << 20  # text kept of each file rules read (passwd, group, kernel.json)
     max_captured_bytes: int = 64 << 20  # text kept of all the files rules read, in one layer
