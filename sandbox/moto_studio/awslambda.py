@@ -12,8 +12,9 @@ Lambda reports it. An exception becomes Lambda's `errorType` / `errorMessage` pa
 FunctionError set, so Step Functions Retry and Catch match the exception's class name.
 
 Nothing is shared between invocations but the warm worker, so Map iterations and executions
-overlap as in AWS. The workers reach AWS the way the handlers would in Lambda: the endpoint
-(AWS_ENDPOINT_URL) and credentials of this process.
+overlap as in AWS. close() (moto_studio.drain, when a sandbox stops) stops every environment, busy
+ones included, and refuses invocations until reset(). The workers reach AWS the way the handlers
+would in Lambda: the endpoint (AWS_ENDPOINT_URL) and credentials of this process.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import IO, Any
 from moto.awslambda.models import LambdaFunction
 from moto.core.utils import unix_time_millis
 
+from . import lambda_worker
 from .faults import LAMBDA_KINDS, faults
 from .settings import CLOUDTRAIL, settings
 
@@ -92,7 +94,7 @@ class _Gate:
         """Keep track of a new environment; False (and it is stopped) once the gate is closed."""
         with self.changed:
             if self.open:
-                self.environments.add(environment)
+                self.environments = {e for e in self.environments if e.alive} | {environment}
                 return True
         environment.stop()
         return False
@@ -136,7 +138,7 @@ class Environment:
         )
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto_studio.lambda_worker", str(code_dir), function.handler or ""],
+            [sys.executable, "-P", lambda_worker.__file__, str(code_dir), function.handler or ""],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=variables,

@@ -1,5 +1,7 @@
-"""One Lambda execution environment: `python -m moto_studio.lambda_worker CODE_DIR HANDLER`, started
-by moto_studio.awslambda with the function's environment variables.
+"""One Lambda execution environment: `python -P .../moto_studio/lambda_worker.py CODE_DIR HANDLER`,
+started by moto_studio.awslambda with the function's environment variables. It runs as a script,
+not as part of the moto_studio package, so a cold start imports the handler and not moto (which
+would take longer than most handlers' own imports); it imports nothing of moto_studio.
 
 It imports the handler once (the init phase), says it is ready, then serves one invocation at a
 time: a JSON request line on stdin, a JSON response line on its protocol stream. The handler's
@@ -23,7 +25,9 @@ import time
 import traceback
 from typing import Any
 
-from .settings import CLOUDTRAIL
+# Names a file that Lambda execution environments append each AWS call their handler makes to, as
+# JSON lines: the sandbox's CloudTrail.
+CLOUDTRAIL = "MOTO_STUDIO_CLOUDTRAIL"
 
 
 class LambdaContext:

@@ -6,11 +6,10 @@ import os
 from dataclasses import dataclass, field
 
 from .faults import faults
+from .lambda_worker import CLOUDTRAIL
 from .sagemaker.script import AppScript
 
-# Names a file that Lambda execution environments append each AWS call their handler makes to, as
-# JSON lines (moto_studio.lambda_worker): the sandbox's CloudTrail.
-CLOUDTRAIL = "MOTO_STUDIO_CLOUDTRAIL"
+__all__ = ["CLOUDTRAIL", "Settings", "settings"]
 
 
 def _seconds(name: str, default: float) -> float:

@@ -43,6 +43,7 @@ class Pipeline:
     sagemaker: Any = field(default_factory=lambda: boto3.client("sagemaker", region_name=REGION))
     ecr: Any = field(default_factory=lambda: boto3.client("ecr", region_name=REGION))
     logs: Any = field(default_factory=lambda: boto3.client("logs", region_name=REGION))
+    awslambda: Any = field(default_factory=lambda: boto3.client("lambda", region_name=REGION))
 
     def push(self, spec: ImageSpec, repository: str, tag: str = "1.0") -> str:
         """Push an image built from `spec` and return its digest (no event is sent)."""

@@ -132,9 +132,15 @@ def test_a_rollback_restores_the_version_the_image_had_before(pipeline):
 
 
 def test_a_canary_that_never_leaves_pending_hits_its_budget_and_is_still_deleted(pipeline):
-    # Given a binding that only reports, a 2 s budget, and an app that stays Pending
-    configure(pipeline, budget_seconds=2)
+    # Given a binding that only reports, a 4 s budget, and an app that stays Pending (WatchCanary's
+    # environment already warm, so its first look, a second after the start, is within the budget
+    # however busy the machine: no cold start in between)
+    configure(pipeline, budget_seconds=4)
     moto_studio.settings.script_app(IMAGE, never_starts=True)
+    warm = pipeline.awslambda.invoke(
+        FunctionName=pipeline.stack.functions["WatchCanaryFunction"], Payload=b"{}"
+    )
+    assert "FunctionError" in warm  # not a watch's input; the environment stays warm
     # When the image is pushed
     execution = pipeline.run(compliant("kernel-gateway"), "studio/canary")
     # Then the loop ends on the budget, the app is deleted, and the version stays attached

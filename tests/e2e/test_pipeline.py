@@ -108,10 +108,10 @@ def test_a_refused_image_registers_nothing_and_the_failed_message_lists_its_find
 
 
 def test_an_image_version_that_fails_to_create_ends_with_sagemakers_reason(pipeline, monkeypatch):
-    # Given SageMaker takes a while to create versions
+    # Given SageMaker is still creating versions (until told otherwise)
     import moto_studio
 
-    moto_studio.settings.image_version_seconds = 2.0
+    moto_studio.settings.image_version_seconds = 3600
     repository = "studio/short-lived"
     digest = pipeline.push(compliant("kernel-gateway"), repository)
     arn = pipeline.start(repository, digest)
@@ -125,6 +125,7 @@ def test_an_image_version_that_fails_to_create_ends_with_sagemakers_reason(pipel
         assert time.monotonic() < deadline
         time.sleep(0.05)
     pipeline.ecr.batch_delete_image(repositoryName=repository, imageIds=[{"imageDigest": digest}])
+    moto_studio.settings.image_version_seconds = 0.2
     # Then the run fails with SageMaker's FailureReason in the message, and nothing is attached
     execution = pipeline.finish(arn)
     assert execution["status"] == "FAILED" and execution["error"] == "PipelineFailed"

@@ -23,8 +23,8 @@ def failed_tasks(pipeline, execution_arn: str) -> list[str]:
 
 
 def test_a_version_created_while_another_is_creating_waits_for_it(pipeline):
-    # Given SageMaker takes a while to create a version, and one push of studio/busy is registering
-    moto_studio.settings.image_version_seconds = 5.0
+    # Given SageMaker is still creating the version of one push of studio/busy (until told otherwise)
+    moto_studio.settings.image_version_seconds = 3600
     first = pipeline.start("studio/busy", pipeline.push(compliant("kernel-gateway"), "studio/busy"))
     deadline = time.monotonic() + 60
     while "WaitForVersion" not in states_entered(pipeline, first):
@@ -34,10 +34,15 @@ def test_a_version_created_while_another_is_creating_waits_for_it(pipeline):
     changed = compliant("kernel-gateway")
     changed.env = [*changed.env, "TEAM=data"]
     second = pipeline.start("studio/busy", pipeline.push(changed, "studio/busy", "2.0"), "2.0")
-    # Then its CreateImageVersion is refused as in use, retried, and both runs end attached
+    # Then its CreateImageVersion is refused as in use and retried; once SageMaker has created the
+    # first version, both runs end attached
+    deadline = time.monotonic() + 120
+    while "ImageBusy" not in failed_tasks(pipeline, second):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    moto_studio.settings.image_version_seconds = 0.2
     assert pipeline.finish(first)["status"] == "SUCCEEDED"
     assert pipeline.finish(second, timeout=180)["status"] == "SUCCEEDED"
-    assert "ImageBusy" in failed_tasks(pipeline, second)
     versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-busy")["ImageVersions"]
     assert sorted(v["Version"] for v in versions) == [1, 2]
 
