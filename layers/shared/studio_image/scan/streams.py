@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import zstandard
 from isal import igzip
@@ -27,6 +27,16 @@ _END = object()
 
 class Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _put_until_stopped(into: queue.Queue[Any], stop: threading.Event, item: object) -> None:
+    """Put `item` on a bounded queue whose reader may stop reading: give up once `stop` is set."""
+    while not stop.is_set():
+        try:
+            into.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 class VerifyingReader:
@@ -91,12 +101,7 @@ class VerifyingReader:
             self._put(err)
 
     def _put(self, item: object) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        _put_until_stopped(self._queue, self._stop, item)
 
     def _next_chunk(self) -> bool:
         if self._done:
@@ -228,12 +233,7 @@ class Ahead:
             self._put(err)
 
     def _put(self, item: bytes | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        _put_until_stopped(self._queue, self._stop, item)
 
     def read(self, size: int = -1, /) -> bytes:
         if self._done:
