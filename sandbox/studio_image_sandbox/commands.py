@@ -9,8 +9,11 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
+
+from pydantic import BaseModel
 
 from moto_studio.ecr import on_image_action
 from studio_image.units import human_bytes, plural
@@ -139,15 +142,26 @@ def _recorded(directory: Path) -> bool:
     return True
 
 
-def executions(args: argparse.Namespace) -> int:
+T = TypeVar("T", bound=BaseModel)
+
+
+def _read(recorded: Callable[[Path], list[T]], running: Callable[[Sandbox], list[T]]) -> list[T]:
+    """What the running sandbox has, else what the last one recorded."""
     directory = sandbox_dir()
     if _recorded(directory):
-        runs = recorded_executions(directory)
-    else:
-        with connect(directory) as sandbox:
-            runs = sandbox.executions()
+        return recorded(directory)
+    with connect(directory) as sandbox:
+        return running(sandbox)
+
+
+def _print_json(models: list[T]) -> None:
+    print(json.dumps([model.model_dump(mode="json") for model in models], indent=2))
+
+
+def executions(args: argparse.Namespace) -> int:
+    runs = _read(recorded_executions, Sandbox.executions)
     if args.format == "json":
-        print(json.dumps([run.model_dump(mode="json") for run in runs], indent=2))
+        _print_json(runs)
         return 0
     rows = [("EXECUTION", "STARTED", "STATUS", "SECONDS", "IMAGE", "OUTCOME", "NOTIFICATION")]
     rows += [
@@ -167,14 +181,9 @@ def executions(args: argparse.Namespace) -> int:
 
 
 def notifications(args: argparse.Namespace) -> int:
-    directory = sandbox_dir()
-    if _recorded(directory):
-        delivered = recorded_notifications(directory)
-    else:
-        with connect(directory) as sandbox:
-            delivered = sandbox.notifications()
+    delivered = _read(recorded_notifications, Sandbox.notifications)
     if args.format == "json":
-        print(json.dumps([n.model_dump(mode="json") for n in delivered], indent=2))
+        _print_json(delivered)
         return 0
     for notification in delivered:
         _show_notification(notification, sys.stdout)
