@@ -19,10 +19,13 @@ would in Lambda: the endpoint (AWS_ENDPOINT_URL) and credentials of this process
 
 from __future__ import annotations
 
+import atexit
+import functools
 import io
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -51,7 +54,14 @@ INHERITED = (
     "MOTO_PORT",
     CLOUDTRAIL,
 )
-_packages = Path(tempfile.mkdtemp(prefix="moto-studio-lambda-"))
+
+
+@functools.cache
+def _packages() -> Path:
+    """Where deployment packages are unzipped: made on the first one, removed when this process ends."""
+    root = Path(tempfile.mkdtemp(prefix="moto-studio-lambda-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
 
 
 @dataclass(frozen=True)
@@ -264,7 +274,7 @@ _pools_lock = threading.Lock()
 
 
 def _extract(function: LambdaFunction) -> Path:
-    root = _packages / f"{function.function_name}-{uuid.uuid4().hex[:8]}"
+    root = _packages() / f"{function.function_name}-{uuid.uuid4().hex[:8]}"
     with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
         package.extractall(root)  # our own deployment package, built by the sandbox or a test
     return root

@@ -5,10 +5,13 @@ queue."""
 import io
 import json
 import os
+import subprocess
+import sys
 import textwrap
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import pytest
@@ -280,3 +283,13 @@ def test_invocations_overlap_up_to_the_functions_concurrency_and_no_further(aws)
     moments = sorted([(run["started"], 1) for run in runs] + [(run["ended"], -1) for run in runs])
     under_way = [sum(step for _, step in moments[: i + 1]) for i in range(len(moments))]
     assert max(under_way) == 2
+
+
+def test_unzipped_packages_are_removed_when_the_process_ends(tmp_path):
+    """Each process that ran a function leaves no unzipped package behind (they piled up in /tmp)."""
+    script = "from moto_studio import awslambda; print(awslambda._packages())"
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    packages = Path(done.stdout.strip())
+    assert packages.parent == tmp_path
+    assert not packages.exists()
