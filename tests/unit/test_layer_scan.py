@@ -82,6 +82,15 @@ def test_ids_beyond_octal_fields_are_read(tar_format):
     assert (scan.entries[0].uid, scan.entries[0].gid) == (3_000_000_000, 70_000)
 
 
+def test_numbers_too_wide_for_the_compact_columns_are_kept_as_read():
+    # Given entries before and after ones whose owner, size and ID are past 32 bits or negative
+    layer = Layer(tarfile.GNU_FORMAT).file("a", b"x", uid=1000, gid=100)
+    layer.file("b/wide", b"y", uid=2**40, gid=-5).file("b/after", b"z", uid=7, gid=8).file("c", b"w", uid=0)
+    scan = scan_tar_layer(layer)
+    owners = [(e.path, e.uid, e.gid, e.size) for e in scan.entries]
+    assert owners == [("/a", 1000, 100, 1), ("/b/wide", 2**40, -5, 1), ("/b/after", 7, 8, 1), ("/c", 0, 0, 1)]
+
+
 def test_whiteouts_and_opaque_markers_are_recorded_not_listed_as_entries():
     layer = (
         Layer()

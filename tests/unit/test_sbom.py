@@ -12,7 +12,7 @@ from studio_image.cli import main
 from studio_image.errors import LayerLimitExceeded
 from studio_image.limits import ScanLimits
 from studio_image.sbom import build_sbom, render_cyclonedx
-from studio_image.scan.packages import KINDS
+from studio_image.scan.packages import KINDS, capture_kind, maybe_package
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import inspect_reference, scan_tar_layer
 
@@ -154,3 +154,27 @@ def test_an_sbom_that_cannot_be_written_is_a_clear_error(make_image, tmp_path, c
     # Then it exits as for an unreadable input, naming the problem, without a traceback
     assert code == 2
     assert "OutputUnwritable: cannot write the SBOM to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/var/lib/dpkg/status",
+        "/var/lib/dpkg/status.d/base",
+        "/lib/apk/db/installed",
+        "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+        "/opt/conda/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA",
+        "/usr/lib/python3/dist-packages/PyYAML-6.0.egg-info/PKG-INFO",
+        "/usr/lib/python3/dist-packages/distro-1.8.0.egg-info",
+        "/usr/local/lib/R/site-library/jsonlite/DESCRIPTION",
+    ],
+)
+def test_the_quick_test_by_name_lets_through_every_kind_of_package_file(path):
+    # Given a path of each kind: the scan asks the names first, the pattern only where they allow
+    assert capture_kind(path) is not None
+    assert maybe_package(path, path.rpartition("/")[2])
+    assert scan_tar_layer(Layer().file(path.lstrip("/"), "Package: x\n")).contents
+
+
+def test_the_quick_test_by_name_rules_out_ordinary_files():
+    assert not maybe_package("/usr/lib/python3/dist-packages/six.py", "six.py")

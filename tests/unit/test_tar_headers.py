@@ -4,13 +4,14 @@ an image author could use to show the scanner one file and containerd another.""
 from __future__ import annotations
 
 import io
+import random
 
 import pytest
 
 from studio_image.errors import CorruptLayer, LayerLimitExceeded
 from studio_image.limits import ScanLimits
 from studio_image.scan.models import DIR, FILE, SYMLINK
-from studio_image.scan.tar import TarContents, scan_tar
+from studio_image.scan.tar import TarContents, _unsigned_checksum, scan_tar
 
 USTAR = b"ustar\x0000"
 GNU = b"ustar  \x00"
@@ -193,6 +194,14 @@ def test_signed_checksums_are_accepted_and_wrong_ones_refused():
     broken[0] = ord("g")
     with pytest.raises(CorruptLayer, match="checksum"):
         scan(bytes(broken) + END)
+
+
+def test_the_checksum_summed_in_parts_is_the_sum_of_every_byte():
+    # Adler-32 sums 256 bytes at most exactly: the extremes, every byte 0xFF, and random headers
+    rng = random.Random(7)
+    blocks = [bytes(512), b"\xff" * 512, *(rng.randbytes(512) for _ in range(2000))]
+    for block in blocks:
+        assert _unsigned_checksum(block) == sum(block[:148]) + 8 * 0x20 + sum(block[156:])
 
 
 def test_a_v7_entry_with_a_trailing_slash_is_a_directory():

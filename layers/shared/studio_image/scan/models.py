@@ -34,34 +34,93 @@ KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 
 
 class EntryTable:
-    """A layer's entries in columns, an `Entry` made each time one is read: about 40 bytes an entry
-    beside its path, where a list of Entry tuples costs about 250 (README: Reliability)."""
+    """A layer's entries in columns, an `Entry` made each time one is read: 25 bytes an entry beside
+    its last name, where a list of Entry tuples costs about 250 (README: Reliability). A path is
+    kept as its directory, once for a run of entries in the same directory (tar lists a directory's
+    entries together), and its last name."""
 
-    __slots__ = ("_ends", "_gids", "_kinds", "_links", "_modes", "_paths", "_sizes", "_uids")
+    __slots__ = (
+        "_dir_ends", "_dir_ids", "_dirs", "_gids", "_kinds", "_last_dir", "_links", "_modes",
+        "_name_ends", "_names", "_path_bytes", "_sizes", "_uids",
+    )  # fmt: skip
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._paths = bytearray()  # every path, UTF-8 with surrogate escapes, one after another
-        self._ends = array("Q")  # where each path ends in `_paths`
+        self._dirs = bytearray()  # each run's directory, UTF-8 with surrogate escapes, one after another
+        self._dir_ends = array("q")  # where each run's directory ends in `_dirs`
+        self._last_dir: tuple[str, int, int] | None = None  # the latest run's directory, number, bytes
+        self._names = bytearray()  # each entry's last name, as `_dirs`
         self._kinds = bytearray()  # index in KINDS
-        self._sizes, self._modes, self._uids, self._gids = array("q"), array("q"), array("q"), array("q")
+        self._path_bytes = 0  # of every path in full
+        # Each entry's run, where its name ends in `_names`, size, mode and owner: 4 bytes each, as
+        # most layers' numbers fit, until one does not (`_widen`).
+        self._dir_ids, self._name_ends, self._sizes = array("I"), array("I"), array("I")
+        self._modes, self._uids, self._gids = array("I"), array("I"), array("I")
         self._links: dict[int, str] = {}  # by index, for the few entries that have one
         for entry in entries:
             self.append(entry)
 
     def append(self, entry: Entry) -> None:
-        if entry.link:
-            self._links[len(self._kinds)] = entry.link
-        self._paths += entry.path.encode("utf-8", "surrogateescape")
-        self._ends.append(len(self._paths))
-        self._kinds.append(KIND_CODES[entry.kind])
-        self._sizes.append(entry.size)
-        self._modes.append(entry.mode)
-        self._uids.append(entry.uid)
-        self._gids.append(entry.gid)
+        self.add(entry.path, KIND_CODES[entry.kind], entry.size, entry.mode, entry.uid, entry.gid, entry.link)
+
+    def add(self, path: str, kind: int, size: int, mode: int, uid: int, gid: int, link: str = "") -> None:
+        """Append an entry given as its fields, `kind` as its index in KINDS."""
+        directory, _, name = path.rpartition("/")
+        last = self._last_dir
+        if last is None or last[0] != directory:
+            encoded = directory.encode("utf-8", "surrogateescape")
+            self._dirs += encoded
+            self._dir_ends.append(len(self._dirs))
+            last = self._last_dir = (directory, len(self._dir_ends) - 1, len(encoded) + 1)
+        encoded = name.encode("utf-8", "surrogateescape")
+        self._names += encoded
+        self._path_bytes += last[2] + len(encoded)
+        try:
+            self._numbers(last[1], len(self._names), size, mode, uid, gid)
+        except OverflowError:
+            self._widen()
+            self._numbers(last[1], len(self._names), size, mode, uid, gid)
+        if link:
+            self._links[len(self._kinds)] = link
+        self._kinds.append(kind)  # last: the entry is whole
+
+    def _numbers(self, run: int, name_end: int, size: int, mode: int, uid: int, gid: int) -> None:
+        self._dir_ids.append(run)
+        self._name_ends.append(name_end)
+        self._sizes.append(size)
+        self._modes.append(mode)
+        self._uids.append(uid)
+        self._gids.append(gid)
+
+    def _widen(self) -> None:
+        """Every number column in 8 bytes (signed, as a tar number can be), without any part of
+        the entry whose number did not fit."""
+        rows = len(self._kinds)
+        for name in ("_dir_ids", "_name_ends", "_sizes", "_modes", "_uids", "_gids"):
+            setattr(self, name, array("q", getattr(self, name)[:rows]))
 
     def path_chars(self) -> int:
         """About the characters of its paths and link targets (paths counted in UTF-8 bytes)."""
-        return len(self._paths) + sum(map(len, self._links.values()))
+        return self._path_bytes + sum(map(len, self._links.values()))
+
+    def _directory(self, run: int) -> str:
+        ends = self._dir_ends
+        return self._dirs[ends[run - 1] if run else 0 : ends[run]].decode("utf-8", "surrogateescape")
+
+    def path(self, index: int) -> str:
+        ends = self._name_ends
+        name = self._names[ends[index - 1] if index else 0 : ends[index]]
+        return f"{self._directory(self._dir_ids[index])}/{name.decode('utf-8', 'surrogateescape')}"
+
+    def paths(self) -> Iterator[str]:
+        """Every entry's path in order, each directory decoded once a run."""
+        names, dir_ids = self._names, self._dir_ids
+        run, directory, start = -1, "", 0
+        for index, end in enumerate(self._name_ends):
+            if dir_ids[index] != run:
+                run = dir_ids[index]
+                directory = self._directory(run)
+            yield f"{directory}/{names[start:end].decode('utf-8', 'surrogateescape')}"
+            start = end
 
     def kind(self, index: int) -> str:
         return KINDS[self._kinds[index]]
@@ -85,9 +144,11 @@ class EntryTable:
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError("entry index out of range")
-        start = self._ends[index - 1] if index else 0
+        return self._entry(index, self.path(index))
+
+    def _entry(self, index: int, path: str) -> Entry:
         return Entry(
-            self._paths[start : self._ends[index]].decode("utf-8", "surrogateescape"),
+            path,
             KINDS[self._kinds[index]],
             self._sizes[index],
             self._modes[index],
@@ -97,7 +158,7 @@ class EntryTable:
         )
 
     def __iter__(self) -> Iterator[Entry]:
-        return (self[index] for index in range(len(self)))
+        return (self._entry(index, path) for index, path in enumerate(self.paths()))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, EntryTable | list | tuple):

@@ -42,6 +42,17 @@ _ANY = re.compile("|".join(f"(?P<k{i}>{kind.pattern.pattern})" for i, kind in en
 _NAMES = {f"k{i}": name for i, name in enumerate(KINDS)}
 
 
+# What the last name of every path a kind matches is, or where it is: most paths are ruled out here.
+PACKAGE_BASES = frozenset({"status", "installed", "rpmdb.sqlite", "METADATA", "PKG-INFO", "DESCRIPTION"})
+STATUS_D = "/var/lib/dpkg/status.d/"
+
+
+def maybe_package(path: str, base: str) -> bool:
+    """False where `path` (whose last name is `base`) is surely of no kind: the scan asks this of
+    every file before `capture_size` asks the pattern."""
+    return base in PACKAGE_BASES or base.endswith(".egg-info") or path.startswith(STATUS_D)
+
+
 def capture_kind(path: str) -> str | None:
     """The package database kind `path` holds, if any."""
     found = _ANY.fullmatch(path)

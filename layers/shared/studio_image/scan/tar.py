@@ -9,12 +9,13 @@ is kept up to `ScanLimits.capture_bytes`, or a package database the SBOM reads (
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 
 from ..errors import CorruptLayer, LayerLimitExceeded
 from ..limits import ScanLimits
-from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable
-from .packages import capture_size, capture_text
+from .models import BLOCK, CHAR, DIR, FIFO, FILE, HARDLINK, KIND_CODES, SYMLINK, Anomaly, EntryTable
+from .packages import capture_size, capture_text, maybe_package
 from .paths import normalize, parent
 from .streams import CHUNK, DECOMPRESSION_ERRORS, Readable
 
@@ -38,15 +39,18 @@ CAPTURE_NAMES = frozenset({"passwd", "group"})
 CAPTURE_BASES = frozenset({"passwd", "group", "os-release", "VERSION", "release", "kernel.json"})
 
 KINDS = {
-    b"0": FILE,
-    b"7": FILE,  # contiguous file: Go reads it as a file (containerd refuses it, see UNAPPLIED)
-    b"S": FILE,  # old GNU sparse
-    b"1": HARDLINK,
-    b"2": SYMLINK,
-    b"3": CHAR,
-    b"4": BLOCK,
-    b"5": DIR,
-    b"6": FIFO,
+    flag: (kind, KIND_CODES[kind])
+    for flag, kind in {
+        b"0": FILE,
+        b"7": FILE,  # contiguous file: Go reads it as a file (containerd refuses it, see UNAPPLIED)
+        b"S": FILE,  # old GNU sparse
+        b"1": HARDLINK,
+        b"2": SYMLINK,
+        b"3": CHAR,
+        b"4": BLOCK,
+        b"5": DIR,
+        b"6": FIFO,
+    }.items()
 }
 HEADER_ONLY = frozenset({b"1", b"2", b"3", b"4", b"5", b"6"})  # Go's isHeaderOnlyType: no data
 UNAPPLIED = frozenset({b"7", b"S"})  # read by Go, but containerd's apply has no case for them
@@ -186,6 +190,14 @@ def _number(field: bytes) -> int:
     if text.translate(None, OCTAL_DIGITS):
         raise _Bad(f"bad number {text!r} in tar header")
     return int(text, 8)
+
+
+def _unsigned_checksum(header: bytes) -> int:
+    """The header's bytes summed, its checksum field as spaces. Adler-32's low half is 1 plus the
+    sum of its input modulo 65521, exact for at most 257 bytes: C sums them, three parts apiece."""
+    adler32 = zlib.adler32
+    low = adler32(header[:148]) & 0xFFFF, adler32(header[156:356]) & 0xFFFF, adler32(header[356:]) & 0xFFFF
+    return low[0] + low[1] + low[2] - 3 + 8 * 0x20
 
 
 def _signed_checksum(header: bytes) -> int:
@@ -388,10 +400,12 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 break
             raise _Bad("a zero block followed by a header")
         stored = header[148:156]
-        unsigned = sum(header) - sum(stored) + 256
+        unsigned = _unsigned_checksum(header)
         usual = USUAL_NUMBERS.match(header, 100)
         if usual:
-            mode, uid, gid, size, checksum = (int(group, 8) for group in usual.groups())
+            numbers = usual.groups()
+            mode, uid, gid = int(numbers[0], 8), int(numbers[1], 8), int(numbers[2], 8)
+            size, checksum = int(numbers[3], 8), int(numbers[4], 8)
         else:
             if stored[0] & 0x80:
                 raise _Bad("tar header checksum is not octal")
@@ -411,7 +425,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
             if header[508:512] == STAR_TRAILER:
                 prefix = _text(header[345:476])
                 _number(header[476:488]), _number(header[488:500])
-            else:
+            elif header[345]:
                 prefix = _text(header[345:500])
         elif magic == GNU_MAGIC:
             _devices(header)
@@ -501,10 +515,10 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         if sparse is not None and sparse.data != stored_size:
             raise _Bad(f"sparse map holds {sparse.data} bytes of data, the entry stores {stored_size}")
 
-        for text, what in ((raw_name, "path"), (link, "link target")):
-            too_long = 4 * len(text) > limits.max_path_bytes  # a character is at most 4 bytes
-            if too_long and len(text.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
-                raise LayerLimitExceeded(f"a {what} longer than {limits.max_path_bytes} bytes")
+        if 4 * max(len(raw_name), len(link)) > limits.max_path_bytes:  # a character is at most 4 bytes
+            for text, what in ((raw_name, "path"), (link, "link target")):
+                if len(text.encode("utf-8", "surrogateescape")) > limits.max_path_bytes:
+                    raise LayerLimitExceeded(f"a {what} longer than {limits.max_path_bytes} bytes")
         # Every member counts, whiteouts and members not applied too: each costs work and memory.
         out.members += 1
         if out.members > limits.max_entries:
@@ -529,7 +543,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 out.whiteout_positions.append(len(out.entries))
             _skip_data(feed, stored_size)
             continue
-        kind = KINDS.get(flag)
+        kind, code = KINDS.get(flag, (None, 0))
         if kind is None or flag in UNAPPLIED:
             out.note(
                 Anomaly(
@@ -552,7 +566,13 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 raise LayerLimitExceeded(f"more than {limits.max_captured_bytes} bytes of files rules read")
             out.contents[path] = feed.take(size).decode("utf-8", "replace")
             feed.skip(_pad(size))
-        elif kind == FILE and sparse is None and limits.package_bytes and (keep := capture_size(path, size)):
+        elif (
+            kind == FILE
+            and sparse is None
+            and limits.package_bytes
+            and maybe_package(path, base)
+            and (keep := capture_size(path, size))
+        ):
             out.package_bytes += keep
             if out.package_bytes > limits.package_bytes:
                 raise LayerLimitExceeded(f"{name}: more than {limits.package_bytes} bytes of package data")
@@ -568,7 +588,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         mode = MODES.setdefault(mode, mode)  # a few modes recur: one int object each
         if len(ids) < SHARED_IDS:  # and so do owners: 1000:100 is Studio's default user
             uid, gid = ids.setdefault(uid, uid), ids.setdefault(gid, gid)
-        out.entries.append(Entry(path, kind, real_size, mode, uid, gid, link))
+        out.entries.add(path, code, real_size, mode, uid, gid, link)
 
     if out.anomalies_omitted:
         out.anomalies.append(
@@ -582,6 +602,6 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
 def _skip_data(feed: _Feed, size: int) -> None:
     """Skip an entry's data, then its padding. Data cut short is an error; padding cut short ends
     the archive (Go reads both so)."""
-    if feed.skip(size):
+    padding = -size % BLOCK_SIZE
+    if feed.skip(size + padding) > padding:
         raise _Bad("truncated tar stream")
-    feed.skip(_pad(size))
