@@ -389,9 +389,9 @@ class Facts:
     def shared_libraries(self) -> set[str]:
         """Names of the shared objects in the image, without their versions: "libpng16" for libpng16.so.16."""
         found = set()
-        for path, node in self.files.nodes.items():
+        for path, kind in self.files.nodes.kinds():
             match = SHARED_OBJECT.fullmatch(path.rpartition("/")[2])
-            if match and node.entry.kind != DIR and (node.entry.kind != SYMLINK or self.files.lookup(path)):
+            if match and kind != DIR and (kind != SYMLINK or self.files.lookup(path)):
                 found.add(match[1])  # a dangling symlink is no library
         return found
 

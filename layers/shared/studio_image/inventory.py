@@ -92,6 +92,12 @@ class NodeView:
         as_node = self._files.as_node
         return ((path, as_node(child)) for path, child in self._listed())
 
+    def kinds(self) -> Iterator[tuple[str, str]]:
+        """(path, kind) of every listed node, without making a Node or an Entry of each."""
+        tables = self._files._tables
+        for path, child in self._listed():
+            yield path, (tables[child & 0xFF].kind(child >> 8) if isinstance(child, int) else child.kind)
+
     def values(self) -> Iterator[Node]:
         return (node for _, node in self.items())
 
@@ -155,12 +161,11 @@ class Filesystem:
         # Whiteouts apply where they sit among the entries, as containerd meets them.
         positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
         pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
-        table = scan.entries
-        for index, entry in enumerate(table):
+        table, contents, oversized = scan.entries, scan.contents, scan.oversized
+        for index, (path, kind) in enumerate(table.rows()):
             while pending and pending[-1][0] <= index:
                 self._whiteout(pending.pop()[1])
-            text, oversized = scan.contents.get(entry.path), entry.path in scan.oversized
-            self._write(entry, table, index, layer, text, oversized)
+            self._write(path, kind, table, index, layer, contents.get(path), path in oversized)
         while pending:
             self._whiteout(pending.pop()[1])
 
@@ -172,9 +177,17 @@ class Filesystem:
             self._generation += 1
 
     def _write(
-        self, entry: Entry, table: EntryTable, index: int, layer: int, text: str | None, oversized: bool
+        self,
+        written: str,
+        kind: str,
+        table: EntryTable,
+        index: int,
+        layer: int,
+        text: str | None,
+        oversized: bool,
     ) -> None:
-        folder, name = entry.path.rsplit("/", 1)
+        """Write row `index` of `table` (its path as `written`, its `kind`) where its parent resolves."""
+        folder, name = written.rsplit("/", 1)
         if not name:
             return  # the root itself: containerd skips it
         if self._parents_generation != self._generation or len(self._parents) >= PARENTS_KEPT:
@@ -188,11 +201,11 @@ class Filesystem:
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
         source: EntryTable | Entry = table
-        if path != entry.path:
-            source = entry = entry._replace(path=path)
+        if path != written:
+            source = table[index]._replace(path=path)
         existing = self.as_node(children.get(name))
         if existing is not None:
-            merge = entry.kind == DIR and existing.children is not None
+            merge = kind == DIR and existing.children is not None
             if merge:
                 if existing.source is IMPLIED:
                     self.listed += 1
@@ -201,19 +214,19 @@ class Filesystem:
             self._drop(existing)
             del children[name]
             self._generation += 1
-        if entry.kind == HARDLINK:
-            source, text, oversized = self._inode(entry)
-            entry = source
+        if kind == HARDLINK:
+            source, text, oversized = self._inode(source if isinstance(source, Entry) else table[index])
+            kind = source.kind
         self._count_name()
         self.listed += 1
-        if source is table and entry.kind != DIR and layer < 256:
+        if source is table and kind != DIR and layer < 256:
             children[name] = index << 8 | layer
         else:
-            children[name] = Node(source, index, layer, entry.kind)
+            children[name] = Node(source, index, layer, kind)
         if text is not None:
             self.contents[path] = text
         if oversized:
-            self.oversized[path] = entry.size
+            self.oversized[path] = (source if isinstance(source, Entry) else table[index]).size
 
     def _inode(self, entry: Entry) -> tuple[Entry, str | None, bool]:
         """A hardlink shares its target's inode as it is now: later changes to the target's path do
@@ -239,8 +252,8 @@ class Filesystem:
 
     def follow_captured_symlinks(self) -> None:
         """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
-        for path, node in self.nodes.items():
-            if node.kind == SYMLINK and (CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES):
+        for path, kind in self.nodes.kinds():
+            if kind == SYMLINK and (CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES):
                 target = self.resolve(path)
                 if target in self.contents:
                     self.contents[path] = self.contents[target]

@@ -248,9 +248,9 @@ def build_sbom(inventory: Inventory) -> Sbom:
             if parsed_file is not None and node is not None:
                 add(ecosystem, parsed_file, node.layer, path)
 
-    for path, node in inventory.files.nodes.items():
+    for path in inventory.files.nodes:
         if path.endswith(".json") and "/conda-meta/" in path and (found := conda_package(path)):
-            add(Ecosystem.CONDA, found, node.layer, path)
+            add(Ecosystem.CONDA, found, inventory.files.nodes[path].layer, path)
 
     sbom.packages.sort(key=lambda p: (p.ecosystem, p.name.lower(), p.version, p.path))
     return sbom

@@ -169,10 +169,10 @@ def mount_path_shadowed(ctx: Context) -> Iterator[Finding]:
 @rule("owner-id-range", f"no entry in any layer may be owned by a UID or GID above {MAX_ID}")
 def owner_id_range(ctx: Context) -> Iterator[Finding]:
     offenders = [
-        (entry, index)
+        (scan.entries[row], index)
         for index, scan in enumerate(ctx.inventory.layer_scans)
-        for entry in (scan.entries if scan else ())
-        if entry.uid > MAX_ID or entry.gid > MAX_ID
+        if scan is not None
+        for row in scan.entries.owned_above(MAX_ID)
     ]
     yield from listed(
         offenders,
@@ -202,10 +202,11 @@ def _is_driver_file(path: str) -> bool:
 
 @rule("nvidia-driver", "NVIDIA driver files must not be in the image; only the CUDA toolkit belongs there")
 def nvidia_driver(ctx: Context) -> Iterator[Finding]:
+    files = ctx.inventory.files
     drivers = sorted(
-        (node.entry.path, node.layer)
-        for node in ctx.inventory.files.nodes.values()
-        if node.entry.kind != DIR and _is_driver_file(node.entry.path)
+        (path, files.nodes[path].layer)
+        for path, kind in files.nodes.kinds()
+        if kind != DIR and _is_driver_file(path)
     )
     yield from listed(
         drivers,

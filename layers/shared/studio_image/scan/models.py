@@ -111,19 +111,27 @@ class EntryTable:
         name = self._names[ends[index - 1] if index else 0 : ends[index]]
         return f"{self._directory(self._dir_ids[index])}/{name.decode('utf-8', 'surrogateescape')}"
 
-    def paths(self) -> Iterator[str]:
-        """Every entry's path in order, each directory decoded once a run."""
-        names, dir_ids = self._names, self._dir_ids
+    def rows(self) -> Iterator[tuple[str, str]]:
+        """Every entry's path and kind in order, each directory decoded once a run."""
+        names, dir_ids, kinds = self._names, self._dir_ids, self._kinds
         run, directory, start = -1, "", 0
         for index, end in enumerate(self._name_ends):
             if dir_ids[index] != run:
                 run = dir_ids[index]
                 directory = self._directory(run)
-            yield f"{directory}/{names[start:end].decode('utf-8', 'surrogateescape')}"
+            yield f"{directory}/{names[start:end].decode('utf-8', 'surrogateescape')}", KINDS[kinds[index]]
             start = end
 
     def kind(self, index: int) -> str:
         return KINDS[self._kinds[index]]
+
+    def owned_above(self, limit: int) -> Iterator[int]:
+        """The indexes of entries whose owner UID or GID is above `limit` (most layers have none:
+        their columns say so at once)."""
+        uids, gids = self._uids, self._gids
+        if not uids or (max(uids) <= limit and max(gids) <= limit):
+            return iter(())
+        return (row for row in range(len(uids)) if uids[row] > limit or gids[row] > limit)
 
     def link(self, index: int) -> str:
         return self._links.get(index, "")
@@ -158,7 +166,7 @@ class EntryTable:
         )
 
     def __iter__(self) -> Iterator[Entry]:
-        return (self._entry(index, path) for index, path in enumerate(self.paths()))
+        return (self._entry(index, path) for index, (path, _) in enumerate(self.rows()))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, EntryTable | list | tuple):
