@@ -1,8 +1,10 @@
 """Layers applied in order: whiteouts delete, opaque markers clear, later entries replace."""
 
+import random
+
 import pytest
 
-from studio_image.inventory import merge_layers
+from studio_image.inventory import IMPLIED, PACKED, Children, Needles, Node, merge_layers
 from studio_image_sandbox.ocibuild import Layer
 from tests.conftest import scan_tar_layer
 
@@ -275,3 +277,44 @@ def test_a_hardlink_that_replaces_its_own_target_finds_no_target():
     # target: it stays as written and carries none of the removed file's inode
     node = files.get("/tool")
     assert (node.entry.kind, node.entry.size, node.layer) == ("hardlink", 0, 1)
+
+
+def test_packed_children_behave_as_a_dict_of_names():
+    # Given names that hold one another, a name that is not UTF-8, and more than PACKED of them
+    children, reference = Children(), {}
+    names = ["a", "ba", "a.b", "b", "a\udcff", *(f"n{i}" for i in range(PACKED + 20))]
+    for row, name in enumerate(names):
+        assert children.add_new(name.encode("utf-8", "surrogateescape"), row)
+        reference[name] = row
+    assert not children.add_new(b"ba", 99)  # already there
+    children["dir"] = node = Node(IMPLIED, 0, -1, "dir")
+    reference["dir"] = node
+    for name in ("a", "n3", f"n{PACKED + 5}", "missing"):  # packed, and past PACKED in the dict
+        assert children.pop(name) == reference.pop(name, None)
+    children["ba"] = 7  # replaces
+    reference["ba"] = 7
+    assert dict(children.items()) == reference
+    assert all(children.get(name) == row for name, row in reference.items())
+    assert children.get("a") is None and "a.b" in children and len(children) == len(reference)
+    assert sorted(name for name, _ in children.items(Needles.of(["a"]))) == ["a.b", "a\udcff", "ba"]
+
+
+def test_many_files_overwritten_and_whited_out_across_layers_match_a_plain_model():
+    # Given two directories of PACKED + 50 files each, half rewritten or deleted by later layers
+    rng = random.Random(3)
+    layers, model = [], {}
+    for layer_index in range(3):
+        layer = Layer()
+        for i in rng.sample(range(PACKED + 50), PACKED + 50 if layer_index == 0 else 150):
+            path = f"d{i % 2}/f{i}"
+            if layer_index and rng.random() < 0.3:
+                layer.whiteout(path)
+                model.pop(f"/{path}", None)
+            else:
+                layer.file(path, b"x" * layer_index)
+                model[f"/{path}"] = layer_index
+        layers.append(layer)
+    files, _ = merged(*layers)
+    listed = {path: node.layer for path, node in files.nodes.items() if node.kind == "file"}
+    assert listed == model
+    assert all(files.get(path).entry.size == layer for path, layer in model.items())

@@ -330,7 +330,7 @@ class Facts:
     def conda_kernels(self) -> list[KernelSpec]:
         """Conda environments with ipykernel, which SageMaker offers as `conda-env-<env>-py`."""
         found: dict[str, KernelSpec] = {}
-        for path in self.files.nodes:
+        for path, _ in self.files.nodes.kinds("ipykernel-", "__init__.py"):  # CONDA_IPYKERNEL's last names
             match = CONDA_IPYKERNEL.fullmatch(path)
             if match is None or self.hidden_by_mount(path):
                 continue
@@ -369,7 +369,9 @@ class Facts:
 
     @cached_property
     def r_packages(self) -> set[str]:
-        return {m["name"] for path in self.files.nodes if (m := R_PACKAGE.fullmatch(path))}
+        return {
+            m["name"] for path, _ in self.files.nodes.kinds("DESCRIPTION") if (m := R_PACKAGE.fullmatch(path))
+        }
 
     @cached_property
     def java_versions(self) -> list[int]:
@@ -389,7 +391,7 @@ class Facts:
     def shared_libraries(self) -> set[str]:
         """Names of the shared objects in the image, without their versions: "libpng16" for libpng16.so.16."""
         found = set()
-        for path, kind in self.files.nodes.kinds():
+        for path, kind in self.files.nodes.kinds(".so"):
             match = SHARED_OBJECT.fullmatch(path.rpartition("/")[2])
             if match and kind != DIR and (kind != SYMLINK or self.files.lookup(path)):
                 found.add(match[1])  # a dangling symlink is no library

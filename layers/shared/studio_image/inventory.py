@@ -2,20 +2,151 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import overload
+import re
+from array import array
+from collections.abc import Iterable, Iterator
+from typing import NamedTuple, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import LayerLimitExceeded
 from .limits import ScanLimits
 from .oci import ImageConfig, Platform
-from .scan.models import DIR, HARDLINK, SYMLINK, Anomaly, Entry, EntryTable, LayerScan
-from .scan.tar import CAPTURE, CAPTURE_NAMES
+from .scan.models import DIR, HARDLINK, KIND_CODES, KINDS, SYMLINK, Anomaly, Entry, EntryTable, LayerScan
+from .scan.tar import CAPTURE, CAPTURE_BASES, CAPTURE_NAMES
 
 MAX_SYMLINK_HOPS = 40  # as Linux's path resolution allows
 MAX_APPLY_HOPS = 255  # as containerd's fs.RootPath allows while it unpacks
-PARENTS_KEPT = 4096  # parent directories remembered as resolved, while nothing changes how they resolve
+PARENTS_KEPT = 16384  # parent directories remembered as resolved, while nothing changes how they resolve
+SPECIAL_KINDS = frozenset({KIND_CODES[DIR], KIND_CODES[HARDLINK]})  # written as a Node, not an int
+PACKED = 256  # children a directory keeps packed (`Children`); more go into its dict
+
+
+class Needles(NamedTuple):
+    """Substrings of names, as one pattern for text and one for the packed UTF-8 names."""
+
+    text: re.Pattern[str]
+    encoded: re.Pattern[bytes]
+
+    @classmethod
+    def of(cls, needles: Iterable[str]) -> Needles:
+        either = "|".join(map(re.escape, needles))
+        return cls(re.compile(either), re.compile(either.encode("utf-8", "surrogateescape")))
+
+
+class Children:
+    """A directory's children by name, as a dict would hold them, but the first `PACKED` children
+    kept as ints (most of a layer's files) are packed: their names in one bytearray, each after a
+    NUL (no name holds one), their ints in an array beside it, about 24 bytes a child where a dict
+    costs about 100. A packed name is found by searching the bytes, at most `PACKED` names long.
+    The packed storage is made with its first name (many directories hold only directories)."""
+
+    __slots__ = ("_dict", "_names", "_rows")
+
+    def __init__(self) -> None:
+        self._dict: dict[str, Node | int] = {}
+        self._names: bytearray | None = None  # b"\0name\0name\0"
+        self._rows: array[int] | None = None
+
+    def _find(self, encoded: bytes) -> tuple[int, int]:
+        """Where a UTF-8 name sits in `_names` and its row in `_rows`; (-1, -1) if not packed."""
+        if not self._names:
+            return -1, -1
+        pos = self._names.find(b"\0%b\0" % encoded)
+        return (pos, self._names.count(0, 0, pos)) if pos >= 0 else (-1, -1)
+
+    def get(self, name: str) -> Node | int | None:
+        found = self._dict.get(name)
+        if found is None and self._rows:
+            row = self._find(name.encode("utf-8", "surrogateescape"))[1]
+            return self._rows[row] if row >= 0 else None
+        return found
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __getitem__(self, name: str) -> Node | int:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def add_new(self, encoded: bytes, row: int) -> bool:
+        """Add a child kept as an int under its UTF-8 name, unless the name is here: False then."""
+        in_dict = bool(self._dict) and encoded.decode("utf-8", "surrogateescape") in self._dict
+        if in_dict or self._find(encoded)[0] >= 0:
+            return False
+        self._pack(encoded, row)
+        return True
+
+    def add(self, name: str, child: Node | int) -> None:
+        """Add a child whose name is not here yet."""
+        if isinstance(child, int):
+            self._pack(name.encode("utf-8", "surrogateescape"), child)
+        else:
+            self._dict[name] = child
+
+    def _pack(self, encoded: bytes, row: int) -> None:
+        if self._names is None or self._rows is None:
+            self._names, self._rows = bytearray(b"\0"), array("Q")
+        if len(self._rows) < PACKED:
+            self._names += b"%b\0" % encoded
+            self._rows.append(row)
+        else:
+            self._dict[encoded.decode("utf-8", "surrogateescape")] = row
+
+    def __setitem__(self, name: str, child: Node | int) -> None:
+        self.pop(name)
+        self.add(name, child)
+
+    def pop(self, name: str) -> Node | int | None:
+        """Remove `name` and return its child; None if it is not here."""
+        found = self._dict.pop(name, None)
+        if found is not None or self._names is None or self._rows is None:
+            return found
+        encoded = name.encode("utf-8", "surrogateescape")
+        pos, row = self._find(encoded)
+        if pos < 0:
+            return None
+        del self._names[pos : pos + len(encoded) + 1]
+        found = self._rows.pop(row)
+        return found
+
+    def __delitem__(self, name: str) -> None:
+        if self.pop(name) is None:
+            raise KeyError(name)
+
+    def items(self, needles: Needles | None = None) -> Iterator[tuple[str, Node | int]]:
+        """Every child by name; with `needles`, only those whose name holds one of them (the packed
+        names are searched at once, and passed over unless one holds a needle)."""
+        for name, child in self._dict.items():
+            if needles is None or needles.text.search(name):
+                yield name, child
+        if (
+            not self._names
+            or not self._rows
+            or (needles is not None and not needles.encoded.search(self._names))
+        ):
+            return
+        names = (n.decode("utf-8", "surrogateescape") for n in self._names[1:-1].split(b"\0"))
+        for name, row in zip(names, self._rows, strict=True):
+            if needles is None or needles.text.search(name):
+                yield name, row
+
+    def directories(self) -> list[tuple[str, Node]]:
+        """The children that are directories with children of their own (never packed)."""
+        return [(n, c) for n, c in self._dict.items() if not isinstance(c, int) and c.children]
+
+    def values(self) -> Iterator[Node | int]:
+        yield from self._dict.values()
+        yield from self._rows or ()
+
+    def clear(self) -> None:
+        self._dict.clear()
+        self._names = self._rows = None
+
+    def __len__(self) -> int:
+        return len(self._dict) + len(self._rows or ())
 
 
 class Node:
@@ -33,7 +164,7 @@ class Node:
         self.layer = layer
         # A child a layer listed as it is (a file or link at the path it names, layer under 256) is
         # kept as the int `index << 8 | layer`: a Node is made for it only when it is read.
-        self.children: dict[str, Node | int] | None = {} if kind == DIR else None
+        self.children: Children | None = Children() if kind == DIR else None
 
     @property
     def entry(self) -> Entry:
@@ -73,29 +204,28 @@ class NodeView:
     def __init__(self, files: Filesystem) -> None:
         self._files = files
 
-    def _listed(self) -> Iterator[tuple[str, Node | int]]:
+    def _listed(self, needles: Needles | None = None) -> Iterator[tuple[str, Node | int]]:
+        """Every listed node by path; with `needles`, those whose last name holds one of them."""
         stack = [("", self._files.root)]
         while stack:
             path, node = stack.pop()
-            assert node.children is not None
-            for name, child in node.children.items():
-                child_path = f"{path}/{name}"
-                if isinstance(child, int):
-                    yield child_path, child
-                    continue
-                if child.source is not IMPLIED:
-                    yield child_path, child
-                if child.children:
-                    stack.append((child_path, child))
+            children = node.children
+            assert children is not None
+            for name, child in children.items(needles):
+                if isinstance(child, int) or child.source is not IMPLIED:
+                    yield f"{path}/{name}", child
+            stack += ((f"{path}/{name}", child) for name, child in children.directories())
 
     def items(self) -> Iterator[tuple[str, Node]]:
         as_node = self._files.as_node
         return ((path, as_node(child)) for path, child in self._listed())
 
-    def kinds(self) -> Iterator[tuple[str, str]]:
-        """(path, kind) of every listed node, without making a Node or an Entry of each."""
+    def kinds(self, *needles: str) -> Iterator[tuple[str, str]]:
+        """(path, kind) of every listed node, without making a Node or an Entry of each; with
+        `needles`, of those whose last name holds one of them (rules that look for names ask so:
+        a directory whose names hold none is passed over at once)."""
         tables = self._files._tables
-        for path, child in self._listed():
+        for path, child in self._listed(Needles.of(needles) if needles else None):
             yield path, (tables[child & 0xFF].kind(child >> 8) if isinstance(child, int) else child.kind)
 
     def values(self) -> Iterator[Node]:
@@ -161,24 +291,78 @@ class Filesystem:
         # Whiteouts apply where they sit among the entries, as containerd meets them.
         positions = scan.whiteout_positions or [0] * len(scan.whiteouts)
         pending = list(zip(positions, scan.whiteouts, strict=True))[::-1]
-        table, contents, oversized = scan.entries, scan.contents, scan.oversized
-        for index, (path, kind) in enumerate(table.rows()):
-            while pending and pending[-1][0] <= index:
-                self._whiteout(pending.pop()[1])
-            self._write(path, kind, table, index, layer, contents.get(path), path in oversized)
+        table = scan.entries
+        captured = {path.rpartition("/")[0] for path in (*scan.contents, *scan.oversized)}
+        for folder, start, end in table.runs():
+            while start < end:
+                while pending and pending[-1][0] <= start:
+                    self._whiteout(pending.pop()[1])
+                stop = min(end, pending[-1][0]) if pending else end
+                self._write_run(folder, table, start, stop, layer, scan if folder in captured else None)
+                start = stop
         while pending:
             self._whiteout(pending.pop()[1])
+
+    def _write_run(
+        self, folder: str, table: EntryTable, start: int, stop: int, layer: int, scan: LayerScan | None
+    ) -> None:
+        """Write rows `start` to `stop` of `table`, all in `folder` (as written), where it resolves.
+        No row of them changes where `folder` resolves (a row writes a name within it), so it is
+        resolved once. `scan` holds the captured files where any is in `folder`."""
+        if self._parents_generation != self._generation or len(self._parents) >= PARENTS_KEPT:
+            self._parents.clear()
+            self._parents_generation = self._generation
+        found = self._parents.get(folder)
+        if found is None:
+            found = self._parents[folder] = self._directory(folder)
+        parent, parent_path = found
+        children = parent.children
+        assert children is not None
+        # Most rows are a file or link, at the path they name: kept as an int where the name is new.
+        plain = parent_path == (folder or "/") and layer < 256 and scan is None
+        for index, (encoded, code) in enumerate(table.names(start, stop), start):
+            new = (
+                plain
+                and code not in SPECIAL_KINDS
+                and encoded
+                and children.add_new(encoded, index << 8 | layer)
+            )
+            if new:
+                self._count_name()
+                self.listed += 1
+                continue
+            name = encoded.decode("utf-8", "surrogateescape")
+            if not name:
+                continue  # the root itself: containerd skips it
+            written = f"{folder}/{name}"
+            text = scan.contents.get(written) if scan else None
+            self._write(
+                parent,
+                parent_path,
+                written,
+                name,
+                KINDS[code],
+                table,
+                index,
+                layer,
+                text,
+                bool(scan and written in scan.oversized),
+            )
 
     def _whiteout(self, path: str) -> None:
         folder, name = path.rsplit("/", 1)
         node, _ = self._walk(folder, create=True)
-        if node is not None and node.children and name in node.children:
-            self._drop(self.as_node(node.children.pop(name)))
+        removed = node.children.pop(name) if node is not None and node.children is not None else None
+        if removed is not None:
+            self._drop(self.as_node(removed))
             self._generation += 1
 
     def _write(
         self,
+        parent: Node,
+        parent_path: str,
         written: str,
+        name: str,
         kind: str,
         table: EntryTable,
         index: int,
@@ -186,18 +370,9 @@ class Filesystem:
         text: str | None,
         oversized: bool,
     ) -> None:
-        """Write row `index` of `table` (its path as `written`, its `kind`) where its parent resolves."""
-        folder, name = written.rsplit("/", 1)
-        if not name:
-            return  # the root itself: containerd skips it
-        if self._parents_generation != self._generation or len(self._parents) >= PARENTS_KEPT:
-            self._parents.clear()
-            self._parents_generation = self._generation
-        found = self._parents.get(folder)
-        if found is None:
-            found = self._parents[folder] = self._directory(folder)
-        parent_vertex, parent_path = found
-        children = parent_vertex.children
+        """Write row `index` of `table` (its path as `written`, its last `name` and `kind`) into
+        `parent`, the directory its folder resolves to, at `parent_path`."""
+        children = parent.children
         assert children is not None
         path = f"{parent_path}/{name}" if parent_path != "/" else f"/{name}"
         source: EntryTable | Entry = table
@@ -219,10 +394,12 @@ class Filesystem:
             kind = source.kind
         self._count_name()
         self.listed += 1
-        if source is table and kind != DIR and layer < 256:
-            children[name] = index << 8 | layer
-        else:
-            children[name] = Node(source, index, layer, kind)
+        children.add(
+            name,
+            index << 8 | layer
+            if source is table and kind != DIR and layer < 256
+            else Node(source, index, layer, kind),
+        )
         if text is not None:
             self.contents[path] = text
         if oversized:
@@ -252,7 +429,7 @@ class Filesystem:
 
     def follow_captured_symlinks(self) -> None:
         """A file rules read (a kernel.json, /etc/passwd) that is a symlink reads as its target."""
-        for path, kind in self.nodes.kinds():
+        for path, kind in self.nodes.kinds(*CAPTURE_BASES, *CAPTURE_NAMES):
             if kind == SYMLINK and (CAPTURE.fullmatch(path) or path.rpartition("/")[2] in CAPTURE_NAMES):
                 target = self.resolve(path)
                 if target in self.contents:
@@ -305,7 +482,7 @@ class Filesystem:
             child = self.as_node(children.get(name))
             if child is None:
                 child = implied()
-                children[name] = child
+                children.add(name, child)
                 self._count_name()
             if child.children is not None:
                 return child, f"{above[1]}/{name}" if above[1] != "/" else f"/{name}"

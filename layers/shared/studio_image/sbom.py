@@ -248,7 +248,7 @@ def build_sbom(inventory: Inventory) -> Sbom:
             if parsed_file is not None and node is not None:
                 add(ecosystem, parsed_file, node.layer, path)
 
-    for path in inventory.files.nodes:
+    for path, _ in inventory.files.nodes.kinds(".json"):
         if path.endswith(".json") and "/conda-meta/" in path and (found := conda_package(path)):
             add(Ecosystem.CONDA, found, inventory.files.nodes[path].layer, path)
 

@@ -18,7 +18,9 @@ RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
 STUDIO_LOG_PATH = "/var/log/studio"
 # Driver files the NVIDIA container runtime mounts from the host; the CUDA toolkit's link stubs and
 # its forward-compatibility libraries (`compat/`) are meant to be in images.
-NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
+NVIDIA_DRIVER = re.compile(
+    r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi"
+)  # names holding libcuda or nvidia
 NVIDIA_ALLOWED_DIRS = {"stubs", "compat"}
 SHELLS = {"sh", "bash", "zsh", "dash", "ash"}
 
@@ -205,7 +207,7 @@ def nvidia_driver(ctx: Context) -> Iterator[Finding]:
     files = ctx.inventory.files
     drivers = sorted(
         (path, files.nodes[path].layer)
-        for path, kind in files.nodes.kinds()
+        for path, kind in files.nodes.kinds("libcuda", "nvidia")
         if kind != DIR and _is_driver_file(path)
     )
     yield from listed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from typing import Annotated, NamedTuple, overload
 
@@ -121,6 +122,24 @@ class EntryTable:
                 directory = self._directory(run)
             yield f"{directory}/{names[start:end].decode('utf-8', 'surrogateescape')}", KINDS[kinds[index]]
             start = end
+
+    def runs(self) -> Iterator[tuple[str, int, int]]:
+        """(directory, first index, index past the last) of each run of entries in one directory."""
+        dir_ids, count, start = self._dir_ids, len(self._kinds), 0
+        while start < count:
+            run = dir_ids[start]
+            end = bisect_right(dir_ids, run, start, count)  # runs are numbered in order
+            yield self._directory(run), start, end
+            start = end
+
+    def names(self, start: int, stop: int) -> Iterator[tuple[bytes, int]]:
+        """Each entry's last name (UTF-8 with surrogate escapes) and kind code, rows `start` to `stop`."""
+        names, ends, kinds = self._names, self._name_ends, self._kinds
+        begin = ends[start - 1] if start else 0
+        for index in range(start, stop):
+            end = ends[index]
+            yield bytes(names[begin:end]), kinds[index]
+            begin = end
 
     def kind(self, index: int) -> str:
         return KINDS[self._kinds[index]]
