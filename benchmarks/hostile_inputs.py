@@ -237,6 +237,8 @@ CASES: dict[str, Callable[[Path], str]] = {
     "900,000 paths escaping the root": lambda p: tar_gzip(p, escapes(900_000)),
     "3,000 passwd files of 1 MiB": lambda p: tar_gzip(p, captured_files),
     "4,000 METADATA headers of 64 KiB": lambda p: tar_gzip(p, package_metadata),
+    "2,000,001 entries": lambda p: tar_gzip(p, many_entries(2_000_001)),
+    "2,000,001 whiteouts": lambda p: tar_gzip(p, whiteouts(2_000_001)),
 }
 
 

@@ -152,7 +152,8 @@ def test_a_link_target_longer_than_path_max_is_refused():
 
 
 def test_the_characters_of_a_layers_paths_stop_at_the_limit():
-    # Given nine files of 100-character paths, and a link of 10 characters to a target of 10: 920
+    # Given nine files of 100-character names in the root, and a link named with 10 characters to a
+    # target of 10: 920 held (the root's directory is empty)
     layer = Layer().symlink("d" * 10, "t" * 10)
     for i in range(9):
         layer.file(f"{i}" * 100, b"")
@@ -161,8 +162,18 @@ def test_the_characters_of_a_layers_paths_stop_at_the_limit():
         scan_tar_layer(layer, limits=ScanLimits(max_layer_path_chars=919))
 
 
+def test_a_directory_is_held_once_for_a_run_of_its_entries():
+    # Given ten files in one directory of 100 characters: held as the directory once and ten names
+    # of 2 (121), where their full paths would be 1,040
+    layer = Layer()
+    for i in range(10):
+        layer.file("d" * 100 + f"/f{i}", b"")
+    assert len(scan_tar_layer(layer, limits=ScanLimits(max_layer_path_chars=300)).entries) == 10
+
+
 def test_the_layers_of_an_image_together_stop_at_the_path_character_limit(make_image):
-    # Given two layers of ten paths of 11 characters as stored (/l0/f000000), and a whiteout of 6
+    # Given two layers of ten paths (/l0/f000000) held as their directory once (3 characters) and
+    # ten names of 7, and a whiteout of 6: 2 * 73 + 6
     layers = [Layer() for _ in range(2)]
     for n, layer in enumerate(layers):
         for i in range(10):
@@ -170,12 +181,12 @@ def test_the_layers_of_an_image_together_stop_at_the_path_character_limit(make_i
     layers[1].whiteout("l0/f0")
     reference = make_image(*layers)
     with open_source(reference) as source:
-        assert inspect_image(source, limits=ScanLimits(max_image_path_chars=226)).files
+        assert inspect_image(source, limits=ScanLimits(max_image_path_chars=152)).files
     with (
         open_source(reference) as source,
         pytest.raises(LayerLimitExceeded, match="characters of paths in all"),
     ):
-        inspect_image(source, limits=ScanLimits(max_image_path_chars=225))
+        inspect_image(source, limits=ScanLimits(max_image_path_chars=151))
 
 
 def test_a_layer_keeps_anomalies_up_to_the_limit_and_counts_the_rest():

@@ -106,7 +106,7 @@ def check_image_entries(scans: Iterable[LayerScan], limits: ScanLimits) -> None:
     total = sum(len(scan.entries) + len(scan.whiteouts) for scan in scans)
     if total > limits.max_image_entries:
         raise LayerLimitExceeded(f"the layers hold more than {limits.max_image_entries} entries in all")
-    chars = sum(scan.entries.path_chars() + sum(map(len, scan.whiteouts)) for scan in scans)
+    chars = sum(scan.entries.held_bytes() + sum(map(len, scan.whiteouts)) for scan in scans)
     if chars > limits.max_image_path_chars:
         raise LayerLimitExceeded(
             f"the layers hold more than {limits.max_image_path_chars} characters of paths in all"

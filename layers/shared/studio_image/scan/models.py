@@ -41,22 +41,22 @@ class EntryTable:
     entries together), and its last name."""
 
     __slots__ = (
-        "_dir_ends", "_dir_ids", "_dirs", "_gids", "_kinds", "_last_dir", "_links", "_modes",
-        "_name_ends", "_names", "_path_bytes", "_sizes", "_uids",
+        "_dir_ends", "_dir_ids", "_dirs", "_gids", "_kinds", "_last_dir", "_link_chars", "_links",
+        "_modes", "_name_ends", "_names", "_sizes", "_uids",
     )  # fmt: skip
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._dirs = bytearray()  # each run's directory, UTF-8 with surrogate escapes, one after another
         self._dir_ends = array("q")  # where each run's directory ends in `_dirs`
-        self._last_dir: tuple[str, int, int] | None = None  # the latest run's directory, number, bytes
+        self._last_dir: tuple[str, int] | None = None  # the latest run's directory and number
         self._names = bytearray()  # each entry's last name, as `_dirs`
         self._kinds = bytearray()  # index in KINDS
-        self._path_bytes = 0  # of every path in full
         # Each entry's run, where its name ends in `_names`, size, mode and owner: 4 bytes each, as
         # most layers' numbers fit, until one does not (`_widen`).
         self._dir_ids, self._name_ends, self._sizes = array("I"), array("I"), array("I")
         self._modes, self._uids, self._gids = array("I"), array("I"), array("I")
         self._links: dict[int, str] = {}  # by index, for the few entries that have one
+        self._link_chars = 0
         for entry in entries:
             self.append(entry)
 
@@ -71,10 +71,9 @@ class EntryTable:
             encoded = directory.encode("utf-8", "surrogateescape")
             self._dirs += encoded
             self._dir_ends.append(len(self._dirs))
-            last = self._last_dir = (directory, len(self._dir_ends) - 1, len(encoded) + 1)
+            last = self._last_dir = (directory, len(self._dir_ends) - 1)
         encoded = name.encode("utf-8", "surrogateescape")
         self._names += encoded
-        self._path_bytes += last[2] + len(encoded)
         try:
             self._numbers(last[1], len(self._names), size, mode, uid, gid)
         except OverflowError:
@@ -82,6 +81,7 @@ class EntryTable:
             self._numbers(last[1], len(self._names), size, mode, uid, gid)
         if link:
             self._links[len(self._kinds)] = link
+            self._link_chars += len(link)
         self._kinds.append(kind)  # last: the entry is whole
 
     def _numbers(self, run: int, name_end: int, size: int, mode: int, uid: int, gid: int) -> None:
@@ -99,9 +99,10 @@ class EntryTable:
         for name in ("_dir_ids", "_name_ends", "_sizes", "_modes", "_uids", "_gids"):
             setattr(self, name, array("q", getattr(self, name)[:rows]))
 
-    def path_chars(self) -> int:
-        """About the characters of its paths and link targets (paths counted in UTF-8 bytes)."""
-        return self._path_bytes + sum(map(len, self._links.values()))
+    def held_bytes(self) -> int:
+        """What its paths and link targets take here: each run's directory and each last name in
+        UTF-8 bytes, link targets in characters (the memory `ScanLimits.max_layer_path_chars` bounds)."""
+        return len(self._dirs) + len(self._names) + self._link_chars
 
     def _directory(self, run: int) -> str:
         ends = self._dir_ends

@@ -82,7 +82,7 @@ class TarContents:
     captured_bytes: int = 0  # of the files rules read
     package_bytes: int = 0  # captured for the SBOM
     members: int = 0  # every member read, whether applied or not
-    path_chars: int = 0  # of its paths and link targets
+    whiteout_chars: int = 0  # of the paths its whiteouts delete
     anomalies_omitted: int = 0  # past the limit
 
     def note(self, anomaly: Anomaly, limits: ScanLimits) -> None:
@@ -523,8 +523,9 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         out.members += 1
         if out.members > limits.max_entries:
             raise LayerLimitExceeded(f"more than {limits.max_entries} entries")
-        out.path_chars += len(raw_name) + len(link)
-        if out.path_chars > limits.max_layer_path_chars:
+        # What memory keeps of paths (EntryTable.held_bytes, the whiteouts), this member's in full.
+        held = out.entries.held_bytes() + out.whiteout_chars + len(raw_name) + len(link)
+        if held > limits.max_layer_path_chars:
             raise LayerLimitExceeded(f"more than {limits.max_layer_path_chars} characters of paths")
         path, escaped = normalize(raw_name)
         if path.count("/") > limits.max_path_depth:
@@ -540,6 +541,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 if deleted in ("", ".", ".."):  # containerd: "invalid whiteout name"
                     raise _Bad(f"invalid whiteout name {base!r}")
                 out.whiteouts.append(parent(path).rstrip("/") + "/" + deleted)
+                out.whiteout_chars += len(out.whiteouts[-1])
                 out.whiteout_positions.append(len(out.entries))
             _skip_data(feed, stored_size)
             continue
