@@ -7,7 +7,6 @@ import fnmatch
 import json
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import PolicyInvalid, validation_problems
@@ -116,6 +115,8 @@ def scan_limits(values: dict[str, int]) -> ScanLimits:
 
 
 def load_policy(path: Path) -> Policy:
+    import yaml  # loaded only for a policy file: `check` starts faster without it
+
     try:
         text = path.read_text()
     except OSError as err:

@@ -74,8 +74,13 @@ class EntryTable:
             last = self._last_dir = (directory, len(self._dir_ends) - 1)
         encoded = name.encode("utf-8", "surrogateescape")
         self._names += encoded
-        try:
-            self._numbers(last[1], len(self._names), size, mode, uid, gid)
+        try:  # self._numbers, inline: a layer appends millions
+            self._dir_ids.append(last[1])
+            self._name_ends.append(len(self._names))
+            self._sizes.append(size)
+            self._modes.append(mode)
+            self._uids.append(uid)
+            self._gids.append(gid)
         except OverflowError:
             self._widen()
             self._numbers(last[1], len(self._names), size, mode, uid, gid)

@@ -209,9 +209,8 @@ ZERO_DEVICES = frozenset({bytes(16), b"0000000\x00" * 2, b"0000000 " * 2, b"0000
 
 
 def _devices(header: bytes) -> None:
-    """Go refuses a header whose device numbers do not parse; most hold zeros, checked at once."""
-    if header[329:345] not in ZERO_DEVICES:
-        _number(header[329:337]), _number(header[337:345])
+    """Go refuses a header whose device numbers do not parse (most hold ZERO_DEVICES)."""
+    _number(header[329:337]), _number(header[337:345])
 
 
 def _decimal(text: str, what: str) -> int:
@@ -421,14 +420,16 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         magic = header[257:265]
         prefix = ""
         if magic[:6] == USTAR_MAGIC:
-            _devices(header)
+            if header[329:345] not in ZERO_DEVICES:
+                _devices(header)
             if header[508:512] == STAR_TRAILER:
                 prefix = _text(header[345:476])
                 _number(header[476:488]), _number(header[488:500])
             elif header[345]:
                 prefix = _text(header[345:500])
         elif magic == GNU_MAGIC:
-            _devices(header)
+            if header[329:345] not in ZERO_DEVICES:
+                _devices(header)
             try:  # Go 1.7 wrote ustar prefixes into GNU headers; Go reads them where times fail
                 for times in (header[345:357], header[357:369]):
                     if times[0]:
@@ -455,7 +456,7 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 long_link = _text(data)
             continue
 
-        raw_name = _text(header[0:100])
+        raw_name = header[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")  # _text, inline
         if prefix:
             raw_name = prefix + "/" + raw_name
         link = _text(header[157:257]) if header[157] else ""
