@@ -143,6 +143,14 @@ def many_entries(count: int) -> Callable[[], Iterator[bytes]]:
     return blocks
 
 
+def flat_entries(count: int) -> Callable[[], Iterator[bytes]]:
+    def blocks() -> Iterator[bytes]:
+        for i in range(count):
+            yield header(f"d/f{i}".encode())
+
+    return blocks
+
+
 def deep_paths() -> Iterator[bytes]:
     # Paths of the greatest depth allowed, each in its own top directory: no shared ancestors.
     for i in range(400):
@@ -239,6 +247,10 @@ CASES: dict[str, Callable[[Path], str]] = {
     "4,000 METADATA headers of 64 KiB": lambda p: tar_gzip(p, package_metadata),
     "2,000,001 entries": lambda p: tar_gzip(p, many_entries(2_000_001)),
     "2,000,001 whiteouts": lambda p: tar_gzip(p, whiteouts(2_000_001)),
+    "2,000,000 entries (at the limit)": lambda p: tar_gzip(p, many_entries(2_000_000)),
+    "2,000,000 whiteouts (at the limit)": lambda p: tar_gzip(p, whiteouts(2_000_000)),
+    "500,001 whiteouts": lambda p: tar_gzip(p, whiteouts(500_001)),
+    "2,000,000 files in one directory (at the limit)": lambda p: tar_gzip(p, flat_entries(2_000_000)),
 }
 
 

@@ -299,6 +299,23 @@ def test_packed_children_behave_as_a_dict_of_names():
     assert sorted(name for name, _ in children.items(Needles.of(["a"]))) == ["a.b", "a\udcff", "ba"]
 
 
+@pytest.mark.parametrize("count", [5, PACKED + 1, 5 * PACKED])  # searched; indexed; indexed again
+def test_packed_children_stay_a_dict_through_removals_and_growth(count):
+    children, reference = Children(), {}
+    for row in range(count):
+        name = f"f{row}"
+        children.add(name, row)
+        reference[name] = row
+        if row % 3 == 1:  # remove some as they come, one of them the first
+            assert children.pop(f"f{row - 1}") == reference.pop(f"f{row - 1}")
+    children["f1"] = 99  # back, as another row
+    reference["f1"] = 99
+    assert dict(children.items()) == reference
+    assert len(children) == len(reference) and sorted(children.values()) == sorted(reference.values())
+    assert all(children.get(name) == row for name, row in reference.items())
+    assert children.get("f0") is None and not children.add_new(b"f1", 5)
+
+
 def test_many_files_overwritten_and_whited_out_across_layers_match_a_plain_model():
     # Given two directories of PACKED + 50 files each, half rewritten or deleted by later layers
     rng = random.Random(3)

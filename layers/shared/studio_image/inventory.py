@@ -26,7 +26,8 @@ SYMLINK_CODE, DIR_CODE = KIND_CODES[SYMLINK], KIND_CODES[DIR]
 # written one at a time and remembered.
 FOLLOWED = CAPTURE_BASES | CAPTURE_NAMES
 FOLLOWED_ENCODED = frozenset(name.encode() for name in FOLLOWED)
-PACKED = 256  # children a directory keeps packed (`Children`); more go into its dict
+PACKED = 256  # packed children a directory finds by searching their names; more are indexed
+REMOVED = (1 << 64) - 1  # a packed child removed from an indexed directory
 
 
 class Needles(NamedTuple):
@@ -42,30 +43,48 @@ class Needles(NamedTuple):
 
 
 class Children:
-    """A directory's children by name, as a dict would hold them, but the first `PACKED` children
-    kept as ints (most of a layer's files) are packed: their names in one bytearray, each after a
-    NUL (no name holds one), their ints in an array beside it, about 24 bytes a child where a dict
-    costs about 100. A packed name is found by searching the bytes, at most `PACKED` names long.
-    The packed storage is made with its first name (many directories hold only directories)."""
+    """A directory's children by name, as a dict would hold them; but children kept as ints (most of
+    a layer's files) are packed: their names in one bytearray, each after a NUL (no name holds one),
+    their ints in an array beside it, about 25 bytes a child where a dict slot and a name string
+    cost about 100. Up to `PACKED` names a name is found by searching the bytes; past that, through
+    an open-addressing index of the rows by the hash of their names (16 bytes a child more), where
+    a removed child is marked `REMOVED` instead (rows keep their numbers). The packed storage is
+    made with its first name (many directories hold only directories)."""
 
-    __slots__ = ("_dict", "_names", "_rows")
+    __slots__ = ("_dict", "_ends", "_index", "_names", "_removed", "_rows")
 
     def __init__(self) -> None:
-        self._dict: dict[str, Node | int] = {}
+        self._dict: dict[str, Node | int] = {}  # directories and children with an Entry of their own
         self._names: bytearray | None = None  # b"\0name\0name\0"
+        self._ends: array[int] | None = None  # where each row's name ends in `_names`
         self._rows: array[int] | None = None
+        self._index: array[int] | None = None  # row numbers by hash, -1 where free; past PACKED rows
+        self._removed = 0  # rows marked REMOVED
 
-    def _find(self, encoded: bytes) -> tuple[int, int]:
-        """Where a UTF-8 name sits in `_names` and its row in `_rows`; (-1, -1) if not packed."""
-        if not self._names:
-            return -1, -1
-        pos = self._names.find(b"\0%b\0" % encoded)
-        return (pos, self._names.count(0, 0, pos)) if pos >= 0 else (-1, -1)
+    def _start(self, row: int) -> int:
+        assert self._ends is not None
+        return self._ends[row - 1] + 1 if row else 1
+
+    def _find(self, encoded: bytes) -> int:
+        """The row of a UTF-8 name among the packed; -1 if it is not packed."""
+        names, ends, rows, index = self._names, self._ends, self._rows, self._index
+        if not names or ends is None or rows is None:
+            return -1
+        if index is None:
+            pos = names.find(b"\0%b\0" % encoded)
+            return names.count(0, 0, pos) if pos >= 0 else -1
+        mask = len(index) - 1
+        slot = hash(encoded) & mask
+        while (row := index[slot]) >= 0:
+            if rows[row] != REMOVED and names[self._start(row) : ends[row]] == encoded:
+                return row
+            slot = (slot + 1) & mask
+        return -1
 
     def get(self, name: str) -> Node | int | None:
         found = self._dict.get(name)
         if found is None and self._rows:
-            row = self._find(name.encode("utf-8", "surrogateescape"))[1]
+            row = self._find(name.encode("utf-8", "surrogateescape"))
             return self._rows[row] if row >= 0 else None
         return found
 
@@ -81,7 +100,7 @@ class Children:
     def add_new(self, encoded: bytes, row: int) -> bool:
         """Add a child kept as an int under its UTF-8 name, unless the name is here: False then."""
         in_dict = bool(self._dict) and encoded.decode("utf-8", "surrogateescape") in self._dict
-        if in_dict or self._find(encoded)[0] >= 0:
+        if in_dict or self._find(encoded) >= 0:
             return False
         self._pack(encoded, row)
         return True
@@ -93,14 +112,34 @@ class Children:
         else:
             self._dict[name] = child
 
-    def _pack(self, encoded: bytes, row: int) -> None:
-        if self._names is None or self._rows is None:
-            self._names, self._rows = bytearray(b"\0"), array("Q")
-        if len(self._rows) < PACKED:
-            self._names += b"%b\0" % encoded
-            self._rows.append(row)
-        else:
-            self._dict[encoded.decode("utf-8", "surrogateescape")] = row
+    def _pack(self, encoded: bytes, child: int) -> None:
+        if self._names is None or self._ends is None or self._rows is None:
+            self._names, self._ends, self._rows = bytearray(b"\0"), array("I"), array("Q")
+        self._names += b"%b\0" % encoded
+        self._ends.append(len(self._names) - 1)
+        self._rows.append(child)
+        if self._index is not None and 2 * len(self._rows) <= len(self._index):
+            self._place(len(self._rows) - 1, encoded)
+        elif len(self._rows) > PACKED:
+            self._reindex()
+
+    def _place(self, row: int, encoded: bytes) -> None:
+        index = self._index
+        assert index is not None
+        mask = len(index) - 1
+        slot = hash(encoded) & mask
+        while index[slot] >= 0:
+            slot = (slot + 1) & mask
+        index[slot] = row
+
+    def _reindex(self) -> None:
+        """Index every row again, in a table at least four times their number (half full at most)."""
+        names, ends = self._names, self._ends
+        assert names is not None and ends is not None
+        size = 1 << (4 * len(ends)).bit_length()
+        self._index = array("q", [-1]) * size
+        for row, end in enumerate(ends):
+            self._place(row, bytes(names[self._start(row) : end]))
 
     def __setitem__(self, name: str, child: Node | int) -> None:
         self.pop(name)
@@ -109,14 +148,23 @@ class Children:
     def pop(self, name: str) -> Node | int | None:
         """Remove `name` and return its child; None if it is not here."""
         found = self._dict.pop(name, None)
-        if found is not None or self._names is None or self._rows is None:
+        if found is not None or not self._rows:
             return found
         encoded = name.encode("utf-8", "surrogateescape")
-        pos, row = self._find(encoded)
-        if pos < 0:
+        row = self._find(encoded)
+        if row < 0:
             return None
-        del self._names[pos : pos + len(encoded) + 1]
-        found = self._rows.pop(row)
+        found = self._rows[row]
+        if self._index is not None:
+            self._rows[row] = REMOVED
+            self._removed += 1
+            return found
+        assert self._names is not None and self._ends is not None
+        start = self._start(row)
+        del self._names[start - 1 : self._ends[row]]  # the name and the NUL before it
+        del self._ends[row], self._rows[row]
+        for later in range(row, len(self._ends)):
+            self._ends[later] -= len(encoded) + 1
         return found
 
     def __delitem__(self, name: str) -> None:
@@ -129,14 +177,13 @@ class Children:
         for name, child in self._dict.items():
             if needles is None or needles.text.search(name):
                 yield name, child
-        if (
-            not self._names
-            or not self._rows
-            or (needles is not None and not needles.encoded.search(self._names))
-        ):
+        names, rows = self._names, self._rows
+        if not names or not rows or (needles is not None and not needles.encoded.search(names)):
             return
-        names = (n.decode("utf-8", "surrogateescape") for n in self._names[1:-1].split(b"\0"))
-        for name, row in zip(names, self._rows, strict=True):
+        for encoded, row in zip(names[1:-1].split(b"\0"), rows, strict=True):
+            if row == REMOVED:
+                continue
+            name = encoded.decode("utf-8", "surrogateescape")
             if needles is None or needles.text.search(name):
                 yield name, row
 
@@ -146,14 +193,15 @@ class Children:
 
     def values(self) -> Iterator[Node | int]:
         yield from self._dict.values()
-        yield from self._rows or ()
+        yield from (row for row in self._rows or () if row != REMOVED)
 
     def clear(self) -> None:
         self._dict.clear()
-        self._names = self._rows = None
+        self._names = self._ends = self._rows = self._index = None
+        self._removed = 0
 
     def __len__(self) -> int:
-        return len(self._dict) + len(self._rows or ())
+        return len(self._dict) + len(self._rows or ()) - self._removed
 
 
 class Node:

@@ -18,6 +18,8 @@ class ScanLimits:
     max_uncompressed: int = 36 * 10**9
     max_entries: int = 2_000_000  # tar members in one layer
     max_image_entries: int = 3_000_000  # tar members in all the layers of one image
+    # whiteouts in one layer: each is kept as its path (real layers delete a few thousand at most)
+    max_whiteouts: int = 500_000
     max_names: int = 2_500_000  # names in the final filesystem: entries and the directories above them
     max_pax_records: int = 8_000_000  # PAX records in one layer (real layers hold a few per entry)
     max_sparse_entries: int = 1_000_000  # sparse map entries in one layer

@@ -544,6 +544,8 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
                 out.whiteouts.append(parent(path).rstrip("/") + "/" + deleted)
                 out.whiteout_chars += len(out.whiteouts[-1])
                 out.whiteout_positions.append(len(out.entries))
+                if len(out.whiteouts) > limits.max_whiteouts:
+                    raise LayerLimitExceeded(f"more than {limits.max_whiteouts} whiteouts")
             _skip_data(feed, stored_size)
             continue
         kind, code = KINDS.get(flag, (None, 0))
