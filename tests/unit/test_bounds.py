@@ -143,6 +143,14 @@ def test_whiteouts_count_toward_the_entry_limit():
         scan_tar_layer(layer, limits=ScanLimits(max_entries=3))
 
 
+def test_whiteouts_stop_at_their_own_limit():
+    # Given three whiteouts: each is kept as its path until the layer is applied
+    layer = Layer().file("f", b"").whiteout("a").whiteout("b").whiteout("c")
+    assert len(scan_tar_layer(layer, limits=ScanLimits(max_whiteouts=3)).whiteouts) == 3
+    with pytest.raises(LayerLimitExceeded, match="more than 2 whiteouts"):
+        scan_tar_layer(layer, limits=ScanLimits(max_whiteouts=2))
+
+
 def test_a_link_target_longer_than_path_max_is_refused():
     # Linux refuses a symlink whose target is longer than PATH_MAX, as containerd then does
     target = "t/" * 2100
