@@ -18,9 +18,8 @@ RESERVED_PATHS = ("/opt/ml", "/opt/.sagemakerinternal")
 STUDIO_LOG_PATH = "/var/log/studio"
 # Driver files the NVIDIA container runtime mounts from the host; the CUDA toolkit's link stubs and
 # its forward-compatibility libraries (`compat/`) are meant to be in images.
-NVIDIA_DRIVER = re.compile(
-    r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi"
-)  # names holding libcuda or nvidia
+# Every name it matches holds "libcuda" or "nvidia" (the rule asks the tree for those names).
+NVIDIA_DRIVER = re.compile(r"libcuda\.so\.\d.*|libnvidia-.+\.so.*|nvidia-smi")
 NVIDIA_ALLOWED_DIRS = {"stubs", "compat"}
 SHELLS = {"sh", "bash", "zsh", "dash", "ash"}
 
