@@ -74,28 +74,23 @@ class EntryTable:
             last = self._last_dir = (directory, len(self._dir_ends) - 1)
         encoded = name.encode("utf-8", "surrogateescape")
         self._names += encoded
-        try:  # self._numbers, inline: a layer appends millions
-            self._dir_ids.append(last[1])
-            self._name_ends.append(len(self._names))
-            self._sizes.append(size)
-            self._modes.append(mode)
-            self._uids.append(uid)
-            self._gids.append(gid)
-        except OverflowError:
-            self._widen()
-            self._numbers(last[1], len(self._names), size, mode, uid, gid)
+        for wide in (False, True):  # a second time only after a number did not fit in 4 bytes
+            try:
+                self._dir_ids.append(last[1])
+                self._name_ends.append(len(self._names))
+                self._sizes.append(size)
+                self._modes.append(mode)
+                self._uids.append(uid)
+                self._gids.append(gid)
+                break
+            except OverflowError:
+                if wide:
+                    raise
+                self._widen()
         if link:
             self._links[len(self._kinds)] = link
             self._link_chars += len(link)
         self._kinds.append(kind)  # last: the entry is whole
-
-    def _numbers(self, run: int, name_end: int, size: int, mode: int, uid: int, gid: int) -> None:
-        self._dir_ids.append(run)
-        self._name_ends.append(name_end)
-        self._sizes.append(size)
-        self._modes.append(mode)
-        self._uids.append(uid)
-        self._gids.append(gid)
 
     def _widen(self) -> None:
         """Every number column in 8 bytes (signed, as a tar number can be), without any part of
