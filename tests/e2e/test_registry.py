@@ -51,8 +51,11 @@ def login_password(sandbox: Sandbox) -> str:
     return found.stdout.strip()
 
 
-def skopeo_push(sandbox: Sandbox, source: str, destination: str, *extra: str) -> None:
-    pushed = client(
+def skopeo_copy(
+    sandbox: Sandbox, source: str, destination: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`skopeo copy` to the sandbox's registry, logged in as `aws ecr get-login-password` allows."""
+    return client(
         sandbox,
         "skopeo",
         "copy",
@@ -63,6 +66,10 @@ def skopeo_push(sandbox: Sandbox, source: str, destination: str, *extra: str) ->
         source,
         f"docker://{sandbox.registry}/{destination}",
     )
+
+
+def skopeo_push(sandbox: Sandbox, source: str, destination: str, *extra: str) -> None:
+    pushed = skopeo_copy(sandbox, source, destination, *extra)
     assert pushed.returncode == 0, pushed.stderr
 
 
@@ -247,16 +254,7 @@ def test_the_registry_answers_as_ecr_does_to_logins_missing_repositories_and_imm
     assert request(sandbox, "GET", "/v2/", Authorization=basic)[0] == 200
     # A push to a repository that does not exist is refused with ECR's NAME_UNKNOWN
     build_image(tmp_path / "one", compliant("kernel-gateway"), "1")
-    refused = client(
-        sandbox,
-        "skopeo",
-        "copy",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"AWS:{password}",
-        f"oci:{tmp_path / 'one'}:1",
-        f"docker://{sandbox.registry}/studio/absent:1",
-    )
+    refused = skopeo_copy(sandbox, f"oci:{tmp_path / 'one'}:1", "studio/absent:1")
     assert refused.returncode != 0
     assert "The repository with name 'studio/absent' does not exist" in refused.stderr
     status, _, body = request(sandbox, "POST", "/v2/studio/absent/blobs/uploads/", b"", Authorization=basic)
@@ -268,16 +266,7 @@ def test_the_registry_answers_as_ecr_does_to_logins_missing_repositories_and_imm
     other = compliant("kernel-gateway")
     other.env = [*other.env, "BUILD=2"]
     build_image(tmp_path / "two", other, "1")
-    overwrite = client(
-        sandbox,
-        "skopeo",
-        "copy",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        f"AWS:{password}",
-        f"oci:{tmp_path / 'two'}:1",
-        f"docker://{sandbox.registry}/studio/fixed:1",
-    )
+    overwrite = skopeo_copy(sandbox, f"oci:{tmp_path / 'two'}:1", "studio/fixed:1")
     assert overwrite.returncode != 0
     assert "cannot be overwritten because the repository is immutable" in overwrite.stderr
     (kept,) = ecr.describe_images(repositoryName="studio/fixed")["imageDetails"]

@@ -31,18 +31,24 @@ class EchoesSignature(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         provided = parse_qs(urlparse(self.path).query)["X-Amz-Signature"][0]
-        body = (
+        refuse(
+            self,
             "<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated "
             f"does not match the signature you provided.</Message><SignatureProvided>{provided}"
-            "</SignatureProvided></Error>"
-        ).encode()
-        self.send_response(403)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            "</SignatureProvided></Error>",
+        )
 
     def log_message(self, *args: object) -> None:
         return
+
+
+def refuse(handler: BaseHTTPRequestHandler, body: str) -> None:
+    """Answer 403 with `body`."""
+    data = body.encode()
+    handler.send_response(403)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 @pytest.fixture
@@ -91,11 +97,7 @@ class EchoesAuthorization(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = f'{{"errors":[{{"code":"DENIED","message":"denied for Authorization: {given}"}}]}}'.encode()
-        self.send_response(403)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        refuse(self, f'{{"errors":[{{"code":"DENIED","message":"denied for Authorization: {given}"}}]}}')
 
     def log_message(self, *args: object) -> None:
         return
