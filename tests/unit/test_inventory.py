@@ -1,6 +1,8 @@
 """Layers applied in order: whiteouts delete, opaque markers clear, later entries replace."""
 
+import gc
 import random
+import weakref
 
 import pytest
 
@@ -335,3 +337,21 @@ def test_many_files_overwritten_and_whited_out_across_layers_match_a_plain_model
     listed = {path: node.layer for path, node in files.nodes.items() if node.kind == "file"}
     assert listed == model
     assert all(files.get(path).entry.size == layer for path, layer in model.items())
+
+
+def test_a_merged_filesystem_is_freed_without_the_cycle_collector():
+    # Given a filesystem with links followed and its nodes listed, as rules read it
+    files, _ = merged(
+        Layer().dir("usr/lib").symlink("lib", "usr/lib").file("lib/libc.so.6", b"c").file("etc/passwd", b"p"),
+        Layer().hardlink("etc/passwd2", "etc/passwd"),
+    )
+    assert "/usr/lib/libc.so.6" in dict(files.nodes.items())
+    gone = weakref.ref(files)
+    # When its last reference goes, with the cycle collector off
+    gc.disable()
+    try:
+        del files
+        # Then reference counting alone has freed it (a tree in a cycle waits for the collector)
+        assert gone() is None
+    finally:
+        gc.enable()

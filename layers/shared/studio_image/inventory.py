@@ -319,7 +319,6 @@ class Filesystem:
     target's inode when it is made."""
 
     def __init__(self, max_names: int = ScanLimits.max_names) -> None:
-        self.nodes = NodeView(self)  # by final path, for rules that scan every node
         self.listed = 0  # nodes a layer listed (not implied)
         self._names_left = max_names  # names the tree may still hold (listed and implied)
         self._max_names = max_names
@@ -333,6 +332,14 @@ class Filesystem:
         self._parents: dict[str, tuple[Node, str]] = {}  # folder as written -> (its node, its path)
         self._parents_generation = 0
         self._followed: list[str] = []  # symlinks written with a name in FOLLOWED, by final path
+
+    @property
+    def nodes(self) -> NodeView:
+        """The nodes by final path, for rules that scan every node. Made on each use: a view kept
+        here would close a reference cycle, and a tree in a cycle waits for the cycle collector
+        (tens of milliseconds for 40,000 entries, at the latest at exit) where reference counting
+        frees it at once."""
+        return NodeView(self)
 
     def apply(self, scan: LayerScan, layer: int) -> None:
         self._tables[layer] = scan.entries
