@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import tarfile
 import threading
 
@@ -129,6 +130,18 @@ def test_multi_member_gzip_is_read_to_its_end():
     scan = scan_blob(blob)
     assert paths(scan) == ["/first", "/second"]
     assert scan.uncompressed_size == len(tar)
+
+
+def test_a_gzip_blob_of_many_read_chunks_is_decompressed_whole():
+    # Given a gzip blob of incompressible data, several times the reading chunk, then a small file
+    data = random.Random(7).randbytes(3 << 20)
+    tar = Layer().file("big", data).file("etc/os-release", b"ID=debian\n").tar_bytes()
+    blob = igzip.compress(tar)
+    # Then the decompressor, reading the blob into its own buffer, is given every byte once
+    scan = scan_blob(blob)
+    assert paths(scan) == ["/big", "/etc/os-release"]
+    assert scan.contents["/etc/os-release"] == "ID=debian\n"
+    assert (scan.compressed_size, scan.uncompressed_size) == (len(blob), len(tar))
 
 
 def test_multi_frame_zstd_is_read_to_its_end():

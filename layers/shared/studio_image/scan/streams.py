@@ -142,9 +142,13 @@ class VerifyingReader:
         return bytes(out)
 
     def readinto(self, target: bytearray | memoryview) -> int:
-        data = self.read(len(target))
-        target[: len(data)] = data
-        return len(data)
+        """`read` into `target`, copied once (the decompressor reads this way)."""
+        if not self._buffer and not self._next_chunk():
+            return 0
+        count = min(len(target), len(self._buffer))
+        target[:count] = self._buffer[:count]
+        self._buffer = self._buffer[count:]
+        return count
 
     def readable(self) -> bool:
         return True
