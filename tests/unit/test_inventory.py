@@ -355,3 +355,35 @@ def test_a_merged_filesystem_is_freed_without_the_cycle_collector():
         assert gone() is None
     finally:
         gc.enable()
+
+
+def test_nodes_sought_by_name_are_the_listing_filtered_by_last_name():
+    # Given files kept as ints, nodes of their own (a hardlink, a write through a symlink), an
+    # implied directory, an empty one, and names that hold a needle only in a parent directory
+    files, _ = merged(
+        Layer()
+        .dir("opt/nvidia-tools")
+        .file("opt/nvidia-tools/readme", b"r")
+        .dir("empty")
+        .file("usr/lib/x86_64-linux-gnu/libcuda.so.1", b"c")
+        .file("usr/lib/x86_64-linux-gnu/libz.so.1", b"z")
+        .symlink("lib", "usr/lib"),
+        Layer()
+        .file("lib/x86_64-linux-gnu/libnvidia-ml.so.1", b"n")
+        .hardlink("usr/bin/nvidia-smi", "usr/lib/x86_64-linux-gnu/libz.so.1"),
+    )
+    everything = dict(files.nodes.kinds())
+    for needles in (("nvidia",), ("libcuda", "nvidia"), (".so",), ("absent",)):
+        sought = dict(files.nodes.kinds(*needles))
+        # Then each is found, by its final path, with its kind, and nothing else is
+        assert sought == {
+            path: kind
+            for path, kind in everything.items()
+            if any(n in path.rpartition("/")[2] for n in needles)
+        }
+    assert dict(files.nodes.kinds("nvidia")) == {
+        "/opt/nvidia-tools": "dir",
+        "/usr/bin/nvidia-smi": "hardlink",
+        "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1": "file",
+    }
+    assert "/empty" in everything and "/usr" not in everything  # listed; implied

@@ -54,7 +54,7 @@ class Children:
     __slots__ = ("_dict", "_ends", "_index", "_names", "_removed", "_rows")
 
     def __init__(self) -> None:
-        self._dict: dict[str, Node | int] = {}  # directories and children with an Entry of their own
+        self._dict: dict[str, Node] = {}  # directories and children with an Entry of their own
         self._names: bytearray | None = None  # b"\0name\0name\0"
         self._ends: array[int] | None = None  # where each row's name ends in `_names`
         self._rows: array[int] | None = None
@@ -147,9 +147,9 @@ class Children:
 
     def pop(self, name: str) -> Node | int | None:
         """Remove `name` and return its child; None if it is not here."""
-        found = self._dict.pop(name, None)
-        if found is not None or not self._rows:
-            return found
+        node = self._dict.pop(name, None)
+        if node is not None or not self._rows:
+            return node
         encoded = name.encode("utf-8", "surrogateescape")
         row = self._find(encoded)
         if row < 0:
@@ -172,11 +172,18 @@ class Children:
             raise KeyError(name)
 
     def items(self, needles: Needles | None = None) -> Iterator[tuple[str, Node | int]]:
-        """Every child by name; with `needles`, only those whose name holds one of them (the packed
-        names are searched at once, and passed over unless one holds a needle)."""
-        for name, child in self._dict.items():
-            if needles is None or needles.text.search(name):
-                yield name, child
+        """Every child by name; with `needles`, only those whose name holds one of them."""
+        search = needles.text.search if needles else None
+        yield from ((name, child) for name, child in self._dict.items() if search is None or search(name))
+        yield from self.packed(needles)
+
+    def nodes(self) -> Iterable[tuple[str, Node]]:
+        """The children held as nodes (directories and entries of their own), by name."""
+        return self._dict.items()
+
+    def packed(self, needles: Needles | None = None) -> Iterator[tuple[str, int]]:
+        """The children kept as ints, by name; with `needles`, only those whose name holds one of
+        them (the names are searched at once, and passed over unless one holds a needle)."""
         names, rows = self._names, self._rows
         if not names or not rows or (needles is not None and not needles.encoded.search(names)):
             return
@@ -186,10 +193,6 @@ class Children:
             name = encoded.decode("utf-8", "surrogateescape")
             if needles is None or needles.text.search(name):
                 yield name, row
-
-    def directories(self) -> list[tuple[str, Node]]:
-        """The children that are directories with children of their own (never packed)."""
-        return [(n, c) for n, c in self._dict.items() if not isinstance(c, int) and c.children]
 
     def values(self) -> Iterator[Node | int]:
         yield from self._dict.values()
@@ -261,15 +264,22 @@ class NodeView:
 
     def _listed(self, needles: Needles | None = None) -> Iterator[tuple[str, Node | int]]:
         """Every listed node by path; with `needles`, those whose last name holds one of them."""
+        search = needles.text.search if needles else None
         stack = [("", self._files.root)]
         while stack:
             path, node = stack.pop()
             children = node.children
             assert children is not None
-            for name, child in children.items(needles):
-                if isinstance(child, int) or child.source is not IMPLIED:
-                    yield f"{path}/{name}", child
-            stack += ((f"{path}/{name}", child) for name, child in children.directories())
+            below = []
+            for name, child in children.nodes():
+                named = f"{path}/{name}"
+                if child.source is not IMPLIED and (search is None or search(name)):
+                    yield named, child
+                if child.children is not None:
+                    below.append((named, child))
+            for name, row in children.packed(needles):
+                yield f"{path}/{name}", row
+            stack += below
 
     def items(self) -> Iterator[tuple[str, Node]]:
         as_node = self._files.as_node
