@@ -1,15 +1,19 @@
 """Push to verdict at AWS scale: a model from the scan throughput measured here and Lambda's figures.
 
-The scan of one layer is a stream: ranged reads from ECR on `connections` threads feed one thread
-that decompresses and parses tar headers, so a layer takes `size / min(network, cpu)` plus the
-invocation's overhead. Layers fan out over the state machine's Map, at most `MaxConcurrency` at a
-time (read from statemachine/pipeline.asl.json), longest first. The model prints, for images of 1 to
-20 GB in 1 to 50 layers, the time from the push event to the verdict, and the largest layer one
-invocation can read within Lambda's 15 minutes; then the same for each memory size, which is how
-template.yaml's ScanLayerFunction memory and SCAN_CONNECTIONS were chosen.
+The scan of one layer is a stream: ranged reads from ECR on `connections` threads feed a thread that
+hashes, one that decompresses and the one that parses tar headers, so a layer takes
+`size / min(network, cpu)` plus the invocation's overhead. Its CPU rate is the one measured here
+(decompression is one thread: more vCPUs do not speed it past that) unless the function has fewer
+vCPUs than the scan keeps busy: then it is the measured rate per CPU second times the vCPUs.
+Layers fan out over the state machine's Map, at most `MaxConcurrency` at a time (read from
+statemachine/pipeline.asl.json), longest first. The model prints, for images of 1 to 20 GB in 1 to
+50 layers, the time from the push event to the verdict, and the largest layer one invocation can
+read within Lambda's 15 minutes; then the same for each memory size, which is how template.yaml's
+ScanLayerFunction memory and SCAN_CONNECTIONS were chosen.
 
-Usage: python benchmarks/aws_model.py [--scan-mibps N] [--ratio R]
+Usage: python benchmarks/aws_model.py [--scan-mibps N --cpu-mibps C] [--ratio R]
 Without --scan-mibps the throughput is measured by benchmarks/scan_throughput.py (one run).
+Not modelled: the CPU the ranged reads take in Lambda (TLS, sockets), where the scan here reads a file.
 Prints figures; asserts nothing.
 """
 
@@ -41,8 +45,9 @@ RESOLVE_SECONDS = 1.5  # event delivery, execution start, Resolve (manifest and 
 EVALUATE_SECONDS = 1.5  # merging the cached layer scans and judging
 
 
-def measure_scan_mibps() -> tuple[float, float]:
-    """Compressed MiB/s of one scan thread here, and the layer's compression ratio."""
+def measure_scan_mibps() -> tuple[float, float, float]:
+    """Compressed MiB/s of a layer's scan here, the same per CPU second (every thread's), and the
+    layer's compression ratio."""
     out = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "scan_throughput.py"), "--runs", "1", "--json"],
         capture_output=True,
@@ -51,9 +56,8 @@ def measure_scan_mibps() -> tuple[float, float]:
     ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     compressed = figures["layer_compressed_bytes"] / MIB
-    return compressed / figures["scan_seconds"], figures["layer_uncompressed_bytes"] / figures[
-        "layer_compressed_bytes"
-    ]
+    ratio = figures["layer_uncompressed_bytes"] / figures["layer_compressed_bytes"]
+    return compressed / figures["scan_seconds"], compressed / figures["scan_cpu_seconds"], ratio
 
 
 def scan_memory_mb() -> int:
@@ -69,12 +73,14 @@ def map_concurrency() -> int:
 
 
 class Model:
-    def __init__(self, scan_mibps: float, ratio: float, memory_mb: int, connections: int, lanes: int):
+    def __init__(
+        self, scan_mibps: float, cpu_mibps: float, ratio: float, memory_mb: int, connections: int, lanes: int
+    ):
         self.ratio = ratio  # uncompressed / compressed
         self.lanes = lanes
-        vcpus = memory_mb / MB_PER_VCPU
-        cpu = scan_mibps * min(vcpus, 1.0)  # one scan thread: more vCPUs do not speed it up
-        self.mibps = min(cpu, STREAM_MIBPS * connections)  # compressed MiB/s of one layer
+        self.cpu = min(scan_mibps, cpu_mibps * memory_mb / MB_PER_VCPU)
+        self.network = STREAM_MIBPS * connections
+        self.mibps = min(self.cpu, self.network)  # compressed MiB/s of one layer
 
     def layer_seconds(self, uncompressed_bytes: float) -> float:
         return INVOKE_SECONDS + uncompressed_bytes / self.ratio / MIB / self.mibps
@@ -99,24 +105,31 @@ def typical_layers(image_bytes: float, count: int) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scan-mibps", type=float, help="MiB/s (compressed) of one scan thread")
+    parser.add_argument("--scan-mibps", type=float, help="MiB/s (compressed) of a layer's scan")
+    parser.add_argument("--cpu-mibps", type=float, help="the same per CPU second (default: --scan-mibps)")
     parser.add_argument("--ratio", type=float, default=None, help="uncompressed / compressed")
     parser.add_argument("--memory", type=int, help="MB (default: ScanLayerFunction's in template.yaml)")
     parser.add_argument("--connections", type=int, default=4, help="SCAN_CONNECTIONS")
     args = parser.parse_args()
 
     if args.scan_mibps is None:
-        scan_mibps, ratio = measure_scan_mibps()
+        scan_mibps, cpu_mibps, ratio = measure_scan_mibps()
     else:
-        scan_mibps, ratio = args.scan_mibps, 2.0
+        scan_mibps, cpu_mibps, ratio = args.scan_mibps, args.cpu_mibps or args.scan_mibps, 2.0
     ratio = args.ratio or ratio
     memory = args.memory or scan_memory_mb()
     lanes = map_concurrency()
-    model = Model(scan_mibps, ratio, memory, args.connections, lanes)
+    model = Model(scan_mibps, cpu_mibps, ratio, memory, args.connections, lanes)
     print(
-        f"scan here: {scan_mibps:.0f} MiB/s compressed per thread, {ratio:.2f}x compression; "
-        f"Lambda {memory} MB ({memory / MB_PER_VCPU:.2f} vCPU), {args.connections} connections "
-        f"x {STREAM_MIBPS} MiB/s; Map {lanes} at once"
+        f"scan here: {scan_mibps:.0f} MiB/s compressed, {cpu_mibps:.0f} MiB/s per CPU second, "
+        f"{ratio:.2f}x compression; Lambda {memory} MB ({memory / MB_PER_VCPU:.2f} vCPU), "
+        f"{args.connections} connections x {STREAM_MIBPS} MiB/s; Map {lanes} at once"
+    )
+    busy = scan_mibps / cpu_mibps  # vCPUs the scan keeps busy at its full rate
+    print(
+        f"the scan keeps {busy:.2f} vCPUs busy: below {busy * MB_PER_VCPU:.0f} MB it is CPU-bound; "
+        f"a parallel decoder could raise one layer's rate by at most "
+        f"{max(0.0, model.network / scan_mibps - 1):.0%}, to the connections' {model.network} MiB/s"
     )
     print(f"one layer reads at {model.mibps:.0f} MiB/s compressed; the largest layer one invocation reads:")
     largest = model.largest_layer_bytes()
@@ -138,12 +151,17 @@ def main() -> int:
         print(f"  {gigabytes:>4} GB " + "".join(cells))
     print("  (! a layer exceeds what one invocation reads)")
 
-    print("\nmemory size against the 10 GB, 20-layer image:")
-    for memory in (1769, 3008, 3538, 5307, MAX_MEMORY_MB):
-        sized = Model(scan_mibps, ratio, memory, args.connections, lanes)
+    print(
+        "\nby memory size: the 10 GB, 20-layer image; one layer's rate; Lambda GB-seconds a GB of "
+        "compressed layer costs; the largest layer one invocation reads (uncompressed)"
+    )
+    for size in sorted({1769, 2048, memory, 3008, 5307, MAX_MEMORY_MB}):
+        sized = Model(scan_mibps, cpu_mibps, ratio, size, args.connections, lanes)
         seconds = sized.judged_seconds(typical_layers(10 * GB, 20))
+        cost = size / 1024 * GB / MIB / sized.mibps
         print(
-            f"  {memory:>6} MB  {seconds:6.0f} s   largest layer {sized.largest_layer_bytes() / GB:5.0f} GB"
+            f"  {size:>6} MB  {seconds:6.0f} s  {sized.mibps:4.0f} MiB/s  {cost:5.1f} GB-s/GB  "
+            f"{sized.largest_layer_bytes() / GB:4.0f} GB{'  (template.yaml)' if size == memory else ''}"
         )
     return 0
 
