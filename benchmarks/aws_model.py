@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,8 @@ def main() -> int:
         f"{args.connections} connections x {STREAM_MIBPS} MiB/s; Map {lanes} at once"
     )
     busy = scan_mibps / cpu_mibps  # vCPUs the scan keeps busy at its full rate
+    needed = math.ceil(scan_mibps / STREAM_MIBPS)
+    print(f"{needed} connections keep up with the scan ({needed} x {STREAM_MIBPS} MiB/s >= {scan_mibps:.0f})")
     print(
         f"the scan keeps {busy:.2f} vCPUs busy: below {busy * MB_PER_VCPU:.0f} MB it is CPU-bound; "
         f"a parallel decoder could raise one layer's rate by at most "
