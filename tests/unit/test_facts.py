@@ -3,8 +3,10 @@ import json
 import pytest
 
 from studio_image.facts import Facts, resolve_user
-from studio_image.inventory import Filesystem, Inventory, Sizes
+from studio_image.inventory import Filesystem, Inventory, Sizes, merge_layers
 from studio_image.oci import ContainerConfig, ImageConfig, Platform
+from studio_image_sandbox.ocibuild import Layer
+from tests.conftest import scan_tar_layer
 
 PASSWD = (
     "root:x:0:0::/root:/bin/sh\n"
@@ -82,3 +84,30 @@ def test_kernel_specs_are_named_by_their_directory_and_bad_ones_are_reported():
         ("python3", "Python 3", "python")
     ]
     assert sorted(e.path.split("/")[-2] for e in facts.kernel_errors) == ["broken", "empty"]
+
+
+def test_python_packages_are_the_top_level_names_of_every_site_packages_directory():
+    # Given site-packages directories listed and implied, a dist-info, a module, a nested (vendored)
+    # site-packages, and a module a later layer deletes
+    site = "/opt/conda/lib/python3.11/site-packages"
+    layers = [
+        Layer()
+        .dir("usr/lib/python3/dist-packages")
+        .file("usr/lib/python3/dist-packages/six.py", b"")
+        .file(f"{site}/boto3/__init__.py", b"")
+        .file(f"{site}/boto3/s3/transfer.py", b"")
+        .file(f"{site}/sagemaker-2.200.0.dist-info/METADATA", b"")
+        .file(f"{site}/Jupyter_Server/__init__.py", b"")
+        .file(f"{site}/pip/_vendor/site-packages/vendored/x.py", b""),
+        Layer().whiteout("usr/lib/python3/dist-packages/six.py"),
+    ]
+    files, contents = merge_layers([scan_tar_layer(layer) for layer in layers])
+    facts = Facts(inventory(None, contents).model_copy(update={"files": files}))
+    # Then each top-level name counts, in the site-packages directory that holds it, and no other
+    assert facts.python_packages == {
+        "boto3": {site},
+        "sagemaker": {site},
+        "jupyter_server": {site},
+        "pip": {site},
+        "vendored": {f"{site}/pip/_vendor/site-packages"},
+    }

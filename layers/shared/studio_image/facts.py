@@ -25,7 +25,6 @@ CONDA_IPYKERNEL = re.compile(
 )
 KERNEL_JSON = re.compile(r"(?P<dir>.+/kernels)/[^/]+/kernel\.json")
 PYTHON_VERSION = re.compile(r"python(\d+\.\d+)")
-PYTHON_PACKAGE = re.compile(r"(?P<site>.+/(?:site|dist)-packages)/(?P<name>[^/]+)(?:/.*)?")
 DIST_INFO = re.compile(r"(?P<name>.+?)-[^-]+\.(?:dist|egg)-info")
 SHARED_OBJECT = re.compile(r"(.+?)\.so(?:\.[0-9.]+)?")
 R_PACKAGE = re.compile(r".+/(?:library|site-library)/(?P<name>[^/]+)/DESCRIPTION")
@@ -357,14 +356,12 @@ class Facts:
     def python_packages(self) -> dict[str, set[str]]:
         """Top-level packages in every site-packages directory: normalised name -> directories."""
         found: dict[str, set[str]] = {}
-        for path in self.files.nodes:
-            match = PYTHON_PACKAGE.fullmatch(path)
-            if match is None:
-                continue
-            name = match["name"]
-            dist = DIST_INFO.fullmatch(name)
-            name = dist["name"] if dist else name.removesuffix(".py")
-            found.setdefault(re.sub(r"[-_.]+", "_", name).lower(), set()).add(match["site"])
+        for site, node in self.files.nodes.directories("site-packages", "dist-packages"):
+            assert node.children is not None
+            for name, _ in node.children.items():
+                dist = DIST_INFO.fullmatch(name)
+                name = dist["name"] if dist else name.removesuffix(".py")
+                found.setdefault(re.sub(r"[-_.]+", "_", name).lower(), set()).add(site)
         return found
 
     @cached_property

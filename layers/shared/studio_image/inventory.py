@@ -296,6 +296,20 @@ class NodeView:
     def values(self) -> Iterator[Node]:
         return (node for _, node in self.items())
 
+    def directories(self, *names: str) -> Iterator[tuple[str, Node]]:
+        """Every directory named one of `names`, listed or implied, by path, with its node. Only
+        directories are walked (they are never packed), so a tree of many files costs little."""
+        stack = [("", self._files.root)]
+        while stack:
+            path, node = stack.pop()
+            assert node.children is not None
+            for name, child in node.children.nodes():
+                if child.children is not None:
+                    named = f"{path}/{name}"
+                    if name in names:
+                        yield named, child
+                    stack.append((named, child))
+
     def __iter__(self) -> Iterator[str]:
         return (path for path, _ in self._listed())
 
