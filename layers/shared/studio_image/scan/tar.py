@@ -208,11 +208,6 @@ def _signed_checksum(header: bytes) -> int:
 ZERO_DEVICES = frozenset({bytes(16), b"0000000\x00" * 2, b"0000000 " * 2, b"000000 \x00" * 2})
 
 
-def _devices(header: bytes) -> None:
-    """Go refuses a header whose device numbers do not parse (most hold ZERO_DEVICES)."""
-    _number(header[329:337]), _number(header[337:345])
-
-
 def _decimal(text: str, what: str) -> int:
     if not DECIMAL.fullmatch(text) or not -INT64 <= int(text) < INT64:
         raise _Bad(f"bad PAX {what} {text[:40]!r}")
@@ -419,17 +414,16 @@ def _scan(feed: _Feed, name: str, limits: ScanLimits) -> TarContents:
         flag = header[156:157]
         magic = header[257:265]
         prefix = ""
-        if magic[:6] == USTAR_MAGIC:
-            if header[329:345] not in ZERO_DEVICES:
-                _devices(header)
+        ustar = magic[:6] == USTAR_MAGIC
+        if (ustar or magic == GNU_MAGIC) and header[329:345] not in ZERO_DEVICES:
+            _number(header[329:337]), _number(header[337:345])  # Go refuses devices that do not parse
+        if ustar:
             if header[508:512] == STAR_TRAILER:
                 prefix = _text(header[345:476])
                 _number(header[476:488]), _number(header[488:500])
             elif header[345]:
                 prefix = _text(header[345:500])
         elif magic == GNU_MAGIC:
-            if header[329:345] not in ZERO_DEVICES:
-                _devices(header)
             try:  # Go 1.7 wrote ustar prefixes into GNU headers; Go reads them where times fail
                 for times in (header[345:357], header[357:369]):
                     if times[0]:
