@@ -135,20 +135,20 @@ class VerifyingReader:
                 parts.append(bytes(self._buffer))
             self._buffer = memoryview(b"")
             return b"".join(parts)
-        if not self._buffer and not self._next_chunk():
-            return b""
-        out = self._buffer[:size]
-        self._buffer = self._buffer[size:]
-        return bytes(out)
+        return bytes(self._take(size))
 
     def readinto(self, target: bytearray | memoryview) -> int:
         """`read` into `target`, copied once (the decompressor reads this way)."""
+        out = self._take(len(target))
+        target[: len(out)] = out
+        return len(out)
+
+    def _take(self, size: int) -> memoryview:
+        """Up to `size` bytes of the current chunk (the next one where it is used up)."""
         if not self._buffer and not self._next_chunk():
-            return 0
-        count = min(len(target), len(self._buffer))
-        target[:count] = self._buffer[:count]
-        self._buffer = self._buffer[count:]
-        return count
+            return memoryview(b"")
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
 
     def readable(self) -> bool:
         return True
