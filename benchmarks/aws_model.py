@@ -79,9 +79,10 @@ class Model:
     ):
         self.ratio = ratio  # uncompressed / compressed
         self.lanes = lanes
-        self.cpu = min(scan_mibps, cpu_mibps * memory_mb / MB_PER_VCPU)
+        # the measured rate, less where the function has fewer vCPUs than the scan keeps busy
+        cpu = min(scan_mibps, cpu_mibps * memory_mb / MB_PER_VCPU)
         self.network = STREAM_MIBPS * connections
-        self.mibps = min(self.cpu, self.network)  # compressed MiB/s of one layer
+        self.mibps = min(cpu, self.network)  # compressed MiB/s of one layer
 
     def layer_seconds(self, uncompressed_bytes: float) -> float:
         return INVOKE_SECONDS + uncompressed_bytes / self.ratio / MIB / self.mibps
