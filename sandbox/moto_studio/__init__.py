@@ -6,7 +6,8 @@ both serve them.
   and apps (moto_studio.sagemaker), validated against botocore's service model.
 - ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
   events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
-- ECR scanning: scan on push, results an image's label chooses, paged findings (moto_studio.scanning).
+- ECR scanning: scan on push (or by the registry's enhanced rules), scans per image manifest and none
+  of an index, results an image's label chooses, paged findings (moto_studio.scanning).
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
@@ -75,7 +76,8 @@ def install() -> None:
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
         _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
         ECRBackend._moto_describe_image_scan_findings = ECRBackend.describe_image_scan_findings  # type: ignore[attr-defined]
-        _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings"})
+        ECRBackend._moto_start_image_scan = ECRBackend.start_image_scan  # type: ignore[attr-defined]
+        _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings", "start_image_scan"})
         _graft(ECRResponse, StudioScanResponse, {"describe_image_scan_findings"})
         LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]

@@ -102,6 +102,7 @@ def statements():
 
 
 SCAN_READERS = {"EvaluateFunction", "WatchVulnerabilityScanFunction"}
+SCAN_WATCHER = "WatchVulnerabilityScanFunction"
 
 
 def test_no_function_policy_grants_a_wildcard_action_or_resource():
@@ -110,11 +111,12 @@ def test_no_function_policy_grants_a_wildcard_action_or_resource():
     for logical, statement in found:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in a for a in actions), (logical, actions)
-        # Amazon Inspector's ListFindings supports no resource-level permissions (the Service
-        # Authorization Reference lists none); ECR's enhanced scan findings need it, in the two
-        # functions that read them.
+        # Amazon Inspector's ListFindings and ECR's GetRegistryScanningConfiguration support no
+        # resource-level permissions (the Service Authorization Reference lists none): enhanced scan
+        # findings need the first in the two functions that read them, the watch of the scan the second.
         reads_enhanced_findings = actions == ["inspector2:ListFindings"] and logical in SCAN_READERS
-        assert statement["Resource"] != "*" or reads_enhanced_findings, logical
+        reads_scan_type = actions == ["ecr:GetRegistryScanningConfiguration"] and logical == SCAN_WATCHER
+        assert statement["Resource"] != "*" or reads_enhanced_findings or reads_scan_type, logical
 
 
 @pytest.mark.parametrize(

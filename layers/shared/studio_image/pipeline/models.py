@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..findings import Finding
 from ..oci import Descriptor
 from ..rules.judging import Verdict
-from ..vulnerabilities import ScanStatus
+from ..vulnerabilities import ScanStatus, ScanType
 from .config import Binding
 from .signatures import SignatureMatch
 
@@ -132,11 +132,12 @@ class LayerOutcome(StateModel):
 
 
 class ScanWatch(StateModel):
-    """The watch of ECR's scan of the pushed digest, at `$.vulnerability_scan`: WatchVulnerabilityScan
+    """The watch of ECR's scan of the judged image, at `$.vulnerability_scan`: WatchVulnerabilityScan
     writes one look at a time; for a binding with no gate the state machine writes NOT_WATCHED."""
 
     status: ScanStatus
     description: str = ""
+    scan_type: ScanType | None = None  # the registry's, read at the first look
     started: bool = False  # the pipeline called StartImageScan
     looks: int = 1
     waited_seconds: int = 0
