@@ -19,6 +19,8 @@ from ..errors import ConfigurationInvalid, PolicyInvalid, validation_problems
 from ..findings import Profile
 from ..policy import Policy
 from ..rules import RULES
+from .history import check_loops
+from .settings import Settings
 
 IMAGE_NAME = re.compile(r"[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}")  # SageMaker's ImageName pattern
 MAX_IMAGE_NAME = 63
@@ -127,7 +129,9 @@ class PipelineConfig(_Strict):
         return next((b for b in self.repositories if b.matches(repository)), None)
 
 
-def load_config(text: str, source: str) -> PipelineConfig:
+def load_config(text: str, source: str, settings: Settings | None = None) -> PipelineConfig:
+    """The document, checked; with the deployment's `settings`, also its loops against the run's
+    history (pipeline.history). Checking the document alone (no settings) is for what runs no loop."""
     try:
         config = PipelineConfig.model_validate(json.loads(text))
     except json.JSONDecodeError as err:
@@ -147,6 +151,8 @@ def load_config(text: str, source: str) -> PipelineConfig:
     names = [b.image_name for b in config.repositories if b.image_name]
     if len(names) != len(set(names)):
         raise ConfigurationInvalid(f"{source}: two bindings name the same image: {sorted(names)}")
+    if settings is not None:
+        check_loops(config, settings, source)
     return config
 
 

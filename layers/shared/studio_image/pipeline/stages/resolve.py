@@ -70,7 +70,9 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
     if not pushed.digest:
         raise EventInvalid(f"the {detail.action_type.lower()} event names no image digest")
     settings = svc.settings
-    config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
+    config = load_config(
+        read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter, settings
+    )
     binding = config.binding_for(pushed.repository)
     if binding is None:
         return _skip(pushed, "no binding in the configuration matches this repository")

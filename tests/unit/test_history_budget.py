@@ -1,0 +1,175 @@
+"""A run's Step Functions history stays under AWS's 25,000 events: the worst run counted from the real
+state machine, and configurations whose loops could pass the budget refused when they are read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from studio_image.errors import ConfigurationInvalid
+from studio_image.pipeline import history
+from studio_image.pipeline.config import load_config
+from studio_image.pipeline.limits import MAX_LAYERS
+from studio_image.pipeline.settings import Settings, load_settings
+
+ASL = Path(__file__).parents[2] / "statemachine" / "pipeline.asl.json"
+# Events of one visit to a state, as a Standard execution's history records them (counted in a
+# sandbox run by tests/e2e/test_history_events.py; the types are HistoryEvent's, Step Functions API).
+VISIT = {"Pass": 2, "Choice": 2, "Wait": 2, "Succeed": 2, "Fail": 1}  # ...Entered (and ...Exited)
+# TaskStateEntered, LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionSucceeded, TaskStateExited
+TASK = 5
+RETRY = 3  # each retry: LambdaFunctionScheduled, LambdaFunctionStarted, LambdaFunctionFailed
+MAP = 4  # MapStateEntered, MapStateStarted, MapStateSucceeded, MapStateExited
+ITERATION = 2  # MapIterationStarted, MapIterationSucceeded
+EXECUTION = 2  # ExecutionStarted, and ExecutionSucceeded or ExecutionFailed
+
+
+def successors(state: dict[str, Any]) -> list[str]:
+    found = [state.get("Next"), state.get("Default")]
+    found += [choice["Next"] for choice in state.get("Choices", [])]
+    found += [catch["Next"] for catch in state.get("Catch", [])]
+    return [name for name in found if name]
+
+
+def visit_events(state: dict[str, Any], *, retried: bool = True) -> int:
+    kind = state["Type"]
+    if kind == "Task":
+        retries = sum(r.get("MaxAttempts", 3) for r in state.get("Retry", [])) if retried else 0
+        return TASK + RETRY * retries
+    if kind == "Map":
+        return MAP + MAX_LAYERS * (ITERATION + longest(state["ItemProcessor"])[0])
+    return VISIT[kind]
+
+
+def longest(machine: dict[str, Any]) -> tuple[int, list[list[str]]]:
+    """The events of the longest path from StartAt, each state visited once with its retries in
+    full (a loop's first round included), and every loop met on the way (its states, in order)."""
+    states, loops = machine["States"], []
+
+    def walk(name: str, path: list[str]) -> int:
+        if name in path:  # a loop: its further rounds are counted apart
+            loop = path[path.index(name) :]
+            if loop not in loops:
+                loops.append(loop)
+            return 0
+        state = states[name]
+        tail = max((walk(n, [*path, name]) for n in successors(state)), default=0)
+        return visit_events(state) + tail
+
+    return walk(machine["StartAt"], []), loops
+
+
+@pytest.fixture(scope="module")
+def machine() -> dict[str, Any]:
+    return json.loads(ASL.read_text())
+
+
+def test_every_loop_round_costs_the_events_the_budget_assumes(machine):
+    # Given the real state machine
+    _, loops = longest(machine)
+    # When each loop's round is counted (Wait, Task and Choice, no retry)
+    rounds = {
+        tuple(loop): sum(visit_events(machine["States"][s], retried=False) for s in loop) for loop in loops
+    }
+    # Then there are the three waits, each a Wait, a Task and a Choice: 9 events a round, as
+    # pipeline.history charges
+    kinds = [sorted(machine["States"][s]["Type"] for s in loop) for loop in rounds]
+    assert kinds == [["Choice", "Task", "Wait"]] * 3
+    assert set(rounds.values()) == {history.EVENTS_PER_ROUND} == {9}
+
+
+def test_the_worst_run_stays_under_the_history_limit_with_margin(machine):
+    # Given the longest path through the state machine: every Task retried in full, the Map at
+    # MAX_LAYERS layers each retried in full, and the execution's own two events
+    outside_loops = longest(machine)[0] + EXECUTION
+    # Then pipeline.history's RUN_EVENTS covers it, and not by much (the figure stays honest)
+    assert outside_loops <= history.RUN_EVENTS < outside_loops + 200
+    # And with every loop at the most the configuration check lets through, the run keeps 20% margin
+    worst = history.RUN_EVENTS + history.EVENTS_PER_ROUND * history.ROUNDS
+    assert worst <= history.HISTORY_BUDGET <= 0.8 * history.HISTORY_LIMIT
+
+
+def settings(**variables: str) -> Settings:
+    return Settings.model_validate(
+        {
+            "CONFIG_PARAMETER": "/stack/configuration",
+            "REPORT_BUCKET": "reports",
+            "LAYER_CACHE_TABLE": "layers",
+            "STATE_TABLE": "state",
+            "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:topic",
+            "IMAGE_ROLE_ARN": "arn:aws:iam::123456789012:role/image",
+            "DOMAIN_ID": "d-abc123",
+            **variables,
+        }
+    )
+
+
+def document(wait_seconds: int | None = None, budget_seconds: int | None = None) -> str:
+    binding: dict[str, Any] = {"match": "studio/*", "profile": "kernel-gateway"}
+    if wait_seconds is not None:
+        binding["policy"] = {"vulnerabilities": {"fail_on": "HIGH", "wait_seconds": wait_seconds}}
+    if budget_seconds is not None:
+        binding["canary"] = {"user_profile": "alice", "budget_seconds": budget_seconds}
+    return json.dumps({"repositories": [binding]})
+
+
+def test_the_defaults_fit_at_the_default_poll():
+    # Given a binding with a vulnerability gate and a canary at their defaults (600 s, 900 s)
+    text = json.dumps(
+        {
+            "repositories": [
+                {
+                    "match": "studio/*",
+                    "profile": "kernel-gateway",
+                    "policy": {"vulnerabilities": {"fail_on": "HIGH"}},
+                    "canary": {"user_profile": "alice"},
+                }
+            ]
+        }
+    )
+    # When it is read with the default settings (15 s poll, 120 version checks), it loads
+    assert load_config(text, "p", settings()).repositories[0].canary.budget_seconds == 900
+
+
+@pytest.mark.parametrize(
+    ("poll", "wait", "budget", "named", "largest"),
+    [
+        ("15", 86_400, None, "policy.vulnerabilities.wait_seconds", 17_024),  # 1,135 looks at 15 s
+        ("1", None, 3_600, "canary.budget_seconds", 1_134),  # 1,135 looks at 1 s
+        ("1", 600, 3_600, "canary.budget_seconds", 533),  # after the scan's 601 looks
+    ],
+)
+def test_loops_past_the_budget_are_refused_naming_the_largest_value_that_fits(
+    poll, wait, budget, named, largest
+):
+    # Given the deployment's poll interval and a binding whose waits could pass the run's history
+    deployment = settings(VERSION_POLL_SECONDS=poll)
+    # When the configuration is read, it is refused, naming the largest value at this poll
+    with pytest.raises(ConfigurationInvalid, match=rf"{named} at most {largest}\b") as refused:
+        load_config(document(wait, budget), "/stack/configuration", deployment)
+    assert "25,000 events" in str(refused.value) and "no notification" in str(refused.value)
+    # And that value loads, one second more does not
+    fitting = {"wait": wait, "budget": budget} | {"wait" if "wait" in named else "budget": largest}
+    load_config(document(fitting["wait"], fitting["budget"]), "p", deployment)
+    over = fitting | {"wait" if "wait" in named else "budget": largest + int(poll)}
+    with pytest.raises(ConfigurationInvalid):
+        load_config(document(over["wait"], over["budget"]), "p", deployment)
+
+
+def test_version_checks_past_the_budget_are_refused_with_the_settings(monkeypatch):
+    # Given VERSION_MAX_POLLS above the rounds a run's history holds
+    for name, value in settings().model_dump(by_alias=True).items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("VERSION_MAX_POLLS", str(history.ROUNDS + 1))
+    load_settings.cache_clear()
+    # When the settings are read, they are refused, naming the largest value
+    with pytest.raises(ConfigurationInvalid, match=rf"VERSION_MAX_POLLS.*at most {history.ROUNDS}:"):
+        load_settings()
+    # And at the limit they are accepted
+    monkeypatch.setenv("VERSION_MAX_POLLS", str(history.ROUNDS))
+    load_settings.cache_clear()
+    assert load_settings().version_max_polls == history.ROUNDS
+    load_settings.cache_clear()
