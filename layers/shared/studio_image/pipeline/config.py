@@ -130,8 +130,9 @@ class PipelineConfig(_Strict):
 
 
 def load_config(text: str, source: str, settings: Settings | None = None) -> PipelineConfig:
-    """The document, checked; with the deployment's `settings`, also its loops against the run's
-    history (pipeline.history). Checking the document alone (no settings) is for what runs no loop."""
+    """The document, checked; with the deployment's `settings`, also against the deployment: its
+    domain, and its loops against the run's history (pipeline.history). The document alone (no
+    settings) is checked for what only reads it."""
     try:
         config = PipelineConfig.model_validate(json.loads(text))
     except json.JSONDecodeError as err:
@@ -152,8 +153,21 @@ def load_config(text: str, source: str, settings: Settings | None = None) -> Pip
     if len(names) != len(set(names)):
         raise ConfigurationInvalid(f"{source}: two bindings name the same image: {sorted(names)}")
     if settings is not None:
+        _check_domain(config, settings, source)
         check_loops(config, settings, source)
     return config
+
+
+def _check_domain(config: PipelineConfig, settings: Settings, source: str) -> None:
+    """The template grants SageMaker calls on its DomainId's resources only: a binding naming another
+    domain would fail at Attach (AccessDenied), after the version is registered."""
+    for binding in config.repositories:
+        if binding.domain_id not in (None, settings.domain_id):
+            raise ConfigurationInvalid(
+                f"{source}: binding {binding.match!r}: domain_id {binding.domain_id!r} is not this "
+                f"deployment's domain ({settings.domain_id}), the only one its IAM roles may change; "
+                "deploy another stack with that DomainId for it"
+            )
 
 
 def derive_image_name(prefix: str, repository: str, *, unique: bool = False) -> str:

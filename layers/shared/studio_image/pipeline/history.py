@@ -13,7 +13,7 @@ machine or the stages: the fix is a figure in the message.
 
 RUN_EVENTS bounds everything else in the worst run: every state on the longest path through the state
 machine, each Task retried to the full of its Retry, and the Map of layer scans at MAX_LAYERS layers,
-each scan retried to the full. tests/unit/test_history_budget.py computes it, and the 9 events of a
+each scan retried to the full. tests/unit/test_aws_bounds.py computes it, and the 9 events of a
 round, from statemachine/pipeline.asl.json; tests/e2e/test_history_events.py counts a real run's.
 A loop round's own retries are not charged per round: the margin (HISTORY_LIMIT - HISTORY_BUDGET)
 holds about 150 rounds retried to the full.

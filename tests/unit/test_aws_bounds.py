@@ -1,5 +1,6 @@
-"""A run's Step Functions history stays under AWS's 25,000 events: the worst run counted from the real
-state machine, and configurations whose loops could pass the budget refused when they are read."""
+"""Limits AWS enforces, kept by the pipeline: a run's Step Functions history under 25,000 events (the
+worst run counted from the real state machine, configurations whose loops could pass it refused),
+the one domain IAM covers, and the service models' names, enums and URIs."""
 
 from __future__ import annotations
 
@@ -173,3 +174,18 @@ def test_version_checks_past_the_budget_are_refused_with_the_settings(monkeypatc
     load_settings.cache_clear()
     assert load_settings().version_max_polls == history.ROUNDS
     load_settings.cache_clear()
+
+
+def test_a_binding_for_another_domain_is_refused_when_read():
+    # Given a deployment for d-abc123 and bindings naming it, no domain, and another one
+    ours = json.dumps({"repositories": [{"match": "a/*", "profile": "jupyterlab", "domain_id": "d-abc123"}]})
+    unnamed = json.dumps({"repositories": [{"match": "a/*", "profile": "jupyterlab"}]})
+    other = json.dumps({"repositories": [{"match": "a/*", "profile": "jupyterlab", "domain_id": "d-other"}]})
+    # When they are read, the first two load
+    assert load_config(ours, "p", settings()).repositories[0].domain_id == "d-abc123"
+    assert load_config(unnamed, "p", settings()).repositories[0].domain_id is None
+    # Then the other domain is refused, saying the deployment's IAM covers its own domain only
+    with pytest.raises(
+        ConfigurationInvalid, match=r"domain_id 'd-other' is not this deployment's domain \(d-abc123\)"
+    ):
+        load_config(other, "/stack/configuration", settings())
