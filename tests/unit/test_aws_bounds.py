@@ -13,7 +13,9 @@ import pytest
 from studio_image.errors import ConfigurationInvalid
 from studio_image.pipeline import history
 from studio_image.pipeline.config import load_config
+from studio_image.pipeline.images import ecr_uri
 from studio_image.pipeline.limits import MAX_LAYERS
+from studio_image.pipeline.models import Pushed
 from studio_image.pipeline.settings import Settings, load_settings
 
 ASL = Path(__file__).parents[2] / "statemachine" / "pipeline.asl.json"
@@ -189,3 +191,20 @@ def test_a_binding_for_another_domain_is_refused_when_read():
         ConfigurationInvalid, match=r"domain_id 'd-other' is not this deployment's domain \(d-abc123\)"
     ):
         load_config(other, "/stack/configuration", settings())
+
+
+@pytest.mark.parametrize(
+    ("region", "host"),
+    [
+        ("us-east-1", "123456789012.dkr.ecr.us-east-1.amazonaws.com"),
+        ("cn-north-1", "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"),
+        ("cn-northwest-1", "123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"),
+        ("us-iso-east-1", "123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov"),
+    ],
+)
+def test_an_image_uri_has_its_partitions_dns_suffix(region, host):
+    # Given a push in a region of some partition
+    pushed = Pushed(account="123456789012", region=region, repository="studio/a", digest="sha256:" + "a" * 64)
+    # When the URI SageMaker pulls is made, its registry is the partition's
+    assert ecr_uri(pushed) == f"{host}/studio/a@sha256:{'a' * 64}"
