@@ -5,14 +5,16 @@ the one domain IAM covers, and the service models' names, enums and URIs."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.loaders import Loader
 
 from studio_image.errors import ConfigurationInvalid
 from studio_image.pipeline import history
-from studio_image.pipeline.config import load_config
+from studio_image.pipeline.config import display_name, load_config
 from studio_image.pipeline.images import ecr_uri
 from studio_image.pipeline.limits import MAX_LAYERS
 from studio_image.pipeline.models import Pushed
@@ -208,3 +210,28 @@ def test_an_image_uri_has_its_partitions_dns_suffix(region, host):
     pushed = Pushed(account="123456789012", region=region, repository="studio/a", digest="sha256:" + "a" * 64)
     # When the URI SageMaker pulls is made, its registry is the partition's
     assert ecr_uri(pushed) == f"{host}/studio/a@sha256:{'a' * 64}"
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("  Data science  ", "Data science"),  # trimmed
+        ("Team\nimage\t 2", "Team image 2"),  # the pattern's `.` matches no line break
+        ("x" * 127 + " yz", "x" * 127),  # clipped to 128, then trimmed again
+        (" \n ", "studio/a"),  # nothing left: the binding's, else the repository's name
+        (None, "studio/a"),
+    ],
+)
+def test_a_display_name_is_one_sagemaker_takes(label, expected):
+    # Given a display name from an image's label (anything a Dockerfile can write)
+    name = display_name(label, None, "studio/a")
+    # Then it is the one expected, and within botocore's ImageDisplayName
+    shape = Loader().load_service_model("sagemaker", "service-2")["shapes"]["ImageDisplayName"]
+    assert name == expected
+    assert shape["min"] <= len(name) <= shape["max"] and re.fullmatch(shape["pattern"], name)
+
+
+def test_a_blank_display_name_in_a_binding_is_refused():
+    blank = json.dumps({"repositories": [{"match": "a/*", "profile": "jupyterlab", "display_name": " \t"}]})
+    with pytest.raises(ConfigurationInvalid, match="display_name is blank"):
+        load_config(blank, "p")

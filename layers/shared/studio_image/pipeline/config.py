@@ -24,6 +24,9 @@ from .settings import Settings
 
 IMAGE_NAME = re.compile(r"[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}")  # SageMaker's ImageName pattern
 MAX_IMAGE_NAME = 63
+# botocore's ImageDisplayName (CreateImage's DisplayName): 1 to 128 characters, pattern \S(.*\S)?,
+# whose `.` matches no line break: no leading or trailing whitespace, no newline.
+MAX_DISPLAY_NAME = 128
 
 # Image labels that refine a binding for one image.
 LABEL_DISPLAY_NAME = "studio-image-pipeline.display-name"
@@ -144,6 +147,8 @@ def load_config(text: str, source: str, settings: Settings | None = None) -> Pip
             binding.policy.check_rule_ids(set(RULES))
         except PolicyInvalid as err:
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
+        if binding.display_name is not None and not display_name(binding.display_name):
+            raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: display_name is blank")
         if binding.policy.limits:  # layer scans are cached by digest for every repository alike
             raise ConfigurationInvalid(
                 f"{source}: binding {binding.match!r}: scan limits are set for the CLI only; "
@@ -168,6 +173,16 @@ def _check_domain(config: PipelineConfig, settings: Settings, source: str) -> No
                 f"deployment's domain ({settings.domain_id}), the only one its IAM roles may change; "
                 "deploy another stack with that DomainId for it"
             )
+
+
+def display_name(*candidates: str | None) -> str:
+    """The first candidate that makes a DisplayName SageMaker takes: whitespace runs (line breaks
+    included) made one space, trimmed, clipped to 128 characters; "" when none does."""
+    for text in candidates:
+        name = " ".join((text or "").split())[:MAX_DISPLAY_NAME].rstrip()
+        if name:
+            return name
+    return ""
 
 
 def derive_image_name(prefix: str, repository: str, *, unique: bool = False) -> str:
