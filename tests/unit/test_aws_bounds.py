@@ -9,10 +9,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.loaders import Loader
+from botocore.stub import Stubber
 
-from studio_image.errors import ConfigurationInvalid
+from studio_image.aws.ecr import Ecr
+from studio_image.errors import (
+    ConfigurationInvalid,
+    ImageNotFound,
+    ImageReadError,
+    ReferenceInvalid,
+    RegistryAuthFailed,
+    RegistryUnavailable,
+)
 from studio_image.pipeline import history
 from studio_image.pipeline.config import display_name, load_config
 from studio_image.pipeline.images import ecr_uri
@@ -20,6 +30,7 @@ from studio_image.pipeline.limits import MAX_LAYERS
 from studio_image.pipeline.models import Pushed
 from studio_image.pipeline.settings import Settings, load_settings
 
+DIGEST = "sha256:" + "a" * 64
 ASL = Path(__file__).parents[2] / "statemachine" / "pipeline.asl.json"
 # Events of one visit to a state, as a Standard execution's history records them (counted in a
 # sandbox run by tests/e2e/test_history_events.py; the types are HistoryEvent's, Step Functions API).
@@ -235,3 +246,55 @@ def test_a_blank_display_name_in_a_binding_is_refused():
     blank = json.dumps({"repositories": [{"match": "a/*", "profile": "jupyterlab", "display_name": " \t"}]})
     with pytest.raises(ConfigurationInvalid, match="display_name is blank"):
         load_config(blank, "p")
+
+
+FAILURES = {
+    "ImageNotFound": ImageNotFound,
+    "InvalidImageDigest": ReferenceInvalid,
+    "InvalidImageTag": ReferenceInvalid,
+    "ImageTagDoesNotMatchDigest": ReferenceInvalid,
+    "MissingDigestAndTag": ReferenceInvalid,
+    "ImageReferencedByManifestList": ImageReadError,
+    "KmsError": ImageReadError,
+    "ImageInaccessible": ImageReadError,
+    "UpstreamAccessDenied": RegistryAuthFailed,
+    "UpstreamTooManyRequests": RegistryUnavailable,
+    "UpstreamUnavailable": RegistryUnavailable,
+}
+
+
+def answering_failure(code: str) -> tuple[Any, Stubber]:
+    client = boto3.client("ecr", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+    stubber = Stubber(client)
+    failure = {"imageId": {"imageDigest": DIGEST}, "failureCode": code, "failureReason": f"because {code}"}
+    stubber.add_response("batch_get_image", {"images": [], "failures": [failure]})
+    return client, stubber
+
+
+def test_every_batch_get_image_failure_code_has_its_typed_error():
+    # Then the table below covers every code botocore's ImageFailureCode lists
+    enum = Loader().load_service_model("ecr", "service-2")["shapes"]["ImageFailureCode"]["enum"]
+    assert sorted(FAILURES) == sorted(enum)
+
+
+@pytest.mark.parametrize(("code", "error"), FAILURES.items())
+def test_a_batch_get_image_failure_is_its_typed_error(code, error):
+    # Given ECR answering BatchGetImage with a failure of this code
+    client, stubber = answering_failure(code)
+    # When the manifest is read, the failure is our error of that kind, naming code and reason
+    with stubber, pytest.raises(error, match=rf"{code}: because {code}") as raised:
+        Ecr(client).get_manifest("studio/a", None, {"imageDigest": DIGEST}, ["application/json"])
+    assert type(raised.value) is error
+
+
+@pytest.mark.parametrize("code", ["UpstreamUnavailable", "KmsError"])
+def test_an_image_ecr_could_not_read_is_not_taken_for_a_deleted_one(code):
+    # Given ECR failing to read an image (not saying it is gone)
+    client, stubber = answering_failure(code)
+    # When the retire path asks whether it is still there, it gets the error, not "no"
+    with stubber, pytest.raises(FAILURES[code]):
+        Ecr(client).has_image("studio/a", None, DIGEST)
+    # And an image ECR does not find is not there
+    client, stubber = answering_failure("ImageNotFound")
+    with stubber:
+        assert Ecr(client).has_image("studio/a", None, DIGEST) is False
