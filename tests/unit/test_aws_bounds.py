@@ -298,3 +298,20 @@ def test_an_image_ecr_could_not_read_is_not_taken_for_a_deleted_one(code):
     client, stubber = answering_failure("ImageNotFound")
     with stubber:
         assert Ecr(client).has_image("studio/a", None, DIGEST) is False
+
+
+@pytest.mark.parametrize("instance_type", ["ml.t3.mediun", "system", "t3.medium"])
+def test_a_canary_instance_type_sagemaker_has_not_is_refused(instance_type):
+    # Given a canary on an instance type CreateApp would refuse (misspelt, a JupyterServer's, no ml.)
+    binding = {"match": "a/*", "profile": "kernel-gateway", "canary": {"user_profile": "alice"}}
+    text = json.dumps(
+        {"repositories": [binding | {"canary": binding["canary"] | {"instance_type": instance_type}}]}
+    )
+    # When the configuration is read, it is refused, naming the setting
+    with pytest.raises(ConfigurationInvalid, match=rf"canary.instance_type '{instance_type}' is not"):
+        load_config(text, "p")
+    # And one from botocore's AppInstanceType loads
+    text = json.dumps(
+        {"repositories": [binding | {"canary": binding["canary"] | {"instance_type": "ml.g5.xlarge"}}]}
+    )
+    assert load_config(text, "p").repositories[0].canary.instance_type == "ml.g5.xlarge"

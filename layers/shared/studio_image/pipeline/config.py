@@ -11,8 +11,10 @@ import hashlib
 import json
 import re
 from fnmatch import fnmatchcase
+from functools import cache
 from typing import Literal
 
+from botocore.loaders import Loader
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigurationInvalid, PolicyInvalid, validation_problems
@@ -147,6 +149,12 @@ def load_config(text: str, source: str, settings: Settings | None = None) -> Pip
             binding.policy.check_rule_ids(set(RULES))
         except PolicyInvalid as err:
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
+        if binding.canary.active and binding.canary.instance_type not in app_instance_types():
+            raise ConfigurationInvalid(
+                f"{source}: binding {binding.match!r}: canary.instance_type "
+                f"{binding.canary.instance_type!r} is not an instance type SageMaker runs apps on "
+                "(CreateApp's ResourceSpec.InstanceType), such as ml.t3.medium"
+            )
         if binding.display_name is not None and not display_name(binding.display_name):
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: display_name is blank")
         if binding.policy.limits:  # layer scans are cached by digest for every repository alike
@@ -173,6 +181,14 @@ def _check_domain(config: PipelineConfig, settings: Settings, source: str) -> No
                 f"deployment's domain ({settings.domain_id}), the only one its IAM roles may change; "
                 "deploy another stack with that DomainId for it"
             )
+
+
+@cache
+def app_instance_types() -> frozenset[str]:
+    """botocore's AppInstanceType, CreateApp's ResourceSpec.InstanceType, less `system` (a
+    JupyterServer's, no kernel's or app's)."""
+    shapes = Loader().load_service_model("sagemaker", "service-2")["shapes"]
+    return frozenset(shapes["AppInstanceType"]["enum"]) - {"system"}
 
 
 def display_name(*candidates: str | None) -> str:
