@@ -23,11 +23,12 @@ from studio_image.errors import (
     RegistryAuthFailed,
     RegistryUnavailable,
 )
+from studio_image.oci import Descriptor
 from studio_image.pipeline import history
 from studio_image.pipeline.config import display_name, load_config
 from studio_image.pipeline.images import ecr_uri
 from studio_image.pipeline.limits import MAX_LAYERS
-from studio_image.pipeline.models import Pushed
+from studio_image.pipeline.models import ImageRead, LayerRef, Pushed
 from studio_image.pipeline.settings import Settings, load_settings
 
 DIGEST = "sha256:" + "a" * 64
@@ -315,3 +316,26 @@ def test_a_canary_instance_type_sagemaker_has_not_is_refused(instance_type):
         {"repositories": [binding | {"canary": binding["canary"] | {"instance_type": "ml.g5.xlarge"}}]}
     )
     assert load_config(text, "p").repositories[0].canary.instance_type == "ml.g5.xlarge"
+
+
+def test_layer_annotations_stay_out_of_the_run_state():
+    # Given MAX_LAYERS layers whose descriptors each carry 100 KB of annotations (and a platform)
+    annotated = {
+        "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+        "digest": DIGEST,
+        "size": 1234,
+        "annotations": {f"note.{i}": "x" * 1000 for i in range(100)},
+        "platform": {"architecture": "amd64", "os": "linux"},
+    }
+    layers = [LayerRef(index=i, descriptor=Descriptor.model_validate(annotated)) for i in range(MAX_LAYERS)]
+    image = ImageRead(manifest_digest=DIGEST, platform="linux/amd64", resolved_key="images/k", layers=layers)
+    # When the image read travels in the run's state
+    state = json.dumps(image.dump())
+    # Then each layer keeps what reading it takes, and the whole is far under 256 KiB
+    assert image.dump()["layers"][0]["descriptor"] == {
+        "mediaType": annotated["mediaType"],
+        "digest": DIGEST,
+        "size": 1234,
+        "annotations": {},
+    }
+    assert len(state.encode()) < 64 * 1024
