@@ -117,7 +117,7 @@ class LayerRef(StateModel):
     @field_validator("descriptor")
     @classmethod
     def _read_only(cls, descriptor: Descriptor) -> Descriptor:
-        return Descriptor(mediaType=descriptor.media_type, digest=descriptor.digest, size=descriptor.size)
+        return Descriptor(media_type=descriptor.media_type, digest=descriptor.digest, size=descriptor.size)
 
     @property
     def digest(self) -> str:
