@@ -334,7 +334,10 @@ class _Deployment:
     def functions(self, environment: dict[str, str]) -> None:
         globals_ = self.resolve(self.template.get("Globals", {}).get("Function", {}))
         for logical in self.of_type("AWS::Serverless::Function"):
-            props = {**globals_, **self.properties(logical)}
+            own = self.properties(logical)
+            if not own:  # its Condition is false
+                continue
+            props = {**globals_, **own}
             variables = {
                 **globals_.get("Environment", {}).get("Variables", {}),
                 **props.get("Environment", {}).get("Variables", {}),

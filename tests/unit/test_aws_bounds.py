@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -30,6 +31,7 @@ from studio_image.pipeline.images import ecr_uri
 from studio_image.pipeline.limits import MAX_LAYERS
 from studio_image.pipeline.models import ImageRead, LayerRef, Pushed
 from studio_image.pipeline.settings import Settings, load_settings
+from studio_image.pipeline.startwatch import watch_app_start
 
 DIGEST = "sha256:" + "a" * 64
 ASL = Path(__file__).parents[2] / "statemachine" / "pipeline.asl.json"
@@ -339,3 +341,14 @@ def test_layer_annotations_stay_out_of_the_run_state():
         "annotations": {},
     }
     assert len(state.encode()) < 64 * 1024
+
+
+def test_another_domains_app_start_is_dropped_before_any_call():
+    # Given a deployment for d-abc123, and start-up lines of a failing app in another domain (the
+    # subscription's filter pattern matches messages, not stream names: every domain's lines come)
+    svc: Any = SimpleNamespace(settings=settings())  # no client: a call would fail the test
+    stream = "d-other/alice/KernelGateway/their-app"
+    # When they are delivered
+    result = watch_app_start(stream, ["exec /opt/conda/bin/python3: exec format error"], svc)
+    # Then nothing is notified, and the reason names the other domain
+    assert (result.notified, result.reason) == (False, "an app of domain d-other, not this deployment's")

@@ -133,3 +133,16 @@ def test_the_review_lets_reads_on_every_resource_through():
         )
         == []
     )
+
+
+def test_the_app_start_subscription_is_one_a_deployment_can_leave_out(translated):
+    # Given the template as SAM generates it: /aws/sagemaker/studio takes at most two subscription
+    # filters in the account (PutSubscriptionFilter)
+    resources = translated["Resources"]
+    filters = [k for k, v in resources.items() if v["Type"] == "AWS::Logs::SubscriptionFilter"]
+    # Then its one filter, and the function, role and permission behind it, are under WatchAppStarts
+    assert len(filters) == 1
+    behind = [k for k in resources if k.startswith("AppStartWatchFunction")]
+    assert set(filters) < set(behind) and len(behind) >= 4
+    assert {resources[k].get("Condition") for k in behind} == {"WatchesAppStarts"}
+    assert translated["Parameters"]["WatchAppStarts"]["Default"] == "true"
