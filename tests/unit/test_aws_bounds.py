@@ -28,7 +28,7 @@ from studio_image.oci import Descriptor
 from studio_image.pipeline import history
 from studio_image.pipeline.config import display_name, load_config
 from studio_image.pipeline.images import ecr_uri
-from studio_image.pipeline.limits import MAX_LAYERS
+from studio_image.pipeline.limits import MAX_LAYERS, custom_image_limit
 from studio_image.pipeline.models import ImageRead, LayerRef, Pushed
 from studio_image.pipeline.settings import Settings, load_settings
 from studio_image.pipeline.startwatch import watch_app_start
@@ -352,3 +352,25 @@ def test_another_domains_app_start_is_dropped_before_any_call():
     result = watch_app_start(stream, ["exec /opt/conda/bin/python3: exec format error"], svc)
     # Then nothing is notified, and the reason names the other domain
     assert (result.notified, result.reason) == (False, "an app of domain d-other, not this deployment's")
+
+
+@pytest.mark.parametrize(
+    ("setting", "app_key", "limit"),
+    [
+        ("UserProfile", "KernelGatewayAppSettings", 5),
+        ("Space", "KernelGatewayAppSettings", 5),
+        ("DefaultUserSettings", "KernelGatewayAppSettings", 200),
+        ("DefaultSpaceSettings", "KernelGatewayAppSettings", 200),
+        ("UserProfile", "JupyterLabAppSettings", 200),
+        ("Space", "CodeEditorAppSettings", 200),
+        ("UserProfile", "RSessionAppSettings", 200),
+    ],
+)
+def test_the_five_image_limit_is_where_sagemaker_documents_it(setting, app_key, limit):
+    # Given botocore's documentation of each app's CustomImages: levels only for KernelGateway's
+    shapes = Loader().load_service_model("sagemaker", "service-2")["shapes"]
+    documented = shapes[app_key]["members"]["CustomImages"]["documentation"]
+    assert ("On a user profile level: 5" in documented) == (app_key == "KernelGatewayAppSettings")
+    # Then the pipeline's limit on that target is 5 only there, else the list's own 200
+    assert shapes["CustomImages"]["max"] == 200
+    assert custom_image_limit(setting, app_key) == limit
