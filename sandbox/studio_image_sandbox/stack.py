@@ -355,6 +355,11 @@ class _Deployment:
                 Environment={"Variables": {k: str(v) for k, v in variables.items()}},
                 Layers=props.get("Layers", []),
             )["FunctionArn"]
+            if "ReservedConcurrentExecutions" in props:
+                self.awslambda.put_function_concurrency(
+                    FunctionName=function,
+                    ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
+                )
             self.stack.physical[logical], self.stack.arns[logical] = function, arn
             self.stack.functions[logical] = function
             for event_name, event in props.get("Events", {}).items():
