@@ -13,8 +13,9 @@ both serve them.
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
   versions, per service, action and call count (moto_studio.faults).
-- Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
-  `drain()` ends everything a sandbox started before the next one begins.
+- Step Functions: a stopped execution stops retrying at once, a Standard execution fails at 25,000
+  history events (moto_studio.stepfunctions), and `drain()` ends everything a sandbox started
+  before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -34,6 +35,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from . import awslambda, logs, stepfunctions
 from .awslambda import invoke_in_worker
@@ -85,6 +88,10 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
         _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
+        EventManager._moto_add_event = EventManager.add_event  # type: ignore[attr-defined]
+        _graft(EventManager, stepfunctions.StudioEventManager, {"add_event"})
+        ExecutionWorker._moto_get_evaluation_environment = ExecutionWorker._get_evaluation_environment  # type: ignore[attr-defined]
+        _graft(ExecutionWorker, stepfunctions.StudioExecutionWorker, {"_get_evaluation_environment"})
         _installed = True
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..findings import Finding
 from ..oci import Descriptor
@@ -107,10 +107,17 @@ class Canary(StateModel):
 
 
 class LayerRef(StateModel):
-    """One layer: its place in the manifest, and its descriptor as the manifest gives it."""
+    """One layer: its place in the manifest, and what reading it takes of its descriptor (media type,
+    digest, size). The descriptor's annotations, as many and as long as the image's builder wrote,
+    are dropped: the run's state passes between states in at most 256 KiB (see `payload`)."""
 
     index: int
     descriptor: Descriptor
+
+    @field_validator("descriptor")
+    @classmethod
+    def _read_only(cls, descriptor: Descriptor) -> Descriptor:
+        return Descriptor(media_type=descriptor.media_type, digest=descriptor.digest, size=descriptor.size)
 
     @property
     def digest(self) -> str:

@@ -19,6 +19,7 @@ from ..config import (
     LABEL_KERNELS,
     Binding,
     derive_image_name,
+    display_name,
     load_config,
 )
 from ..images import ecr_source, ecr_uri, store_resolved
@@ -70,7 +71,9 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
     if not pushed.digest:
         raise EventInvalid(f"the {detail.action_type.lower()} event names no image digest")
     settings = svc.settings
-    config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
+    config = load_config(
+        read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter, settings
+    )
     binding = config.binding_for(pushed.repository)
     if binding is None:
         return _skip(pushed, "no binding in the configuration matches this repository")
@@ -158,7 +161,7 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding, earlier_version
         binding,
         svc,
         image_name=binding.image_name or derive_image_name(svc.settings.image_name_prefix, pushed.repository),
-        display_name=labels.get(LABEL_DISPLAY_NAME) or binding.display_name or pushed.repository,
+        display_name=display_name(labels.get(LABEL_DISPLAY_NAME), binding.display_name, pushed.repository),
         kernels=kernels,
         canary=canary_plan(binding),
     )
