@@ -1,6 +1,6 @@
 """StartCanary, WatchCanary and StopCanary: start an app of the image's type with the new version
 for the canary user or space, watch it start, then delete it (and roll back a failure if the
-binding says so)."""
+binding says so). A StartCanary that failed is stopped too: its CreateApp may have gone through."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def start_canary(given: CanaryInput, svc: Services) -> Canary:
             },
         )
     except (CanarySpaceBusy, AlreadyExists):
-        # This run's own CreateApp went through before (a retried Lambda, a lost response): the
-        # app of this name that runs this version is the canary, started.
+        # CreateApp answers ResourceInUse for an app that exists (botocore's CreateApp errors:
+        # "Resource being accessed is in use"). If this run's own CreateApp went through before (a
+        # retried Lambda, a lost response), the app of this name running this version (DescribeApp's
+        # ResourceSpec.SageMakerImageVersionArn) is the canary, started.
         if _own_app_status(svc, job, plan, canary.app_name, registration) not in canaryspace.RUNNING:
             raise
     return canary
