@@ -23,7 +23,7 @@ OTHER_VERSION_ARN = "arn:aws:sagemaker:us-east-1:123456789012:image-version/some
 
 def plan(owner_kind: str = "Space", owner: str = "canary", app_type: str = "JupyterLab") -> CanaryPlan:
     return CanaryPlan(
-        owner_kind=owner_kind,  # type: ignore[arg-type]
+        owner_kind=owner_kind,
         owner=owner,
         app_type=app_type,
         instance_type="ml.t3.medium",
@@ -177,10 +177,10 @@ def test_an_app_already_running_this_version_under_the_canarys_name_counts_as_st
     # Given the run's own canary app, already created by an earlier try whose answer was lost
     canary = plan(kind, "canary" if kind == "Space" else "alice")
     given = start_input(canary)
-    name = start_canary(given, SimpleNamespace(sagemaker=FakeSageMaker())).app_name  # type: ignore[arg-type]
+    name = start_canary(given, SimpleNamespace(sagemaker=FakeSageMaker())).app_name
     sagemaker = FakeSageMaker(apps={name: AppState(status="Pending", image_version_arn=VERSION_ARN)})
     # When StartCanary runs again
-    started = start_canary(given, SimpleNamespace(sagemaker=sagemaker))  # type: ignore[arg-type]
+    started = start_canary(given, SimpleNamespace(sagemaker=sagemaker))
     # Then it counts the app as started, without creating another
     assert started.app_name == name and sagemaker.created == []
 
@@ -197,7 +197,7 @@ def test_a_space_running_another_image_is_busy_not_started(app):
     sagemaker = FakeSageMaker(apps={"default": app})
     # When StartCanary runs, then the space is busy (retried), not taken for the canary
     with pytest.raises(CanarySpaceBusy):
-        start_canary(start_input(plan()), SimpleNamespace(sagemaker=sagemaker))  # type: ignore[arg-type]
+        start_canary(start_input(plan()), SimpleNamespace(sagemaker=sagemaker))
     assert sagemaker.created == []
 
 
@@ -205,11 +205,11 @@ def test_an_app_of_the_canarys_name_running_another_version_is_not_taken_for_it(
     # Given a user profile's app of the canary's name that runs another image
     canary = plan("UserProfile", "alice", "KernelGateway")
     given = start_input(canary)
-    name = start_canary(given, SimpleNamespace(sagemaker=FakeSageMaker())).app_name  # type: ignore[arg-type]
+    name = start_canary(given, SimpleNamespace(sagemaker=FakeSageMaker())).app_name
     sagemaker = FakeSageMaker(apps={name: AppState(status="InService", image_version_arn=OTHER_VERSION_ARN)})
     # When StartCanary runs, then CreateApp's AlreadyExists stands
     with pytest.raises(AlreadyExists):
-        start_canary(given, SimpleNamespace(sagemaker=sagemaker))  # type: ignore[arg-type]
+        start_canary(given, SimpleNamespace(sagemaker=sagemaker))
     assert issubclass(AlreadyExists, AwsRequestFailed)
 
 
@@ -218,7 +218,7 @@ def stop_input(canary: CanaryPlan, started: dict[str, Any]) -> StopInput:
         execution_arn="arn:aws:states:us-east-1:1:execution:p:run-1",
         job=job(canary),
         plan=canary,
-        canary=started,  # type: ignore[arg-type]
+        canary=started,
         registration=REGISTRATION,
         attached=[],
     )
@@ -239,7 +239,7 @@ def test_a_failed_start_deletes_the_app_it_may_have_created_and_only_that(app, d
     # When StopCanary runs
     stopped = stop_canary(
         stop_input(plan(), {"status": "StartFailed"}),
-        SimpleNamespace(sagemaker=sagemaker),  # type: ignore[arg-type]
+        SimpleNamespace(sagemaker=sagemaker),
     )
     # Then only an app of this version is deleted, and the canary counts as failed
     assert sagemaker.deleted == deleted
@@ -271,8 +271,8 @@ def test_resolve_refuses_a_canary_space_that_cannot_see_the_image_naming_the_bin
     # When Resolve checks the space, then the binding is refused with the fix
     with pytest.raises(ConfigurationInvalid, match=r"binding 'studio/lab\*': canary space canary is shared"):
         shared = SpaceState(settings={"AppType": "JupyterLab"}, sharing_type="Shared")
-        canaryspace.check_space(FakeSageMaker(space=shared), "d-1", plan(), lab)  # type: ignore[arg-type]
+        canaryspace.check_space(FakeSageMaker(space=shared), "d-1", plan(), lab)
     # And a space of another app type is refused before that
     lab_space = SpaceState(settings={"AppType": "CodeEditor"}, sharing_type="Private", owner="alice")
     with pytest.raises(ConfigurationInvalid, match="runs CodeEditor apps"):
-        canaryspace.check_space(FakeSageMaker(space=lab_space), "d-1", plan(), lab)  # type: ignore[arg-type]
+        canaryspace.check_space(FakeSageMaker(space=lab_space), "d-1", plan(), lab)
