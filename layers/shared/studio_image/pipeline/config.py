@@ -67,16 +67,22 @@ class AttachTargets(_Strict):
 
 
 class CanarySettings(_Strict):
-    enabled: bool | None = None  # None: on when a user profile or space is named
+    enabled: bool | None = None  # None: on when a user profile or space is named (see `active`)
     user_profile: str | None = None
     space: str | None = None
     instance_type: str = "ml.t3.medium"
     budget_seconds: int = Field(default=900, ge=1, le=3600)  # from CreateApp until it must be InService
     on_failure: Literal["report", "rollback"] = "report"
 
-    @property
-    def active(self) -> bool:
-        return self.enabled if self.enabled is not None else bool(self.user_profile or self.space)
+    def active(self, profile: Profile) -> bool:
+        """Whether the binding's runs start a canary. A KernelGateway canary is off unless `enabled`
+        is true: KernelGateway apps are Studio Classic's, which "is no longer available for
+        onboarding. You can only stop or delete existing Studio Classic applications and cannot
+        create new ones" (SageMaker Developer Guide, "Set Default Lifecycle Configurations for
+        Amazon SageMaker Studio Classic"), so a CreateApp for one may fail where Classic is gone."""
+        if self.enabled is not None:
+            return self.enabled
+        return profile != Profile.KERNEL_GATEWAY and bool(self.user_profile or self.space)
 
 
 class Binding(_Strict):
@@ -107,7 +113,7 @@ class Binding(_Strict):
         if self.profile not in IN_SPACE_SETTINGS and targets.spaces:
             raise ValueError(f"spaces have no custom images for the {self.profile} profile")
         canary = self.canary
-        if canary.active:
+        if canary.active(self.profile):
             if self.profile not in CANARY_APP_TYPES:
                 raise ValueError(f"a {self.profile} image runs outside SageMaker: it has no canary")
             if bool(canary.user_profile) == bool(canary.space):

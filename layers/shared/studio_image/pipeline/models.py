@@ -92,7 +92,7 @@ class Canary(StateModel):
     app_name: str
     log_stream: str
     deadline: float  # epoch seconds: still Pending after this is TimedOut
-    status: str = "Pending"  # SageMaker's app status, or TimedOut
+    status: str = "Pending"  # SageMaker's app status, TimedOut, or StartFailed (StartCanary failed)
     failure_reason: str | None = None
     log_token: str | None = None  # where the next read of the log stream goes on from
     lines: list[str] = Field(default_factory=list)  # the start-up log, the latest lines

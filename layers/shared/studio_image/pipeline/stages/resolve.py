@@ -166,7 +166,7 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding, earlier_version
         canary=canary_plan(binding),
     )
     job.earlier_version_arn = earlier_version_arn
-    canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding.match)
+    canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding)
     image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",
         platform=str(resolved.config.platform),
@@ -180,7 +180,7 @@ def canary_plan(binding: Binding) -> CanaryPlan | None:
     """Where and how the canary app starts; None when the binding wants none. (The binding's own
     validation guarantees exactly one of user_profile and space when the canary is active.)"""
     canary = binding.canary
-    if not canary.active or binding.profile not in CANARY_APP_TYPES:
+    if not canary.active(binding.profile) or binding.profile not in CANARY_APP_TYPES:
         return None
     return CanaryPlan(
         owner_kind="UserProfile" if canary.user_profile else "Space",
