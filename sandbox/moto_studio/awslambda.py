@@ -54,7 +54,6 @@ INHERITED = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "PATH",
-    "PYTHONPATH",  # the checkout under test (a worktree's), ahead of the venv's editable install
     "MOTO_PORT",
     CLOUDTRAIL,
 )

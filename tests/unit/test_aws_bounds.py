@@ -131,7 +131,7 @@ def document(wait_seconds: int | None = None, budget_seconds: int | None = None)
     if wait_seconds is not None:
         binding["policy"] = {"vulnerabilities": {"fail_on": "HIGH", "wait_seconds": wait_seconds}}
     if budget_seconds is not None:
-        binding["canary"] = {"user_profile": "alice", "budget_seconds": budget_seconds}
+        binding["canary"] = {"enabled": True, "user_profile": "alice", "budget_seconds": budget_seconds}
     return json.dumps({"repositories": [binding]})
 
 
@@ -144,7 +144,7 @@ def test_the_defaults_fit_at_the_default_poll():
                     "match": "studio/*",
                     "profile": "kernel-gateway",
                     "policy": {"vulnerabilities": {"fail_on": "HIGH"}},
-                    "canary": {"user_profile": "alice"},
+                    "canary": {"enabled": True, "user_profile": "alice"},
                 }
             ]
         }
@@ -306,7 +306,7 @@ def test_an_image_ecr_could_not_read_is_not_taken_for_a_deleted_one(code):
 @pytest.mark.parametrize("instance_type", ["ml.t3.mediun", "system", "t3.medium"])
 def test_a_canary_instance_type_sagemaker_has_not_is_refused(instance_type):
     # Given a canary on an instance type CreateApp would refuse (misspelt, a JupyterServer's, no ml.)
-    binding = {"match": "a/*", "profile": "kernel-gateway", "canary": {"user_profile": "alice"}}
+    binding = {"match": "a/*", "profile": "kernel-gateway", "canary": {"enabled": True, "user_profile": "alice"}}
     text = json.dumps(
         {"repositories": [binding | {"canary": binding["canary"] | {"instance_type": instance_type}}]}
     )

@@ -155,7 +155,10 @@ def load_config(text: str, source: str, settings: Settings | None = None) -> Pip
             binding.policy.check_rule_ids(set(RULES))
         except PolicyInvalid as err:
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
-        if binding.canary.active and binding.canary.instance_type not in app_instance_types():
+        if (
+            binding.canary.active(binding.profile)
+            and binding.canary.instance_type not in app_instance_types()
+        ):
             raise ConfigurationInvalid(
                 f"{source}: binding {binding.match!r}: canary.instance_type "
                 f"{binding.canary.instance_type!r} is not an instance type SageMaker runs apps on "

@@ -58,7 +58,11 @@ def _loop_problem(binding: Binding, poll: int, version_polls: int) -> str | None
     vulnerabilities = binding.policy.vulnerabilities
     scan = looks(vulnerabilities.wait_seconds, poll) if vulnerabilities else 0
     versions = version_polls if binding.registers else 0
-    canary = looks(binding.canary.budget_seconds, poll) if binding.registers and binding.canary.active else 0
+    canary = (
+        looks(binding.canary.budget_seconds, poll)
+        if binding.registers and binding.canary.active(binding.profile)
+        else 0
+    )
     rounds = scan + versions + canary
     if rounds <= ROUNDS:
         return None
