@@ -411,7 +411,7 @@ def test_file_system_config_is_refused_for_jupyterlab_and_code_editor_configs(sm
     sm.create_app_image_config(AppImageConfigName="kg", KernelGatewayImageConfig=KERNEL_GATEWAY)
 
 
-def test_a_user_profile_or_space_holds_at_most_five_custom_images(sm, domain):
+def test_a_user_profile_or_space_holds_at_most_five_kernel_gateway_custom_images(sm, domain):
     # Given a user profile and a space
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="kg", SpaceSettings={"AppType": "KernelGateway"})
@@ -428,6 +428,9 @@ def test_a_user_profile_or_space_holds_at_most_five_custom_images(sm, domain):
     # Then five are kept and six are refused, naming the limit
     assert [code for code, _ in refused] == ["ValidationException"] * 3
     assert "has 6 custom images; at most 5 are allowed" in refused[0][1]
+    # And a JupyterLab list, for which botocore documents no such limit, takes six
+    jupyterlab = {"JupyterLabAppSettings": {"CustomImages": custom_images(6)}}
+    sm.update_user_profile(DomainId=domain, UserProfileName="alice", UserSettings=jupyterlab)
     assert (
         len(
             sm.describe_space(DomainId=domain, SpaceName="kg")["SpaceSettings"]["KernelGatewayAppSettings"][

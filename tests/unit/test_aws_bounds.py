@@ -306,7 +306,11 @@ def test_an_image_ecr_could_not_read_is_not_taken_for_a_deleted_one(code):
 @pytest.mark.parametrize("instance_type", ["ml.t3.mediun", "system", "t3.medium"])
 def test_a_canary_instance_type_sagemaker_has_not_is_refused(instance_type):
     # Given a canary on an instance type CreateApp would refuse (misspelt, a JupyterServer's, no ml.)
-    binding = {"match": "a/*", "profile": "kernel-gateway", "canary": {"enabled": True, "user_profile": "alice"}}
+    binding = {
+        "match": "a/*",
+        "profile": "kernel-gateway",
+        "canary": {"enabled": True, "user_profile": "alice"},
+    }
     text = json.dumps(
         {"repositories": [binding | {"canary": binding["canary"] | {"instance_type": instance_type}}]}
     )

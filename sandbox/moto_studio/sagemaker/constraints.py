@@ -15,9 +15,11 @@ NO_FILE_SYSTEM_CONFIG = ("JupyterLabAppImageConfig", "CodeEditorAppImageConfig")
 
 # botocore's KernelGatewayAppSettings.CustomImages documentation: "The maximum number of custom
 # images are as follows. On a domain level: 200. On a space level: 5. On a user profile level: 5."
-# Every app's CustomImages list is held to the same numbers.
+# The other apps' CustomImages documentation states no such limit: their lists are held to the
+# CustomImages shape's max of 200 alone.
 MAX_DOMAIN_CUSTOM_IMAGES = 200
 MAX_MEMBER_CUSTOM_IMAGES = 5
+MEMBER_LIMITED_APPS = ("KernelGatewayAppSettings",)
 
 # The new Studio's apps run one per space, of the space's SpaceSettings.AppType (botocore: "The type
 # of app created within the space"), and a JupyterLab or Code Editor app in a space is named
@@ -33,9 +35,14 @@ def check_app_image_config(configs: dict[str, Any]) -> None:
             raise ValidationError(f"FileSystemConfig is not supported for {key}")
 
 
-def check_custom_images(settings: dict[str, Any] | None, limit: int, where: str) -> None:
-    """`settings` is a UserSettings, SpaceSettings or a domain's default settings."""
+def check_custom_images(
+    settings: dict[str, Any] | None, limit: int, where: str, apps: tuple[str, ...] | None = None
+) -> None:
+    """`settings` is a UserSettings, SpaceSettings or a domain's default settings; `apps`, the app
+    settings the limit applies to (None: all)."""
     for app_key, app in (settings or {}).items():
+        if apps is not None and app_key not in apps:
+            continue
         images = (app or {}).get("CustomImages") if isinstance(app, dict) else None
         if images is not None and len(images) > limit:
             raise ValidationError(
