@@ -43,6 +43,7 @@ from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
+from .validation import check_responses
 
 __all__ = ["Fault", "Undrained", "drain", "faults", "install", "settings"]
 
@@ -83,6 +84,9 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
         _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
+        check_responses(
+            {"sagemaker": [StudioResponse], "ecr": [StudioEcrBackend, StudioEcrResponse, StudioScanBackend]}
+        )
         _installed = True
 
 

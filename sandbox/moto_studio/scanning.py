@@ -20,6 +20,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from botocore.utils import parse_timestamp
 from moto.core.responses import ActionResult
 from moto.ecr.models import ECRBackend, Image, Repository
 from moto.utilities.paginator import paginate
@@ -77,6 +78,9 @@ class StudioScanBackend:
                 "enhancedFindings": labelled.get("enhancedFindings", []),
             }
         found = result.get("imageScanFindings", {})
+        for key in ("imageScanCompletedAt", "vulnerabilitySourceUpdatedAt"):  # moto writes ISO 8601 text
+            if isinstance(found.get(key), str):
+                found[key] = parse_timestamp(found[key])
         items = [("findings", f) for f in found.get("findings", [])]
         items += [("enhancedFindings", f) for f in found.get("enhancedFindings", [])]
         page, token = self.scan_findings_page(

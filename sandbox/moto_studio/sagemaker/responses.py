@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,17 +25,42 @@ VERSION_DETAILS = (
 SPACE_SETTINGS = ("SpaceSettings", "OwnershipSettings", "SpaceSharingSettings", "SpaceDisplayName")
 
 
+def _present(value: Any) -> Any:
+    """`value` without the members it holds None for: AWS omits a member that has no value (no
+    member of botocore's output shapes is nullable), where the models keep None."""
+    if isinstance(value, dict):
+        return {key: _present(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [_present(item) for item in value]
+    return value
+
+
+def _answer(body: dict[str, Any]) -> ActionResult:
+    return ActionResult(_present(body))
+
+
 def _page(found: tuple[list[Any], str | None], key: str, render: str = "summary") -> ActionResult:
     """One page, as the backend's `@paginate` cut it."""
     items, token = found
     result: dict[str, Any] = {key: [getattr(item, render)() for item in items]}
     if token:
         result["NextToken"] = token
-    return ActionResult(result)
+    return _answer(result)
 
 
 def _paging(params: dict[str, Any]) -> dict[str, Any]:
     return {"next_token": params.get("NextToken"), "max_results": params.get("MaxResults")}
+
+
+def _identity_center(domain: Any) -> dict[str, Any]:
+    """DescribeDomain's IAM Identity Center members. An SSO domain's application ARN is written in
+    the form of botocore's SingleSignOnApplicationArn pattern (moto's is a sagemaker ARN); an IAM
+    domain has no Identity Center application (AuthMode: "IAM" users sign in through IAM, not
+    Identity Center), so both members are omitted (None here)."""
+    if domain.auth_mode != "SSO":
+        return {"SingleSignOnManagedApplicationInstanceId": None, "SingleSignOnApplicationArn": None}
+    account, suffix = domain.arn.split(":")[4], re.sub("[^a-zA-Z0-9]", "", domain.id)
+    return {"SingleSignOnApplicationArn": f"arn:aws:sso::{account}:application/ssoins-{suffix}/apl-{suffix}"}
 
 
 class StudioResponse:
@@ -59,10 +85,10 @@ class StudioResponse:
         image = self.sagemaker_backend.create_image(
             p["ImageName"], p["RoleArn"], p.get("Description"), p.get("DisplayName"), p.get("Tags", [])
         )
-        return ActionResult({"ImageArn": image.arn})
+        return _answer({"ImageArn": image.arn})
 
     def describe_image(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_image(self._request()["ImageName"]).describe())
+        return _answer(self.sagemaker_backend.get_image(self._request()["ImageName"]).describe())
 
     def update_image(self) -> ActionResult:
         p = self._request()
@@ -73,7 +99,7 @@ class StudioResponse:
             p.get("DisplayName"),
             p.get("RoleArn"),
         )
-        return ActionResult({"ImageArn": image.arn})
+        return _answer({"ImageArn": image.arn})
 
     def delete_image(self) -> EmptyResult:
         self.sagemaker_backend.delete_image(self._request()["ImageName"])
@@ -94,11 +120,11 @@ class StudioResponse:
             p.get("Aliases", []),
             {k: p[k] for k in VERSION_DETAILS if k in p},
         )
-        return ActionResult({"ImageVersionArn": version.arn})
+        return _answer({"ImageVersionArn": version.arn})
 
     def describe_image_version(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_image_version(
                 p["ImageName"], p.get("Version"), p.get("Alias")
             ).describe()
@@ -120,7 +146,7 @@ class StudioResponse:
             p.get("AliasesToDelete", []),
             {k: p.get(k) for k in VERSION_DETAILS},
         )
-        return ActionResult({"ImageVersionArn": version.arn})
+        return _answer({"ImageVersionArn": version.arn})
 
     def delete_image_version(self) -> EmptyResult:
         p = self._request()
@@ -135,17 +161,17 @@ class StudioResponse:
         config = self.sagemaker_backend.create_app_image_config(
             p["AppImageConfigName"], configs, p.get("Tags", [])
         )
-        return ActionResult({"AppImageConfigArn": config.arn})
+        return _answer({"AppImageConfigArn": config.arn})
 
     def describe_app_image_config(self) -> ActionResult:
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_app_image_config(self._request()["AppImageConfigName"]).describe()
         )
 
     def update_app_image_config(self) -> ActionResult:
         p = self._request()
         configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
-        return ActionResult(
+        return _answer(
             {
                 "AppImageConfigArn": self.sagemaker_backend.update_app_image_config(
                     p["AppImageConfigName"], configs
@@ -169,11 +195,12 @@ class StudioResponse:
     # ResourceNotFound, as in AWS
 
     def describe_domain(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_domain(self._request()["DomainId"]).describe())
+        domain = self.sagemaker_backend.get_domain(self._request()["DomainId"])
+        return _answer({**domain.describe(), **_identity_center(domain)})
 
     def update_domain(self) -> ActionResult:
         p = self._request()
-        return ActionResult({"DomainArn": self.sagemaker_backend.update_domain(p["DomainId"], p).arn})
+        return _answer({"DomainArn": self.sagemaker_backend.update_domain(p["DomainId"], p).arn})
 
     # User profiles and spaces
 
@@ -183,11 +210,11 @@ class StudioResponse:
         member = self.sagemaker_backend.create_member(
             "UserProfile", p["DomainId"], p["UserProfileName"], settings
         )
-        return ActionResult({"UserProfileArn": member.arn})
+        return _answer({"UserProfileArn": member.arn})
 
     def describe_user_profile(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_member("UserProfile", p["DomainId"], p["UserProfileName"]).describe()
         )
 
@@ -197,7 +224,7 @@ class StudioResponse:
         member = self.sagemaker_backend.update_member(
             "UserProfile", p["DomainId"], p["UserProfileName"], settings
         )
-        return ActionResult({"UserProfileArn": member.arn})
+        return _answer({"UserProfileArn": member.arn})
 
     def delete_user_profile(self) -> EmptyResult:
         p = self._request()
@@ -214,7 +241,7 @@ class StudioResponse:
     def create_space(self) -> ActionResult:
         p = self._request()
         settings = {k: p[k] for k in SPACE_SETTINGS if k in p}
-        return ActionResult(
+        return _answer(
             {
                 "SpaceArn": self.sagemaker_backend.create_member(
                     "Space", p["DomainId"], p["SpaceName"], settings
@@ -224,14 +251,12 @@ class StudioResponse:
 
     def describe_space(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
-            self.sagemaker_backend.get_member("Space", p["DomainId"], p["SpaceName"]).describe()
-        )
+        return _answer(self.sagemaker_backend.get_member("Space", p["DomainId"], p["SpaceName"]).describe())
 
     def update_space(self) -> ActionResult:
         p = self._request()
         settings = {k: p.get(k) for k in SPACE_SETTINGS}
-        return ActionResult(
+        return _answer(
             {
                 "SpaceArn": self.sagemaker_backend.update_member(
                     "Space", p["DomainId"], p["SpaceName"], settings
@@ -265,14 +290,14 @@ class StudioResponse:
             p["AppName"],
             p.get("ResourceSpec", {}),
         )
-        return ActionResult({"AppArn": app.arn})
+        return _answer({"AppArn": app.arn})
 
     def _app_key(self) -> tuple[str, str | None, str | None, str, str]:
         p = self._request()
         return p["DomainId"], p.get("UserProfileName"), p.get("SpaceName"), p["AppType"], p["AppName"]
 
     def describe_app(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_app(*self._app_key()).describe())
+        return _answer(self.sagemaker_backend.get_app(*self._app_key()).describe())
 
     def delete_app(self) -> EmptyResult:
         self.sagemaker_backend.delete_app(*self._app_key())
