@@ -60,6 +60,7 @@ def _graft(target: type, source: type, replaces: set[str] = frozenset()) -> None
         if hasattr(target, name) and name not in replaces:
             raise RuntimeError(f"moto's {target.__name__} already has {name}; review moto_studio")
         setattr(target, name, value)
+    check_responses(target, source)  # the operations `source` implements answer in botocore's shape
 
 
 def install() -> None:
@@ -84,9 +85,6 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
         _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
-        check_responses(
-            {"sagemaker": [StudioResponse], "ecr": [StudioEcrBackend, StudioEcrResponse, StudioScanBackend]}
-        )
         _installed = True
 
 

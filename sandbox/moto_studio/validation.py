@@ -17,7 +17,7 @@ with a 500 InternalFailure naming the problems, and recorded in `mismatches`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -26,7 +26,7 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 from botocore.model import ListShape, MapShape, Shape, StructureShape
-from moto.core.responses import ActionResult, BaseResponse
+from moto.core.responses import ActionResult, BaseResponse, boto3_service_name
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 
 from .faults import Answer, error_response
@@ -227,17 +227,15 @@ studio_operations: set[tuple[str, str]] = set()  # (service, operation) checked 
 _moto_serialized = BaseResponse.serialized
 
 
-def served_operations(service: str, classes: Iterable[type]) -> set[str]:
-    """The operations of `service` that `classes` (grafted onto moto's) implement, by method name."""
-    names = {name for cls in classes for name in vars(cls)}
-    return {op for op in _service_model(service).operation_names if xform_name(op) in names}
-
-
-def check_responses(served: Mapping[str, Iterable[type]]) -> None:
-    """Check, while `settings.check_responses` is on, the response of every operation the grafted
-    `served` classes implement (by service), where moto hands it to its serializer."""
-    for service, classes in served.items():
-        studio_operations.update((service, operation) for operation in served_operations(service, classes))
+def check_responses(target: type, source: type) -> None:
+    """Check, while `settings.check_responses` is on, the response of every operation of moto's
+    `target` class (a backend or a response class) that `source`, grafted onto it, implements (by
+    method name), where moto hands the response to its serializer."""
+    service = boto3_service_name.get(target.__module__.split(".")[1], target.__module__.split(".")[1])
+    if service in botocore.session.get_session().get_available_services():
+        names = vars(source)
+        operations = _service_model(service).operation_names
+        studio_operations.update((service, op) for op in operations if xform_name(op) in names)
     BaseResponse.serialized = _serialized_if_shaped  # type: ignore[method-assign]
 
 

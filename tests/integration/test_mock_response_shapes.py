@@ -32,6 +32,7 @@ LONG = 3600.0  # a delay no test outlives: the status stays where it is until th
 @pytest.fixture
 def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    validation.checked.clear()
     with mock_aws():
         yield boto3.client("sagemaker", region_name=REGION), boto3.client("ecr", region_name=REGION)
 
@@ -52,6 +53,7 @@ def push(aws, make_image):
 
 def no_mismatch() -> None:
     assert moto_studio.settings.check_responses, "the response check is off"
+    assert validation.checked, "no response was checked"
     assert [str(m) for m in validation.mismatches] == []
 
 
@@ -112,6 +114,14 @@ def domain_members_and_apps(sm) -> None:
     assert sm.describe_domain(DomainId=domain)["Status"] == "Updating"
     moto_studio.settings.domain_update_seconds = 0
     assert sm.describe_domain(DomainId=domain)["Status"] == "InService"
+    sso = sm.create_domain(
+        DomainName="sso-studio",
+        AuthMode="SSO",
+        DefaultUserSettings={"ExecutionRole": ROLE},
+        SubnetIds=["subnet-1"],
+        VpcId="vpc-1",
+    )["DomainArn"].rsplit("/", 1)[-1]
+    assert "SingleSignOnApplicationArn" in sm.describe_domain(DomainId=sso)
 
     sm.create_user_profile(DomainId=domain, UserProfileName="alice", UserSettings={"ExecutionRole": ROLE})
     sm.create_user_profile(DomainId=domain, UserProfileName="bob")
@@ -222,8 +232,8 @@ def test_app_image_configs_answer_in_botocores_shape(aws):
 
 
 def test_domains_members_and_apps_answer_in_botocores_shape(aws):
-    # Given a domain Updating then InService, user profiles and spaces, and apps Pending,
-    # InService, Failed and Deleted, listed a page at a time
+    # Given an IAM domain Updating then InService and an Identity Center (SSO) one, user profiles and
+    # spaces, and apps Pending, InService, Failed and Deleted, listed a page at a time
     sm, _ = aws
     # When every domain, user profile, space and app operation is called in those states
     domain_members_and_apps(sm)
@@ -242,9 +252,12 @@ def test_ecr_layers_images_and_scans_answer_in_botocores_shape(aws, push):
 
 
 def test_every_operation_moto_studio_serves_is_checked(aws, push):
-    # Given the operations moto_studio grafts onto moto, and no response checked yet
+    # Given the operations moto_studio grafts onto moto (response methods, and backend methods whose
+    # results moto's own response methods send), and no response checked yet
     sm, ecr = aws
-    validation.checked.clear()
+    assert {("sagemaker", "DescribeApp"), ("ecr", "DescribeImageScanFindings"), ("ecr", "PutImage")} <= (
+        validation.studio_operations
+    )
     # When all of the above runs
     images_and_versions(sm, push)
     app_image_configs(sm)
