@@ -78,7 +78,9 @@ class StudioScanBackend:
                 "enhancedFindings": labelled.get("enhancedFindings", []),
             }
         found = result.get("imageScanFindings", {})
-        for key in ("imageScanCompletedAt", "vulnerabilitySourceUpdatedAt"):  # moto writes ISO 8601 text
+        # Timestamps in botocore's ecr ImageScanFindings (ScanTimestamp, VulnerabilitySourceUpdateTimestamp);
+        # moto's default result writes them as ISO 8601 text.
+        for key in ("imageScanCompletedAt", "vulnerabilitySourceUpdatedAt"):
             if isinstance(found.get(key), str):
                 found[key] = parse_timestamp(found[key])
         items = [("findings", f) for f in found.get("findings", [])]

@@ -53,10 +53,12 @@ def _paging(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _identity_center(domain: Any) -> dict[str, Any]:
-    """DescribeDomain's IAM Identity Center members. An SSO domain's application ARN is written in
-    the form of botocore's SingleSignOnApplicationArn pattern (moto's is a sagemaker ARN); an IAM
-    domain has no Identity Center application (AuthMode: "IAM" users sign in through IAM, not
-    Identity Center), so both members are omitted (None here)."""
+    """DescribeDomain's IAM Identity Center members (None: omitted). An SSO domain's application
+    ARN takes the form of botocore's DescribeDomainResponse.SingleSignOnApplicationArn pattern,
+    `arn:aws:sso::ACCOUNT:application/ssoins-.../apl-...` (moto writes a sagemaker ARN). Only a
+    domain onboarded with IAM Identity Center has such an application
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/onboard-sso-users.html); one with AuthMode
+    IAM signs its members in through IAM, so neither member is sent."""
     if domain.auth_mode != "SSO":
         return {"SingleSignOnManagedApplicationInstanceId": None, "SingleSignOnApplicationArn": None}
     account, suffix = domain.arn.split(":")[4], re.sub("[^a-zA-Z0-9]", "", domain.id)
