@@ -95,8 +95,12 @@ def _shown_step(step: str | int) -> str:
     return f"[{step!r}]" if isinstance(step, MapKey) else f".{step}"
 
 
-def shape_problems(shape: Shape, value: Any, path: Path = (), pick: Pick | None = None) -> list[Problem]:
-    """Everything about `value` that botocore's `shape` does not allow, each with its path."""
+def shape_problems(
+    shape: Shape, value: Any, path: Path = (), pick: Pick | None = None, in_object: bool = False
+) -> list[Problem]:
+    """Everything about `value` that botocore's `shape` does not allow, each with its path. `pick`
+    reads the members of a structure given as an object; within one (`in_object`), None is an
+    attribute left unset, which moto's serializer omits, as AWS does."""
 
     def bad(kind: str, constraint: str) -> list[Problem]:
         return [Problem(path, kind, constraint, value)]
@@ -104,25 +108,20 @@ def shape_problems(shape: Shape, value: Any, path: Path = (), pick: Pick | None 
     if isinstance(shape, StructureShape) and shape.is_document_type:
         return []
     if isinstance(shape, StructureShape) and pick is not None and not isinstance(value, Mapping):
-        return _structure(
-            shape,
-            {name: pick(value, name, member) for name, member in shape.members.items()},
-            path,
-            pick,
-            picked=True,
-        )
+        members = {name: pick(value, name, member) for name, member in shape.members.items()}
+        return _structure(shape, members, path, pick, in_object=True)
     if not _of_type(value, shape.type_name):
         return bad("type", f"Member must be a {shape.type_name} (botocore shape {shape.name})")
     if isinstance(shape, StructureShape):
-        return _structure(shape, value, path, pick, picked=False)
+        return _structure(shape, value, path, pick, in_object)
     found = _constraints(shape, value, bad)
     if isinstance(shape, ListShape):
         for index, item in enumerate(value):
-            found += shape_problems(shape.member, item, (*path, index), pick)
+            found += shape_problems(shape.member, item, (*path, index), pick, in_object)
     elif isinstance(shape, MapShape):
         for key, item in value.items():
-            found += shape_problems(shape.key, key, (*path, MapKey(key)), pick)
-            found += shape_problems(shape.value, item, (*path, MapKey(key)), pick)
+            found += shape_problems(shape.key, key, (*path, MapKey(key)), pick, in_object)
+            found += shape_problems(shape.value, item, (*path, MapKey(key)), pick, in_object)
     return found
 
 
@@ -132,20 +131,18 @@ def _of_type(value: Any, type_name: str) -> bool:
 
 
 def _structure(
-    shape: StructureShape, value: Mapping[str, Any], path: Path, pick: Pick | None, picked: bool
+    shape: StructureShape, value: Mapping[str, Any], path: Path, pick: Pick | None, in_object: bool
 ) -> list[Problem]:
-    """A structure's members. A value read from an object (`picked`) has no unknown members, and
-    None there is an attribute left unset, so absent."""
     found: list[Problem] = []
     for name in value:
         if name not in shape.members:
             found.append(Problem((*path, name), "unknown", f"{shape.name} has no member {name}", value[name]))
     for name, member in shape.members.items():
         if value.get(name) is not None:
-            found += shape_problems(member, value[name], (*path, name), pick)
+            found += shape_problems(member, value[name], (*path, name), pick, in_object)
         elif name in shape.required_members:
             found.append(Problem((*path, name), "missing", "Member must not be null"))
-        elif name in value and not picked:
+        elif name in value and not in_object:
             found.append(Problem((*path, name), "null", "null where AWS omits the member"))
     return found
 

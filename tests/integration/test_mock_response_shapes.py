@@ -39,14 +39,16 @@ def aws(monkeypatch):
 
 @pytest.fixture
 def push(aws, make_image):
-    """Push an image to a scan-on-push repository; `scan_result` is the scan its label chooses."""
+    """Push an image to team/studio (scan on push) or team/manual; `scan_result` is the scan its
+    label chooses."""
     _, ecr = aws
     ecr.create_repository(repositoryName="team/studio", imageScanningConfiguration={"scanOnPush": True})
+    ecr.create_repository(repositoryName="team/manual")
 
-    def push(tag: str, scan_result: dict | None = None) -> str:
+    def push(tag: str, scan_result: dict | None = None, repository: str = "team/studio") -> str:
         labels = {SCAN_RESULT_LABEL: json.dumps(scan_result)} if scan_result is not None else {}
         reference = make_image(Layer().file("etc/hostname", tag), labels=labels)
-        return push_image(ecr, reference, "team/studio", tag).digest
+        return push_image(ecr, reference, repository, tag).digest
 
     return push
 
@@ -204,9 +206,15 @@ def ecr_layers_images_and_scans(ecr, push) -> None:
     push("unlabelled")  # moto's own result
     ecr.describe_image_scan_findings(repositoryName="team/studio", imageId={"imageTag": "unlabelled"})
 
+    manual = push("manual", repository="team/manual")
+    ecr.start_image_scan(repositoryName="team/manual", imageId={"imageDigest": manual})
+    ecr.describe_image_scan_findings(repositoryName="team/manual", imageId={"imageDigest": manual})
+
     manifest = ecr.batch_get_image(repositoryName="team/studio", imageIds=[image])["images"][0]
     ecr.put_image(repositoryName="team/studio", imageManifest=manifest["imageManifest"], imageTag="again")
     ecr.put_image(repositoryName="team/studio", imageManifest=manifest["imageManifest"])  # by digest
+    untagged = {**json.loads(manifest["imageManifest"]), "annotations": {"org.example.note": "untagged"}}
+    ecr.put_image(repositoryName="team/studio", imageManifest=json.dumps(untagged))  # new, by digest
     ecr.batch_delete_image(
         repositoryName="team/studio", imageIds=[{"imageTag": "failed"}, {"imageTag": "never-pushed"}]
     )
@@ -242,8 +250,9 @@ def test_domains_members_and_apps_answer_in_botocores_shape(aws):
 
 
 def test_ecr_layers_images_and_scans_answer_in_botocores_shape(aws, push):
-    # Given a layer uploaded, images pushed by tag and by digest and deleted, and scans COMPLETE
-    # with findings of both kinds a page at a time, FAILED, and moto's own result
+    # Given a layer uploaded, images pushed by tag and by digest (one never tagged) and deleted, and
+    # scans COMPLETE with findings of both kinds a page at a time, FAILED, started by hand, and
+    # moto's own result
     _, ecr = aws
     # When every ECR operation moto_studio serves is called in those states
     ecr_layers_images_and_scans(ecr, push)
