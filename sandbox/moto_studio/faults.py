@@ -7,9 +7,10 @@ letting `skip` of them through, `times` times. The kinds:
   server answers the HTTP request the way the service does, in the service's protocol, so botocore
   parses them as it parses AWS's (and retries them as it would).
 - "create_failed": SageMaker's CreateImageVersion succeeds, and the version ends CREATE_FAILED.
-- Lambda ("timeout", "killed"; service "lambda", action "Invoke", `function` a part of the
-  function's name): the invocation ends as Lambda ends one that ran past its Timeout, or whose
-  runtime was killed in the middle (its worker process is really killed).
+- Lambda ("timeout", "killed", "killed_after"; service "lambda", action "Invoke", `function` a
+  part of the function's name): the invocation ends as Lambda ends one that ran past its Timeout,
+  or whose runtime was killed in the middle (its worker process is really killed); "killed_after"
+  kills it once the handler has run, so its calls went through but its answer is lost.
 
 From tests: `faults.inject(Fault("sagemaker", "UpdateDomain", "throttling", times=2))`. In the
 sandbox: MOTO_STUDIO_FAULTS="sagemaker:UpdateDomain:throttling:2,sns:Publish:internal_failure".
@@ -67,7 +68,7 @@ SERVICE_ANSWERS = {
     ("sns", "throttling"): Answer("Throttled", 429, "Rate exceeded"),
     ("sns", "internal_failure"): Answer("InternalError", 500, "Internal error"),
 }
-LAMBDA_KINDS = ("timeout", "killed")
+LAMBDA_KINDS = ("timeout", "killed", "killed_after")
 OUTCOME_KINDS = ("create_failed",)
 KINDS = (*ANSWERS, *LAMBDA_KINDS, *OUTCOME_KINDS)
 CREATE_FAILED_REASON = "Injected fault: the image version could not be created"

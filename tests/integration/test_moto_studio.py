@@ -264,8 +264,11 @@ def log_lines(domain, stream):
 
 
 def test_an_app_is_pending_then_in_service_and_logs_its_start(sm, domain):
-    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     image = sm.create_image(ImageName="img", RoleArn=ROLE)["ImageArn"]
+    attached = {"CustomImages": [{"ImageName": "img", "AppImageConfigName": "cfg"}]}
+    sm.create_user_profile(
+        DomainId=domain, UserProfileName="alice", UserSettings={"KernelGatewayAppSettings": attached}
+    )
     key = {"DomainId": domain, "UserProfileName": "alice", "AppType": "KernelGateway", "AppName": "canary"}
     sm.create_app(**key, ResourceSpec={"SageMakerImageArn": image, "InstanceType": "ml.t3.medium"})
     assert sm.describe_app(**key)["Status"] == "Pending"
@@ -284,6 +287,8 @@ def test_a_scripted_app_start_fails_with_its_reason_and_log_lines(sm, domain):
     )
     sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
     image = sm.create_image(ImageName="img", RoleArn=ROLE)["ImageArn"]
+    attached = {"CustomImages": [{"ImageName": "img", "AppImageConfigName": "cfg"}]}
+    sm.update_domain(DomainId=domain, DefaultSpaceSettings={"JupyterLabAppSettings": attached})
     key = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
     sm.create_app(**key, ResourceSpec={"SageMakerImageArn": image})
     time.sleep(WAIT)

@@ -566,6 +566,9 @@ class StudioBackend:
         image_name = image_arn.rsplit("/", 1)[-1] if image_arn else None
         if image_arn and not any(i.arn == image_arn for i in self.studio.images.values()):
             raise ResourceNotFound(f"Image {image_arn} does not exist")
+        constraints.check_image_reaches_app(
+            image_name, app_type, member, self.get_domain(domain_id), self.studio.members
+        )
         script = settings.app_script_for(name, image_name)
         version_arn = (resource_spec or {}).get("SageMakerImageVersionArn")
         if script == AppScript() and image_name and version_arn:
