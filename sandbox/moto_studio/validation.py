@@ -197,6 +197,16 @@ def validation_message(service: str, operation: str, params: dict[str, Any]) -> 
 # Responses --------------------------------------------------------------------------------------
 
 
+def omit_nulls(value: Any) -> Any:
+    """`value` without the members it holds None for: AWS omits a member that has no value (no
+    member of botocore's output shapes is nullable), where models and moto's results hold None."""
+    if isinstance(value, dict):
+        return {key: omit_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [omit_nulls(item) for item in value]
+    return value
+
+
 def response_problems(service: str, operation: str, result: Any, pick: Pick | None = None) -> list[Problem]:
     """What is wrong with `result` as the output of `operation` (None: an empty response)."""
     shape = _service_model(service).operation_model(operation).output_shape

@@ -125,7 +125,10 @@ def domain_members_and_apps(sm) -> None:
     )["DomainArn"].rsplit("/", 1)[-1]
     assert "SingleSignOnApplicationArn" in sm.describe_domain(DomainId=sso)
 
-    sm.create_user_profile(DomainId=domain, UserProfileName="alice", UserSettings={"ExecutionRole": ROLE})
+    image = sm.create_image(ImageName="app-image", RoleArn=ROLE)["ImageArn"]
+    attached = {"CustomImages": [{"ImageName": "app-image", "AppImageConfigName": "kg"}]}
+    alice = {"ExecutionRole": ROLE, "KernelGatewayAppSettings": attached}
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice", UserSettings=alice)
     sm.create_user_profile(DomainId=domain, UserProfileName="bob")
     sm.update_user_profile(DomainId=domain, UserProfileName="bob", UserSettings={"ExecutionRole": ROLE})
     sm.describe_user_profile(DomainId=domain, UserProfileName="alice")
@@ -138,7 +141,6 @@ def domain_members_and_apps(sm) -> None:
     first = sm.list_spaces(DomainIdEquals=domain, MaxResults=1)
     sm.list_spaces(DomainIdEquals=domain, MaxResults=1, NextToken=first["NextToken"])
 
-    image = sm.create_image(ImageName="app-image", RoleArn=ROLE)["ImageArn"]
     moto_studio.settings.script_app("broken", fails=True, reason="The app failed to start.")
     moto_studio.settings.app_start_seconds = LONG
     owner = {"DomainId": domain, "UserProfileName": "alice", "AppType": "KernelGateway"}
@@ -213,8 +215,15 @@ def ecr_layers_images_and_scans(ecr, push) -> None:
     manifest = ecr.batch_get_image(repositoryName="team/studio", imageIds=[image])["images"][0]
     ecr.put_image(repositoryName="team/studio", imageManifest=manifest["imageManifest"], imageTag="again")
     ecr.put_image(repositoryName="team/studio", imageManifest=manifest["imageManifest"])  # by digest
-    untagged = {**json.loads(manifest["imageManifest"]), "annotations": {"org.example.note": "untagged"}}
-    ecr.put_image(repositoryName="team/studio", imageManifest=json.dumps(untagged))  # new, by digest
+    manual_manifest = ecr.batch_get_image(repositoryName="team/manual", imageIds=[{"imageDigest": manual}])
+    untagged = {
+        **json.loads(manual_manifest["images"][0]["imageManifest"]),
+        "annotations": {"org.example.note": "untagged"},
+    }
+    pushed = ecr.put_image(repositoryName="team/manual", imageManifest=json.dumps(untagged))  # new, by digest
+    never_tagged = {"imageDigest": pushed["image"]["imageId"]["imageDigest"]}
+    ecr.start_image_scan(repositoryName="team/manual", imageId=never_tagged)
+    ecr.describe_image_scan_findings(repositoryName="team/manual", imageId=never_tagged)
     ecr.batch_delete_image(
         repositoryName="team/studio", imageIds=[{"imageTag": "failed"}, {"imageTag": "never-pushed"}]
     )

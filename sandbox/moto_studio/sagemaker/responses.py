@@ -9,7 +9,7 @@ from typing import Any
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import AWSValidationException
 
-from ..validation import validation_message
+from ..validation import omit_nulls, validation_message
 from .models import StudioBackend
 
 APP_CONFIG_KEYS = ("KernelGatewayImageConfig", "JupyterLabAppImageConfig", "CodeEditorAppImageConfig")
@@ -25,18 +25,8 @@ VERSION_DETAILS = (
 SPACE_SETTINGS = ("SpaceSettings", "OwnershipSettings", "SpaceSharingSettings", "SpaceDisplayName")
 
 
-def _present(value: Any) -> Any:
-    """`value` without the members it holds None for: AWS omits a member that has no value (no
-    member of botocore's output shapes is nullable), where the models keep None."""
-    if isinstance(value, dict):
-        return {key: _present(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_present(item) for item in value]
-    return value
-
-
 def _answer(body: dict[str, Any]) -> ActionResult:
-    return ActionResult(_present(body))
+    return ActionResult(omit_nulls(body))
 
 
 def _page(found: tuple[list[Any], str | None], key: str, render: str = "summary") -> ActionResult:
