@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import moto_studio
+from moto_studio.validation import mismatches
 from studio_image.engine import inspect_image
 from studio_image.inventory import Inventory
 from studio_image.limits import ScanLimits
@@ -23,6 +24,9 @@ from studio_image_sandbox.ocibuild import LAYER_TYPES, ImageSpec, Layer, build_i
 from studio_image_sandbox.samples import compliant
 
 moto_studio.install()  # every test sees the same AWS: moto, with what moto_studio adds
+# Every response moto_studio writes is checked against botocore's output shape, in this process and
+# in any sandbox it starts; `_fast_moto_studio` fails a test that received one that is not.
+os.environ["MOTO_STUDIO_CHECK_RESPONSES"] = "1"
 
 # Tests marked `tools` make images and serve them with these programs, as root; a test marked
 # `tools("chromium")` needs only the programs it names (scripts/install-tools.sh installs them all).
@@ -54,13 +58,19 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_moto_studio():
-    """Simulated delays short enough for tests, and no scripted app starts left over."""
+    """Simulated delays short enough for tests, and no scripted app starts left over; every response
+    moto_studio wrote during the test matched botocore's output shape."""
     moto_studio.settings.reset()
     moto_studio.settings.image_version_seconds = 0.2
     moto_studio.settings.domain_update_seconds = 0.2
     moto_studio.settings.app_start_seconds = 0.2
+    mismatches.clear()
     yield
     moto_studio.settings.reset()
+    if mismatches:
+        found = "\n".join(map(str, mismatches))
+        mismatches.clear()
+        pytest.fail(f"moto_studio wrote responses AWS would not:\n{found}", pytrace=False)
 
 
 def descriptor_for(blob: bytes, compression: str = "gzip") -> Descriptor:

@@ -47,6 +47,7 @@ from .sagemaker.models import StudioBackend
 from .sagemaker.responses import StudioResponse
 from .scanning import StudioScanBackend, StudioScanResponse
 from .settings import settings
+from .validation import check_responses
 
 __all__ = ["Fault", "Undrained", "drain", "faults", "install", "settings"]
 
@@ -63,6 +64,7 @@ def _graft(target: type, source: type, replaces: set[str] = frozenset()) -> None
         if hasattr(target, name) and name not in replaces:
             raise RuntimeError(f"moto's {target.__name__} already has {name}; review moto_studio")
         setattr(target, name, value)
+    check_responses(target, source)  # the operations `source` implements answer in botocore's shape
 
 
 def install() -> None:

@@ -29,12 +29,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from botocore.utils import parse_timestamp
 from moto.core.responses import ActionResult
 from moto.ecr.exceptions import ScanNotFoundException, ValidationException
 from moto.ecr.models import ECRBackend, Image, Repository
 from moto.utilities.paginator import paginate
 
 from .ecr import UnsupportedImageTypeException, layer_blobs
+from .validation import omit_nulls
 
 SCAN_RESULT_LABEL = "moto-studio.scan-result"
 INDEX_TYPES = (
@@ -104,7 +106,7 @@ class StudioScanBackend:
                 f"An artifact with media type '{index_type}' cannot be scanned. "
                 "For more information, see the Amazon ECR documentation."
             )
-        return self._moto_start_image_scan(registry_id, repository_name, image_id)  # type: ignore[no-any-return]
+        return omit_nulls(self._moto_start_image_scan(registry_id, repository_name, image_id))  # type: ignore[no-any-return]
 
     def describe_image_scan_findings(
         self,
@@ -135,6 +137,11 @@ class StudioScanBackend:
                 "enhancedFindings": labelled.get("enhancedFindings", []),
             }
         found = result.get("imageScanFindings", {})
+        # Timestamps in botocore's ecr ImageScanFindings (ScanTimestamp, VulnerabilitySourceUpdateTimestamp);
+        # moto's default result writes them as ISO 8601 text.
+        for key in ("imageScanCompletedAt", "vulnerabilitySourceUpdatedAt"):
+            if isinstance(found.get(key), str):
+                found[key] = parse_timestamp(found[key])
         items = [("findings", f) for f in found.get("findings", [])]
         items += [("enhancedFindings", f) for f in found.get("enhancedFindings", [])]
         page, token = self.scan_findings_page(
@@ -148,7 +155,7 @@ class StudioScanBackend:
                     found[key] = [item["finding"] for item in page if item["key"] == key]
         if token:
             result["nextToken"] = token
-        return result  # type: ignore[no-any-return]
+        return omit_nulls(result)  # type: ignore[no-any-return]
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def scan_findings_page(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

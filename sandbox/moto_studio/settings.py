@@ -29,6 +29,10 @@ class Settings:
     lambda_idle_seconds: float = field(
         default_factory=lambda: _seconds("LAMBDA_IDLE", 120.0)
     )  # then reclaimed
+    # Every response moto_studio writes checked against botocore's output shape (moto_studio.validation).
+    check_responses: bool = field(
+        default_factory=lambda: os.environ.get("MOTO_STUDIO_CHECK_RESPONSES") == "1"
+    )
     app_scripts: dict[str, AppScript] = field(default_factory=dict)
     busy: dict[str, int] = field(default_factory=dict)  # action -> ResourceInUse answers left
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import AWSValidationException
 
-from ..validation import validation_message
+from ..validation import omit_nulls, validation_message
 from .models import StudioBackend
 
 APP_CONFIG_KEYS = ("KernelGatewayImageConfig", "JupyterLabAppImageConfig", "CodeEditorAppImageConfig")
@@ -24,17 +25,34 @@ VERSION_DETAILS = (
 SPACE_SETTINGS = ("SpaceSettings", "OwnershipSettings", "SpaceSharingSettings", "SpaceDisplayName")
 
 
+def _answer(body: dict[str, Any]) -> ActionResult:
+    return ActionResult(omit_nulls(body))
+
+
 def _page(found: tuple[list[Any], str | None], key: str, render: str = "summary") -> ActionResult:
     """One page, as the backend's `@paginate` cut it."""
     items, token = found
     result: dict[str, Any] = {key: [getattr(item, render)() for item in items]}
     if token:
         result["NextToken"] = token
-    return ActionResult(result)
+    return _answer(result)
 
 
 def _paging(params: dict[str, Any]) -> dict[str, Any]:
     return {"next_token": params.get("NextToken"), "max_results": params.get("MaxResults")}
+
+
+def _identity_center(domain: Any) -> dict[str, Any]:
+    """DescribeDomain's IAM Identity Center members (None: omitted). An SSO domain's application
+    ARN takes the form of botocore's DescribeDomainResponse.SingleSignOnApplicationArn pattern,
+    `arn:aws:sso::ACCOUNT:application/ssoins-.../apl-...` (moto writes a sagemaker ARN). Only a
+    domain onboarded with IAM Identity Center has such an application
+    (https://docs.aws.amazon.com/sagemaker/latest/dg/onboard-sso-users.html); one with AuthMode
+    IAM signs its members in through IAM, so neither member is sent."""
+    if domain.auth_mode != "SSO":
+        return {"SingleSignOnManagedApplicationInstanceId": None, "SingleSignOnApplicationArn": None}
+    account, suffix = domain.arn.split(":")[4], re.sub("[^a-zA-Z0-9]", "", domain.id)
+    return {"SingleSignOnApplicationArn": f"arn:aws:sso::{account}:application/ssoins-{suffix}/apl-{suffix}"}
 
 
 class StudioResponse:
@@ -59,10 +77,10 @@ class StudioResponse:
         image = self.sagemaker_backend.create_image(
             p["ImageName"], p["RoleArn"], p.get("Description"), p.get("DisplayName"), p.get("Tags", [])
         )
-        return ActionResult({"ImageArn": image.arn})
+        return _answer({"ImageArn": image.arn})
 
     def describe_image(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_image(self._request()["ImageName"]).describe())
+        return _answer(self.sagemaker_backend.get_image(self._request()["ImageName"]).describe())
 
     def update_image(self) -> ActionResult:
         p = self._request()
@@ -73,7 +91,7 @@ class StudioResponse:
             p.get("DisplayName"),
             p.get("RoleArn"),
         )
-        return ActionResult({"ImageArn": image.arn})
+        return _answer({"ImageArn": image.arn})
 
     def delete_image(self) -> EmptyResult:
         self.sagemaker_backend.delete_image(self._request()["ImageName"])
@@ -94,11 +112,11 @@ class StudioResponse:
             p.get("Aliases", []),
             {k: p[k] for k in VERSION_DETAILS if k in p},
         )
-        return ActionResult({"ImageVersionArn": version.arn})
+        return _answer({"ImageVersionArn": version.arn})
 
     def describe_image_version(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_image_version(
                 p["ImageName"], p.get("Version"), p.get("Alias")
             ).describe()
@@ -120,7 +138,7 @@ class StudioResponse:
             p.get("AliasesToDelete", []),
             {k: p.get(k) for k in VERSION_DETAILS},
         )
-        return ActionResult({"ImageVersionArn": version.arn})
+        return _answer({"ImageVersionArn": version.arn})
 
     def delete_image_version(self) -> EmptyResult:
         p = self._request()
@@ -135,17 +153,17 @@ class StudioResponse:
         config = self.sagemaker_backend.create_app_image_config(
             p["AppImageConfigName"], configs, p.get("Tags", [])
         )
-        return ActionResult({"AppImageConfigArn": config.arn})
+        return _answer({"AppImageConfigArn": config.arn})
 
     def describe_app_image_config(self) -> ActionResult:
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_app_image_config(self._request()["AppImageConfigName"]).describe()
         )
 
     def update_app_image_config(self) -> ActionResult:
         p = self._request()
         configs = {k: p[k] for k in APP_CONFIG_KEYS if k in p}
-        return ActionResult(
+        return _answer(
             {
                 "AppImageConfigArn": self.sagemaker_backend.update_app_image_config(
                     p["AppImageConfigName"], configs
@@ -169,11 +187,12 @@ class StudioResponse:
     # ResourceNotFound, as in AWS
 
     def describe_domain(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_domain(self._request()["DomainId"]).describe())
+        domain = self.sagemaker_backend.get_domain(self._request()["DomainId"])
+        return _answer({**domain.describe(), **_identity_center(domain)})
 
     def update_domain(self) -> ActionResult:
         p = self._request()
-        return ActionResult({"DomainArn": self.sagemaker_backend.update_domain(p["DomainId"], p).arn})
+        return _answer({"DomainArn": self.sagemaker_backend.update_domain(p["DomainId"], p).arn})
 
     # User profiles and spaces
 
@@ -183,11 +202,11 @@ class StudioResponse:
         member = self.sagemaker_backend.create_member(
             "UserProfile", p["DomainId"], p["UserProfileName"], settings
         )
-        return ActionResult({"UserProfileArn": member.arn})
+        return _answer({"UserProfileArn": member.arn})
 
     def describe_user_profile(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
+        return _answer(
             self.sagemaker_backend.get_member("UserProfile", p["DomainId"], p["UserProfileName"]).describe()
         )
 
@@ -197,7 +216,7 @@ class StudioResponse:
         member = self.sagemaker_backend.update_member(
             "UserProfile", p["DomainId"], p["UserProfileName"], settings
         )
-        return ActionResult({"UserProfileArn": member.arn})
+        return _answer({"UserProfileArn": member.arn})
 
     def delete_user_profile(self) -> EmptyResult:
         p = self._request()
@@ -214,7 +233,7 @@ class StudioResponse:
     def create_space(self) -> ActionResult:
         p = self._request()
         settings = {k: p[k] for k in SPACE_SETTINGS if k in p}
-        return ActionResult(
+        return _answer(
             {
                 "SpaceArn": self.sagemaker_backend.create_member(
                     "Space", p["DomainId"], p["SpaceName"], settings
@@ -224,14 +243,12 @@ class StudioResponse:
 
     def describe_space(self) -> ActionResult:
         p = self._request()
-        return ActionResult(
-            self.sagemaker_backend.get_member("Space", p["DomainId"], p["SpaceName"]).describe()
-        )
+        return _answer(self.sagemaker_backend.get_member("Space", p["DomainId"], p["SpaceName"]).describe())
 
     def update_space(self) -> ActionResult:
         p = self._request()
         settings = {k: p.get(k) for k in SPACE_SETTINGS}
-        return ActionResult(
+        return _answer(
             {
                 "SpaceArn": self.sagemaker_backend.update_member(
                     "Space", p["DomainId"], p["SpaceName"], settings
@@ -265,14 +282,14 @@ class StudioResponse:
             p["AppName"],
             p.get("ResourceSpec", {}),
         )
-        return ActionResult({"AppArn": app.arn})
+        return _answer({"AppArn": app.arn})
 
     def _app_key(self) -> tuple[str, str | None, str | None, str, str]:
         p = self._request()
         return p["DomainId"], p.get("UserProfileName"), p.get("SpaceName"), p["AppType"], p["AppName"]
 
     def describe_app(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.get_app(*self._app_key()).describe())
+        return _answer(self.sagemaker_backend.get_app(*self._app_key()).describe())
 
     def delete_app(self) -> EmptyResult:
         self.sagemaker_backend.delete_app(*self._app_key())
