@@ -232,8 +232,11 @@ def test_the_sagemaker_adapter_answers_with_typed_states_of_images_versions_and_
             SubnetIds=["subnet-1"],
             VpcId="vpc-1",
         )["DomainArn"].rsplit("/", 1)[-1]
-        client.create_user_profile(DomainId=domain, UserProfileName="alice")
         image_arn = split_version_arn(version_arn)[0]
+        attached = {"CustomImages": [{"ImageName": "studio-lab", "AppImageConfigName": "lab"}]}
+        client.create_user_profile(
+            DomainId=domain, UserProfileName="alice", UserSettings={"KernelGatewayAppSettings": attached}
+        )
         sagemaker.create_app(
             domain, "UserProfile", "alice", "KernelGateway", "lab", {"SageMakerImageArn": image_arn}
         )
