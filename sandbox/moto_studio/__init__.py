@@ -10,8 +10,8 @@ both serve them.
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
-- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
-  versions, per service, action and call count (moto_studio.faults).
+- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed images,
+  image versions and updates, per service, action and call count (moto_studio.faults).
 - Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
   `drain()` ends everything a sandbox started before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
