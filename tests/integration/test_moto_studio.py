@@ -585,3 +585,74 @@ def test_an_update_that_fails_leaves_update_failed_with_a_reason_until_the_next(
     update(DomainId=domain, **name)
     described = describe(DomainId=domain, **{k: v for k, v in name.items() if k.endswith("Name")})
     assert described["Status"] == "InService" and "FailureReason" not in described
+
+
+def assert_botocore_shape(sm, operation: str, response: dict) -> None:
+    """Every member of `response` is one of the operation's output members, none is null, the
+    required ones are there, and each enum member holds one of its values (botocore's model)."""
+    shape = sm.meta.service_model.operation_model(operation).output_shape
+    found = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    assert set(found) <= set(shape.members), set(found) - set(shape.members)
+    assert set(shape.required_members) <= set(found), operation
+    for name, value in found.items():
+        assert value is not None, name
+        enum = getattr(shape.members[name], "enum", None)
+        assert not enum or value in enum, (name, value)
+
+
+def test_the_new_statuses_are_answered_in_botocores_output_shapes(sm, domain):
+    # Given an image being created and one whose creation failed, a profile and a space being
+    # updated and one whose update failed, and an app being deleted
+    moto_studio.settings.image_seconds = 3600
+    moto_studio.settings.domain_update_seconds = 3600
+    moto_studio.settings.app_delete_seconds = 3600
+    sm.create_image(ImageName="img", RoleArn=ROLE)
+    moto_studio.faults.inject(
+        moto_studio.Fault("sagemaker", "CreateImage", "create_failed"),
+        moto_studio.Fault("sagemaker", "UpdateUserProfile", "update_failed"),
+    )
+    sm.create_image(ImageName="failed", RoleArn=ROLE)
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    sm.update_user_profile(DomainId=domain, UserProfileName="alice", UserSettings={"ExecutionRole": ROLE})
+    sm.update_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    app = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
+    sm.create_app(**app)
+    sm.delete_app(**app)
+    # When each is described and listed, while under way and once SageMaker is done
+    for done in (False, True):
+        if done:
+            moto_studio.settings.image_seconds = 0
+            moto_studio.settings.domain_update_seconds = 0
+            moto_studio.settings.app_delete_seconds = 0
+        answers = [
+            ("DescribeImage", sm.describe_image(ImageName="img")),
+            ("DescribeImage", sm.describe_image(ImageName="failed")),
+            ("ListImages", sm.list_images()),
+            ("DescribeUserProfile", sm.describe_user_profile(DomainId=domain, UserProfileName="alice")),
+            ("DescribeSpace", sm.describe_space(DomainId=domain, SpaceName="lab")),
+            ("ListUserProfiles", sm.list_user_profiles()),
+            ("ListSpaces", sm.list_spaces()),
+            ("DescribeApp", sm.describe_app(**app)),
+            ("ListApps", sm.list_apps()),
+        ]
+        # Then every answer is in botocore's output shape, and so is every item of a list
+        for operation, answer in answers:
+            assert_botocore_shape(sm, operation, answer)
+        items = {
+            "ListImages": "Image",
+            "ListUserProfiles": "UserProfileDetails",
+            "ListSpaces": "SpaceDetails",
+        }
+        for operation, answer in answers:
+            if operation in items or operation == "ListApps":
+                shape = sm.meta.service_model.shape_for(items.get(operation, "AppDetails"))
+                for item in next(v for k, v in answer.items() if isinstance(v, list)):
+                    assert set(item) <= set(shape.members), set(item) - set(shape.members)
+                    assert all(v is not None for v in item.values())
+                    status = item.get("ImageStatus") or item.get("Status")
+                    assert status in (shape.members.get("ImageStatus") or shape.members["Status"]).enum
+    # And the statuses moved on as SageMaker's do
+    assert [i["ImageStatus"] for i in sm.list_images()["Images"]] == ["CREATED", "CREATE_FAILED"]
+    alice = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")
+    assert (alice["Status"], sm.describe_app(**app)["Status"]) == ("Update_Failed", "Deleted")
