@@ -6,14 +6,16 @@ both serve them.
   and apps (moto_studio.sagemaker), validated against botocore's service model.
 - ECR layers: uploads kept, GetDownloadUrlForLayer served, PutImage digests, ECR's image action
   events (moto_studio.ecr), and the registry API over the same repositories (moto_studio.registry).
-- ECR scanning: scan on push, results an image's label chooses, paged findings (moto_studio.scanning).
+- ECR scanning: scan on push (or by the registry's enhanced rules), scans per image manifest and none
+  of an index, results an image's label chooses, paged findings (moto_studio.scanning).
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
 - Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed images,
   image versions and updates, per service, action and call count (moto_studio.faults).
-- Step Functions: a stopped execution stops retrying at once (moto_studio.stepfunctions), and
-  `drain()` ends everything a sandbox started before the next one begins.
+- Step Functions: a stopped execution stops retrying at once, a Standard execution fails at 25,000
+  history events (moto_studio.stepfunctions), and `drain()` ends everything a sandbox started
+  before the next one begins.
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -33,6 +35,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from . import awslambda, logs, stepfunctions
 from .awslambda import invoke_in_worker
@@ -75,7 +79,8 @@ def install() -> None:
         ECRBackend._moto_put_image = moto_put_image  # type: ignore[attr-defined]
         _graft(ECRResponse, StudioEcrResponse, {"get_download_url_for_layer", "batch_delete_image"})
         ECRBackend._moto_describe_image_scan_findings = ECRBackend.describe_image_scan_findings  # type: ignore[attr-defined]
-        _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings"})
+        ECRBackend._moto_start_image_scan = ECRBackend.start_image_scan  # type: ignore[attr-defined]
+        _graft(ECRBackend, StudioScanBackend, {"describe_image_scan_findings", "start_image_scan"})
         _graft(ECRResponse, StudioScanResponse, {"describe_image_scan_findings"})
         LambdaFunction._invoke_lambda = invoke_in_worker  # type: ignore[method-assign]
         LambdaBackend._moto_send_log_event = LambdaBackend.send_log_event  # type: ignore[attr-defined]
@@ -83,6 +88,10 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
         _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
+        EventManager._moto_add_event = EventManager.add_event  # type: ignore[attr-defined]
+        _graft(EventManager, stepfunctions.StudioEventManager, {"add_event"})
+        ExecutionWorker._moto_get_evaluation_environment = ExecutionWorker._get_evaluation_environment  # type: ignore[attr-defined]
+        _graft(ExecutionWorker, stepfunctions.StudioExecutionWorker, {"_get_evaluation_environment"})
         _installed = True
 
 

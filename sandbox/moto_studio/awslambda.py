@@ -44,8 +44,11 @@ from . import lambda_worker
 from .faults import LAMBDA_KINDS, faults
 from .settings import CLOUDTRAIL, settings
 
-# What a worker inherits from this process: how to reach AWS, as Lambda's runtime provides it.
+# What a worker inherits from this process: how to reach AWS, as Lambda's runtime provides it,
+# and PYTHONPATH, where the library is found (its layer, in AWS), so that a checkout's tests run
+# the checkout's code rather than what the virtualenv's editable install points at.
 INHERITED = (
+    "PYTHONPATH",
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -182,7 +185,7 @@ class Environment:
             "timeout": timeout,
         }
         fault = faults.take("lambda", "Invoke", LAMBDA_KINDS, self.function.function_name)
-        if fault is not None:  # the runtime dies (or runs out of time) before the handler gets far
+        if fault is not None and fault.kind != "killed_after":  # dies before the handler gets far
             self.process.kill()
             self.process.wait()
             response = None
@@ -195,7 +198,7 @@ class Environment:
                 response = None
             else:
                 response = self._read(timeout)
-        if fault is not None and fault.kind == "killed":
+        if fault is not None and fault.kind in ("killed", "killed_after"):
             # Lambda's answer when the runtime dies (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html)
             self.stop()
             message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"

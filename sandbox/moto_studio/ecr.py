@@ -94,6 +94,10 @@ class LayersNotFoundException(ServiceException):
     code = "LayersNotFoundException"
 
 
+class UnsupportedImageTypeException(ServiceException):  # here: moto finds an error's service by module
+    code = "UnsupportedImageTypeException"
+
+
 def layer_blobs(repository: Repository) -> dict[str, bytes]:
     return repository.__dict__.setdefault("_layer_blobs", {})  # type: ignore[no-any-return]
 

@@ -10,9 +10,10 @@ letting `skip` of them through, `times` times. The kinds:
   image) ends CREATE_FAILED.
 - "update_failed": SageMaker's UpdateDomain, UpdateUserProfile or UpdateSpace succeeds, and the
   domain, profile or space ends Update_Failed.
-- Lambda ("timeout", "killed"; service "lambda", action "Invoke", `function` a part of the
-  function's name): the invocation ends as Lambda ends one that ran past its Timeout, or whose
-  runtime was killed in the middle (its worker process is really killed).
+- Lambda ("timeout", "killed", "killed_after"; service "lambda", action "Invoke", `function` a
+  part of the function's name): the invocation ends as Lambda ends one that ran past its Timeout,
+  or whose runtime was killed in the middle (its worker process is really killed); "killed_after"
+  kills it once the handler has run, so its calls went through but its answer is lost.
 
 From tests: `faults.inject(Fault("sagemaker", "UpdateDomain", "throttling", times=2))`. In the
 sandbox: MOTO_STUDIO_FAULTS="sagemaker:UpdateDomain:throttling:2,sns:Publish:internal_failure".
@@ -70,7 +71,7 @@ SERVICE_ANSWERS = {
     ("sns", "throttling"): Answer("Throttled", 429, "Rate exceeded"),
     ("sns", "internal_failure"): Answer("InternalError", 500, "Internal error"),
 }
-LAMBDA_KINDS = ("timeout", "killed")
+LAMBDA_KINDS = ("timeout", "killed", "killed_after")
 # The calls SageMaker accepts and then fails to carry out, leaving the resource's status
 # CREATE_FAILED or Update_Failed (botocore's ImageVersionStatus, ImageStatus, DomainStatus,
 # UserProfileStatus and SpaceStatus), and the sagemaker actions each kind can follow.

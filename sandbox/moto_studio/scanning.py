@@ -2,7 +2,16 @@
 
 - A repository whose `imageScanningConfiguration.scanOnPush` is set has a scan of every pushed
   image, as ECR starts one on push (moto starts none: DescribeImageScanFindings would answer
-  ScanNotFoundException until StartImageScan).
+  ScanNotFoundException until StartImageScan). Under the registry's ENHANCED scan type
+  (PutRegistryScanningConfiguration), the registry's rules decide instead: "Any repositories not
+  matching an enhanced scanning filter will have scanning disabled" (ECR User Guide, Image scanning,
+  "Using filters"), and StartImageScan, which "starts a basic image vulnerability scan" (botocore
+  `StartImageScan`), is refused with a ValidationException (AWS does not document its wording).
+- Scans are of image manifests. An index (a multi-platform push) has none: DescribeImageScanFindings
+  answers ScanNotFoundException, and StartImageScan UnsupportedImageTypeException with ECR's
+  message "An artifact with media type '...' cannot be scanned" (reported in
+  docker/setup-buildx-action#186 and aws/containers-roadmap#1683); each platform image of the
+  index has its own scan.
 - An image may choose its own scan result with the `moto-studio.scan-result` label on its config:
   JSON in DescribeImageScanFindings' response shape (botocore `ecr` model), e.g.
   `{"status": "COMPLETE", "findings": [ImageScanFinding, ...], "enhancedFindings": [...]}`
@@ -21,12 +30,18 @@ from datetime import datetime
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.ecr.exceptions import ScanNotFoundException, ValidationException
 from moto.ecr.models import ECRBackend, Image, Repository
 from moto.utilities.paginator import paginate
 
-from .ecr import layer_blobs
+from .ecr import UnsupportedImageTypeException, layer_blobs
 
 SCAN_RESULT_LABEL = "moto-studio.scan-result"
+INDEX_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+)
+SCANNED_BY_ENHANCED_RULES = ("SCAN_ON_PUSH", "CONTINUOUS_SCAN")  # botocore `ScanFrequency`, less MANUAL
 PAGINATION_MODEL = {
     "scan_findings_page": {
         "input_token": "next_token",
@@ -47,10 +62,49 @@ def _labelled_result(repository: Repository, image: Image) -> dict[str, Any] | N
     return json.loads(label) if label else None
 
 
+def _index_type(image: Image) -> str | None:
+    """The media type of an image that is an index (a manifest list), else None."""
+    try:
+        media_type = json.loads(image.image_manifest).get("mediaType")
+    except (TypeError, ValueError):
+        return None
+    return media_type if media_type in INDEX_TYPES else None
+
+
 class StudioScanBackend:
-    """Grafted onto moto's ECRBackend; `describe_image_scan_findings` wraps moto's."""
+    """Grafted onto moto's ECRBackend; `describe_image_scan_findings` and `start_image_scan` wrap
+    moto's."""
 
     _moto_describe_image_scan_findings: Any  # moto's own, kept by install()
+    _moto_start_image_scan: Any
+    registry_scanning_configuration: dict[str, Any]
+
+    def _enhanced(self) -> bool:
+        return self.registry_scanning_configuration.get("scanType") == "ENHANCED"
+
+    def _scanned_on_push(self, repository: Repository) -> bool:
+        if self._enhanced():
+            frequency = repository.scanning_config["scanFrequency"]  # set by the registry's rules
+            return frequency in SCANNED_BY_ENHANCED_RULES
+        configuration: dict[str, Any] = repository.image_scanning_configuration  # type: ignore[assignment]
+        return bool(configuration.get("scanOnPush"))
+
+    def start_image_scan(
+        self, registry_id: str | None, repository_name: str, image_id: dict[str, Any]
+    ) -> dict[str, Any]:
+        repository = self._get_repository(repository_name, registry_id)  # type: ignore[attr-defined]
+        image = repository._get_image(image_id.get("imageTag"), image_id.get("imageDigest"))
+        if self._enhanced():
+            raise ValidationException(
+                "StartImageScan starts basic scans; this registry uses enhanced scanning"
+            )
+        index_type = _index_type(image)
+        if index_type:
+            raise UnsupportedImageTypeException(
+                f"An artifact with media type '{index_type}' cannot be scanned. "
+                "For more information, see the Amazon ECR documentation."
+            )
+        return self._moto_start_image_scan(registry_id, repository_name, image_id)  # type: ignore[no-any-return]
 
     def describe_image_scan_findings(
         self,
@@ -62,7 +116,11 @@ class StudioScanBackend:
     ) -> dict[str, Any]:
         repository = self._get_repository(repository_name, registry_id)  # type: ignore[attr-defined]
         image = repository._get_image(image_id.get("imageTag"), image_id.get("imageDigest"))
-        if image.last_scan is None and repository.image_scanning_configuration.get("scanOnPush"):
+        if _index_type(image):
+            tag = image_id.get("imageTag") or "null"
+            shown = f"{{imageDigest:'{image.get_image_digest()}', imageTag:'{tag}'}}"  # as moto words it
+            raise ScanNotFoundException(shown, repository_name, repository.registry_id)
+        if image.last_scan is None and self._scanned_on_push(repository):
             image.last_scan = datetime.fromtimestamp(image.image_pushed_at)
         # A copy: moto keeps a result set through its API, and pages are cut from this one.
         result = copy.deepcopy(

@@ -1,6 +1,7 @@
 """Step Functions executions as StopExecution ends them in AWS: at once, even while a state waits to
 retry (moto's interpreter sleeps through the retry interval), so that a sandbox that stops can end
-every execution it started before the next one begins.
+every execution it started before the next one begins. A Standard execution fails when its history
+reaches 25,000 events, as in AWS (moto records events without end).
 
 moto runs each execution on threads of its own and marks it RUNNING until they end (then ABORTED,
 SUCCEEDED, ...): an execution is over when its status says so.
@@ -8,10 +9,12 @@ SUCCEEDED, ...): an execution is over when its status says so.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType, StateMachineType
 from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -47,6 +50,55 @@ class StudioRetrier:
         while env.is_running() and (left := deadline - time.monotonic()) > 0:
             env.program_state_event.wait(min(left, 1.0))
         env.stack.append(RetrierOutcome.Executed)
+
+
+# AWS Step Functions quotas (docs.aws.amazon.com/step-functions/latest/dg/limits.html), "Maximum
+# execution history size: 25,000 events. If the execution history reaches this quota, the execution
+# will fail." "Avoid reaching the history quota" (dg/bp-history-limit.html): when event 25,000 is not
+# ExecutionSucceeded, ExecutionFailed is logged as that event. The failure is States.Runtime with the
+# cause below (as AWS reports it, e.g. github.com/loads/ardere/issues/86); no Catch sees it.
+HISTORY_LIMIT = 25_000
+HISTORY_LIMIT_CAUSE = f"The execution reached the maximum number of history events ({HISTORY_LIMIT})."
+_history_lock = threading.Lock()  # one event at a time reaches the limit (a Map's iterations add at once)
+
+
+class StudioEventManager:
+    """Grafted onto moto's EventManager: `add_event` stops recording at the history limit and fails
+    the execution (`fail_execution`, set on a Standard execution's manager by StudioExecutionWorker)."""
+
+    _history_event_list: list[Any]
+    _moto_add_event: Any
+    fail_execution: Any
+
+    def add_event(self, context: Any, event_type: HistoryEventType, *args: Any, **kwargs: Any) -> int:
+        fail = getattr(self, "fail_execution", None)
+        if fail is None:
+            return int(self._moto_add_event(context, event_type, *args, **kwargs))
+        with _history_lock:
+            count = len(self._history_event_list)
+            if count >= HISTORY_LIMIT:  # the execution has failed: nothing more is recorded
+                return count
+            if count < HISTORY_LIMIT - 1 or event_type == HistoryEventType.ExecutionSucceeded:
+                return int(self._moto_add_event(context, event_type, *args, **kwargs))
+            details = ExecutionFailedEventDetails(error="States.Runtime", cause=HISTORY_LIMIT_CAUSE)
+            event_id = self._moto_add_event(
+                context, HistoryEventType.ExecutionFailed, {"executionFailedEventDetails": details}
+            )
+        fail(details)
+        return int(event_id)
+
+
+class StudioExecutionWorker:
+    """Grafted onto moto's ExecutionWorker: a Standard execution's history is limited (Express
+    workflows' is not: "Maximum execution history size: Unlimited", dg/express-limits.html)."""
+
+    _moto_get_evaluation_environment: Any
+
+    def _get_evaluation_environment(self) -> Environment:
+        env: Environment = self._moto_get_evaluation_environment()
+        if env.execution_type == StateMachineType.STANDARD:
+            env.event_manager.fail_execution = env.set_error  # type: ignore[attr-defined]
+        return env
 
 
 def executions() -> list[Any]:

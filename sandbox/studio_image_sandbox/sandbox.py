@@ -73,7 +73,13 @@ DEFAULT_CONFIGURATION: dict[str, Any] = {
             "match": "studio/*",
             "profile": "kernel-gateway",
             "attach": {"spaces": ["shared"], "user_profiles": ["alice"]},
-            "canary": {"user_profile": "alice", "budget_seconds": 120, "on_failure": "rollback"},
+            # enabled: a KernelGateway (Studio Classic) canary is off unless asked for
+            "canary": {
+                "enabled": True,
+                "user_profile": "alice",
+                "budget_seconds": 120,
+                "on_failure": "rollback",
+            },
         },
     ]
 }

@@ -334,7 +334,10 @@ class _Deployment:
     def functions(self, environment: dict[str, str]) -> None:
         globals_ = self.resolve(self.template.get("Globals", {}).get("Function", {}))
         for logical in self.of_type("AWS::Serverless::Function"):
-            props = {**globals_, **self.properties(logical)}
+            own = self.properties(logical)
+            if not own:  # its Condition is false
+                continue
+            props = {**globals_, **own}
             variables = {
                 **globals_.get("Environment", {}).get("Variables", {}),
                 **props.get("Environment", {}).get("Variables", {}),
@@ -352,6 +355,11 @@ class _Deployment:
                 Environment={"Variables": {k: str(v) for k, v in variables.items()}},
                 Layers=props.get("Layers", []),
             )["FunctionArn"]
+            if "ReservedConcurrentExecutions" in props:
+                self.awslambda.put_function_concurrency(
+                    FunctionName=function,
+                    ReservedConcurrentExecutions=int(props["ReservedConcurrentExecutions"]),
+                )
             self.stack.physical[logical], self.stack.arns[logical] = function, arn
             self.stack.functions[logical] = function
             for event_name, event in props.get("Events", {}).items():

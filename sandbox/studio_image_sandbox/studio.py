@@ -1,6 +1,12 @@
 """A Studio domain for the pipeline to attach images to: the execution role SageMaker images
 assume, a domain, user profiles, shared spaces, and one space per app type for the canary starts
-(a space runs one app, of its own SpaceSettings.AppType, so a canary needs a space of its type)."""
+(a space runs one app, of its own SpaceSettings.AppType, so a canary needs a space of its type).
+
+The canary spaces are private, owned by the first user profile: a private space runs the custom
+images of its owner's user settings and the domain's DefaultUserSettings, a shared space those of
+the domain's DefaultSpaceSettings, which has no Code Editor images (botocore's UserSettings and
+DefaultSpaceSettings). So a binding that attaches to that user, or to DefaultUserSettings, reaches
+its canary."""
 
 from __future__ import annotations
 
@@ -43,7 +49,18 @@ def create_domain(
             DomainId=domain_id, UserProfileName=user, UserSettings={"ExecutionRole": role}
         )
     for space in spaces:
-        sagemaker.create_space(DomainId=domain_id, SpaceName=space, SpaceSettings={"AppType": "JupyterLab"})
+        sagemaker.create_space(
+            DomainId=domain_id,
+            SpaceName=space,
+            SpaceSettings={"AppType": "JupyterLab"},
+            SpaceSharingSettings={"SharingType": "Shared"},
+        )
     for app_type, space in CANARY_SPACES.items():
-        sagemaker.create_space(DomainId=domain_id, SpaceName=space, SpaceSettings={"AppType": app_type})
+        sagemaker.create_space(
+            DomainId=domain_id,
+            SpaceName=space,
+            SpaceSettings={"AppType": app_type},
+            SpaceSharingSettings={"SharingType": "Private"},
+            OwnershipSettings={"OwnerUserProfileName": user_profiles[0]},
+        )
     return StudioDomain(domain_id, role, user_profiles, spaces, dict(CANARY_SPACES))

@@ -148,7 +148,8 @@ def needs(call: Call) -> list[Need]:
             found.append(Need("iam:PassRole", p["RoleArn"], passed_to))
         return found
     if call.service == "ecr":
-        if call.operation == "GetAuthorizationToken":
+        # The authorization reference gives these no resource type: they are granted on "*".
+        if call.operation in {"GetAuthorizationToken", "GetRegistryScanningConfiguration"}:
             return [Need(action, "*")]
         # The authorization reference gives each of these the `repository` resource type.
         if call.operation in {

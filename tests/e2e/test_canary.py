@@ -10,6 +10,7 @@ import boto3
 import pytest
 
 import moto_studio
+from moto_studio import Fault, faults
 from studio_image_sandbox.samples import compliant
 
 from .conftest import CONFIGURATION, REGION
@@ -19,9 +20,10 @@ IMAGE = "studio-studio-canary"  # the SageMaker image name derived for studio/ca
 
 
 def configure(pipeline, **canary) -> None:
-    """Bind studio/* with a canary under user profile alice (the configuration is read per run)."""
+    """Bind studio/* with a canary under user profile alice (the configuration is read per run;
+    a KernelGateway canary starts only when enabled)."""
     bindings = json.loads(json.dumps(CONFIGURATION["repositories"]))
-    bindings[-1]["canary"] = {"user_profile": "alice", "budget_seconds": 30, **canary}
+    bindings[-1]["canary"] = {"enabled": True, "user_profile": "alice", "budget_seconds": 30, **canary}
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name=f"/{pipeline.stack.name}/configuration",
         Value=json.dumps({"repositories": bindings}),
@@ -226,3 +228,30 @@ def test_a_failing_canary_in_its_space_is_reported_by_its_run_not_as_a_users_app
     assert moto_studio.logs.join_deliveries(120) == []  # subscriptions deliver on threads of their own
     notes = pipeline.notifications()
     assert [n["Subject"].split("]")[0] for n in notes] == ["[CANARY-FAILED"]
+
+
+def test_a_canary_start_that_dies_after_its_create_app_still_deletes_the_app_and_fails_the_run(pipeline):
+    # Given a JupyterLab binding with a canary space, and a StartCanary whose runtime dies once its
+    # CreateApp has gone through (the answer is lost)
+    bind_new_studio_app(pipeline, "jupyterlab", "canary-jupyterlab")
+    function = pipeline.stack.functions["StartCanaryFunction"]
+    faults.inject(Fault("lambda", "Invoke", "killed_after", function=function))
+    # When an image is pushed
+    execution = pipeline.run(compliant("jupyterlab"), "studio/jupyterlab")
+    # Then the run goes through StopCanary before Notify, and the app it started is deleted
+    assert (execution["status"], execution.get("error")) == ("FAILED", "PipelineFailed")
+    entered = states_entered(pipeline, execution["executionArn"])
+    assert entered[entered.index("StartCanary") :][:5] == [
+        "StartCanary",
+        "CanaryNotStarted",
+        "StopCanary",
+        "PruneWanted",
+        "Notify",
+    ]
+    (app,) = apps(pipeline)
+    assert (app["SpaceName"], app["AppName"], app["Status"]) == ("canary-jupyterlab", "default", "Deleted")
+    # And the notification names the start's own error, not the stop
+    note = only_notification(pipeline)
+    assert note["Subject"] == "[FAILED] studio/jupyterlab:1.0: Runtime.ExitError in StartCanary"
+    assert note["doc"]["error"]["Error"] == "Runtime.ExitError"
+    assert "The canary app was deleted." in note["doc"]["text"]

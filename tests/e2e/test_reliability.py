@@ -27,7 +27,7 @@ TARGETS = ("domain", "alice", "shared")
 
 def canary_configuration() -> dict:
     bindings = json.loads(json.dumps(CONFIGURATION["repositories"]))
-    bindings[-1]["canary"] = {"user_profile": "alice", "budget_seconds": 30}
+    bindings[-1]["canary"] = {"enabled": True, "user_profile": "alice", "budget_seconds": 30}
     return {"repositories": bindings}
 
 

@@ -63,7 +63,7 @@ def test_the_report_page_shows_the_verdict_findings_and_hostile_names_as_text(
     assert code == 1
     assert verdict_seen == "FAIL"
     assert any("reserved-path" in rule and rule.startswith("error") for rule in rules), rules
-    assert f"/opt/ml/{FILE_NAME}" in finding_text and "Fix: move it out of /opt/ml" in finding_text
+    assert f"/opt/ml/{FILE_NAME}" in finding_text and "Fix: do not write under /opt/ml" in finding_text
     # And the image's strings are shown as the text they are, with nothing run and nothing made of them
     assert DISPLAY_NAME in kernel_cells
     assert '"DisplayName": "<script>window.ran = \\"display name\\"</script>' in config

@@ -264,8 +264,11 @@ def log_lines(domain, stream):
 
 
 def test_an_app_is_pending_then_in_service_and_logs_its_start(sm, domain):
-    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     image = sm.create_image(ImageName="img", RoleArn=ROLE)["ImageArn"]
+    attached = {"CustomImages": [{"ImageName": "img", "AppImageConfigName": "cfg"}]}
+    sm.create_user_profile(
+        DomainId=domain, UserProfileName="alice", UserSettings={"KernelGatewayAppSettings": attached}
+    )
     key = {"DomainId": domain, "UserProfileName": "alice", "AppType": "KernelGateway", "AppName": "canary"}
     sm.create_app(**key, ResourceSpec={"SageMakerImageArn": image, "InstanceType": "ml.t3.medium"})
     assert sm.describe_app(**key)["Status"] == "Pending"
@@ -284,6 +287,8 @@ def test_a_scripted_app_start_fails_with_its_reason_and_log_lines(sm, domain):
     )
     sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
     image = sm.create_image(ImageName="img", RoleArn=ROLE)["ImageArn"]
+    attached = {"CustomImages": [{"ImageName": "img", "AppImageConfigName": "cfg"}]}
+    sm.update_domain(DomainId=domain, DefaultSpaceSettings={"JupyterLabAppSettings": attached})
     key = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
     sm.create_app(**key, ResourceSpec={"SageMakerImageArn": image})
     time.sleep(WAIT)
@@ -406,8 +411,9 @@ def test_file_system_config_is_refused_for_jupyterlab_and_code_editor_configs(sm
     sm.create_app_image_config(AppImageConfigName="kg", KernelGatewayImageConfig=KERNEL_GATEWAY)
 
 
-def test_a_user_profile_or_space_holds_at_most_five_custom_images(sm, domain):
-    # Given a user profile and a space
+def test_a_user_profile_or_space_holds_at_most_five_kernel_gateway_custom_images(sm, domain):
+    # Given a user profile and a space (their updates applied at once, so one follows another)
+    moto_studio.settings.domain_update_seconds = 0
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="kg", SpaceSettings={"AppType": "KernelGateway"})
     five = {"KernelGatewayAppSettings": {"CustomImages": custom_images(5)}}
@@ -423,6 +429,9 @@ def test_a_user_profile_or_space_holds_at_most_five_custom_images(sm, domain):
     # Then five are kept and six are refused, naming the limit
     assert [code for code, _ in refused] == ["ValidationException"] * 3
     assert "has 6 custom images; at most 5 are allowed" in refused[0][1]
+    # And a JupyterLab list, for which botocore documents no such limit, takes six
+    jupyterlab = {"JupyterLabAppSettings": {"CustomImages": custom_images(6)}}
+    sm.update_user_profile(DomainId=domain, UserProfileName="alice", UserSettings=jupyterlab)
     assert (
         len(
             sm.describe_space(DomainId=domain, SpaceName="kg")["SpaceSettings"]["KernelGatewayAppSettings"][

@@ -48,7 +48,9 @@ def test_an_error_finding_exits_1(make_compliant, capsys):
     code, out, _ = run(capsys, make_compliant(Layer().file("opt/ml/x")))
     assert code == 1
     assert "FAIL: 1 error, 0 warnings, " in out
-    assert "fix: move it out of /opt/ml" in out
+    # And the fix says what to do: not to write there, or, for a base image's files, what removing them does
+    assert "fix: do not write under /opt/ml: install it elsewhere" in out
+    assert "remove it in a later layer (RUN rm -rf /opt/ml), knowing its bytes still ship" in out
 
 
 def test_junit_has_one_case_per_rule_and_fails_the_broken_one(make_compliant, capsys):

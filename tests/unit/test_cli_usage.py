@@ -145,7 +145,7 @@ def test_bad_arguments_are_one_line_and_exit_2(capsys, argv):
 def test_a_closed_pipe_ends_quietly(make_compliant):
     # Given `studio-image check ... --format json` whose reader has gone before it writes
     process = subprocess.Popen(
-        [CLI, "check", make_compliant(), "--no-cache", "--format", "json"],
+        [CLI, "check", make_compliant(), "--no-cache", "--format", "json", "--profile", "kernel-gateway"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

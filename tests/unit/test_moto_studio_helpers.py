@@ -93,3 +93,20 @@ def test_validation_checks_ranges_enums_and_nested_paths():
         )
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/studio/app@sha256:" + "a" * 64,
+        "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn/studio/app:1.0",
+    ],
+)
+def test_an_ecr_base_image_is_recognised_in_every_partition(uri):
+    # Given an image URI the pipeline registers, in the commercial or the China partition
+    from moto_studio.sagemaker.models import ECR_IMAGE
+
+    # Then the sandbox's SageMaker reads its account, region and repository
+    match = ECR_IMAGE.fullmatch(uri)
+    assert match is not None
+    assert match.group(3) == "studio/app"

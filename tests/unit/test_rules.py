@@ -10,6 +10,7 @@ from studio_image.findings import Profile, Severity
 from studio_image.oci import Platform
 from studio_image.policy import Policy
 from studio_image.rules import RULES, evaluate
+from studio_image.rules.judging import pick_profile
 from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer
 from studio_image_sandbox.samples import DEFAULT_PATH, RSTUDIO_ENV, compliant, executable, ipykernel_json
@@ -497,3 +498,25 @@ def test_a_hardlink_to_a_kernel_json_too_large_to_read_is_invalid_saying_so(chec
         ("kernelspec-invalid", f"/{linked}"),
     ]
     assert all("too large" in f.message for f in found)
+
+
+@pytest.mark.parametrize("profile", list(Profile))
+def test_check_without_a_profile_picks_the_one_each_compliant_image_is_built_for(make_compliant, profile):
+    # Given the sandbox's compliant image for a profile
+    inventory = inspect_reference(make_compliant(profile=profile))
+    # When the profile is picked from what the image holds
+    picked, why = pick_profile(inventory)
+    # Then it is that profile, for a reason that names what was found
+    assert picked == profile
+    assert why
+
+
+def test_an_image_with_jupyterlab_and_code_editor_is_picked_as_jupyterlab(make_compliant):
+    # Given a Code Editor image that also serves JupyterLab, as SageMaker Distribution's do
+    jupyter = executable(Layer(), "opt/conda/bin/jupyter-lab")
+    inventory = inspect_reference(make_compliant(jupyter, profile=Profile.CODE_EDITOR))
+    # Then JupyterLab, the new Studio's default app, is picked, and the reason names the server found
+    assert pick_profile(inventory) == (Profile.JUPYTERLAB, "/opt/conda/bin/jupyter-lab is on its PATH")
+    # And without the server it is judged as the kernels it holds
+    gone = Layer().whiteout("opt/conda/bin/jupyter-lab")
+    assert pick_profile(inspect_reference(make_compliant(gone, profile=Profile.JUPYTERLAB)))[0] == KG

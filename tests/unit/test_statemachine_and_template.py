@@ -73,13 +73,64 @@ def test_every_task_retries_lambda_service_errors_and_every_path_reaches_notify(
         assert retried >= LAMBDA_ERRORS, name
         assert {"AwsUnavailable", "RegistryUnavailable"} <= retried, name
         in_map = name == "ScanLayer"  # the Map state catches for its iterations
-        # A failed look at the canary still stops (deletes) the app, and StopCanary goes to Notify.
-        caught_to = "StopCanary" if name == "WatchCanary" else "Notify"
+        # A failed start or look at the canary still stops (deletes) the app, then goes to Notify.
+        caught_to = {"WatchCanary": "StopCanary", "StartCanary": "CanaryNotStarted"}.get(name, "Notify")
         if name != "Notify" and not in_map:
             assert state["Catch"] == [
                 {"ErrorEquals": ["States.ALL"], "ResultPath": f"$.failed.{name}", "Next": caught_to}
             ], name
     assert ASL["States"]["ScanLayers"]["Catch"][0]["Next"] == "Notify"
+
+
+def test_a_failed_canary_start_goes_through_stop_canary_to_notify_keeping_its_error():
+    # Given the real ASL, from StartCanary's Catch
+    states, path = ASL["States"], []
+    (catch,) = states["StartCanary"]["Catch"]
+    name = catch["Next"]
+    # When its path is followed (a Choice by its Default: the canary failed, so nothing is pruned)
+    while name not in path and name != "Notify":
+        path.append(name)
+        name = states[name].get("Next") or states[name]["Default"]
+    # Then it stops the canary before Notify, and the error stays where Notify reads the failed state
+    assert [*path, name] == ["CanaryNotStarted", "StopCanary", "PruneWanted", "Notify"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["ResultPath"] == "$.failed.StartCanary"
+    assert (
+        states["StopCanary"]["ResultPath"] == "$.canary"
+        and states["StopCanary"]["Catch"][0]["Next"] == "Notify"
+    )
+    # And what the Pass state leaves as the canary is what StopCanary reads as a start that failed
+    not_started = states["CanaryNotStarted"]
+    assert not_started["ResultPath"] == states["StopCanary"]["Parameters"]["canary.$"] == "$.canary"
+    parsed = canary.StopInput.model_validate(
+        {
+            "execution_arn": "arn:aws:states:us-east-1:1:execution:p:run",
+            "job": {
+                "binding": {"match": "x", "profile": "jupyterlab"},
+                "registers": True,
+                "image_name": "x",
+                "domain_id": "d-1",
+                "display_name": "x",
+                "poll_seconds": 1,
+            },
+            "plan": {
+                "owner_kind": "Space",
+                "owner": "s",
+                "app_type": "JupyterLab",
+                "instance_type": "ml.t3.medium",
+                "budget_seconds": 1,
+                "rollback": False,
+            },
+            "canary": not_started["Result"],
+            "registration": {
+                "image_name": "x",
+                "image_version_arn": "a/1",
+                "version": 1,
+                "status": "CREATED",
+            },
+            "attached": [],
+        }
+    )
+    assert isinstance(parsed.canary, canary.StartFailed)
 
 
 @pytest.mark.parametrize("name", ["Attach", "StopCanary"])  # StopCanary may roll the attach back
@@ -102,6 +153,7 @@ def statements():
 
 
 SCAN_READERS = {"EvaluateFunction", "WatchVulnerabilityScanFunction"}
+SCAN_WATCHER = "WatchVulnerabilityScanFunction"
 
 
 def test_no_function_policy_grants_a_wildcard_action_or_resource():
@@ -110,11 +162,12 @@ def test_no_function_policy_grants_a_wildcard_action_or_resource():
     for logical, statement in found:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in a for a in actions), (logical, actions)
-        # Amazon Inspector's ListFindings supports no resource-level permissions (the Service
-        # Authorization Reference lists none); ECR's enhanced scan findings need it, in the two
-        # functions that read them.
+        # Amazon Inspector's ListFindings and ECR's GetRegistryScanningConfiguration support no
+        # resource-level permissions (the Service Authorization Reference lists none): enhanced scan
+        # findings need the first in the two functions that read them, the watch of the scan the second.
         reads_enhanced_findings = actions == ["inspector2:ListFindings"] and logical in SCAN_READERS
-        assert statement["Resource"] != "*" or reads_enhanced_findings, logical
+        reads_scan_type = actions == ["ecr:GetRegistryScanningConfiguration"] and logical == SCAN_WATCHER
+        assert statement["Resource"] != "*" or reads_enhanced_findings or reads_scan_type, logical
 
 
 @pytest.mark.parametrize(

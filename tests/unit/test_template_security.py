@@ -5,11 +5,13 @@ resource, and iam:PassRole is only granted on condition of the service it is pas
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
+from studio_image_sandbox.stack import ROOT
 from tests.e2e.iam import MANAGED_ARNS, MANAGED_POLICIES, _translated
 
 PARAMETERS = (
@@ -133,3 +135,33 @@ def test_the_review_lets_reads_on_every_resource_through():
         )
         == []
     )
+
+
+def test_the_app_start_subscription_is_one_a_deployment_can_leave_out(translated):
+    # Given the template as SAM generates it: /aws/sagemaker/studio takes at most two subscription
+    # filters in the account (PutSubscriptionFilter)
+    resources = translated["Resources"]
+    filters = [k for k, v in resources.items() if v["Type"] == "AWS::Logs::SubscriptionFilter"]
+    # Then its one filter, and the function, role and permission behind it, are under WatchAppStarts
+    assert len(filters) == 1
+    behind = [k for k in resources if k.startswith("AppStartWatchFunction")]
+    assert set(filters) < set(behind) and len(behind) >= 4
+    assert {resources[k].get("Condition") for k in behind} == {"WatchesAppStarts"}
+    assert translated["Parameters"]["WatchAppStarts"]["Default"] == "true"
+
+
+def test_functions_a_burst_of_pushes_fans_out_have_reserved_concurrency(translated):
+    # Given the functions as SAM generates them, and the ASL's Map of layer scans
+    resources = translated["Resources"]
+    reserved = {
+        logical: resource["Properties"].get("ReservedConcurrentExecutions")
+        for logical, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    }
+    asl = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
+    width = asl["States"]["ScanLayers"]["MaxConcurrency"]
+    # Then the scans, Evaluate and the log deliveries are capped, one run's Map fits the scans' cap,
+    # and the default account quota (1,000) keeps the 100 unreserved Lambda requires
+    assert reserved["ScanLayerFunction"] >= width
+    assert reserved["EvaluateFunction"] and reserved["AppStartWatchFunction"]
+    assert sum(v for v in reserved.values() if v) <= 1000 - 100

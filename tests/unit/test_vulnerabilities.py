@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 
+from studio_image.aws.ecr_scanning import EcrScanning
 from studio_image.errors import PolicyInvalid
 from studio_image.findings import Severity
 from studio_image.policy import Policy, load_policy
@@ -126,3 +129,42 @@ def test_the_policy_section_validates(tmp_path):
         load_policy(unknown)
     # And without the section there is no gate
     assert Policy().vulnerabilities is None
+
+
+@pytest.mark.parametrize(
+    ("operation", "code", "status"),
+    [
+        ("start_image_scan", "ImageArchivedException", ScanStatus.IMAGE_ARCHIVED),
+        ("start_image_scan", "ValidationException", ScanStatus.SCAN_REFUSED),
+        ("start_image_scan", "UnsupportedImageTypeException", ScanStatus.UNSUPPORTED_IMAGE),
+        ("describe_image_scan_findings", "ValidationException", ScanStatus.SCAN_REFUSED),
+        ("describe_image_scan_findings", "ScanNotFoundException", ScanStatus.NOT_FOUND),
+    ],
+)
+def test_ecr_refusing_a_scan_is_a_scan_outcome_the_policy_grades(operation, code, status):
+    # Given ECR answering the scan call with one of botocore's errors for it
+    client = boto3.client("ecr", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    assert code in {
+        e.name
+        for e in client.meta.service_model.operation_model(
+            "StartImageScan" if operation == "start_image_scan" else "DescribeImageScanFindings"
+        ).error_shapes
+    }
+    scanning = EcrScanning(client)
+    with Stubber(client) as stub:
+        stub.add_client_error(operation, code, "ECR says no")
+        # When the adapter makes the call
+        if operation == "start_image_scan":
+            found, why = scanning.start("team/app", None, "sha256:" + "a" * 64)
+        else:
+            result = scanning.findings("team/app", None, "sha256:" + "a" * 64)
+            found, why = result.status, result.description
+    # Then it is an outcome with ECR's reason, not a failure of the run
+    assert found == status
+    assert "ECR says no" in why
+    # And the gate makes it an error where a scan is required, a warning elsewhere
+    for require_scan, severity in ((True, Severity.ERROR), (False, Severity.WARNING)):
+        (finding,), _ = gate(
+            ScanResult(status=found, description=why), VulnerabilityPolicy(require_scan=require_scan)
+        )
+        assert (finding.severity, finding.message.split(":")[0]) == (severity, "ECR's scan did not complete")

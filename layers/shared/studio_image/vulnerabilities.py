@@ -41,8 +41,16 @@ class ScanStatus(StrEnum):
     LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
     IMAGE_ARCHIVED = "IMAGE_ARCHIVED"
     NOT_FOUND = "NOT_FOUND"  # ScanNotFoundException: no scan was started
+    SCAN_REFUSED = "SCAN_REFUSED"  # ValidationException: ECR would not scan or report on the image
     TIMED_OUT = "TIMED_OUT"  # still not complete after the binding's wait_seconds
     NOT_WATCHED = "NOT_WATCHED"  # the binding sets no gate: the pipeline did not look
+
+
+class ScanType(StrEnum):
+    """botocore `ecr` ScanType: the registry's scanning, basic (ECR) or enhanced (Amazon Inspector)."""
+
+    BASIC = "BASIC"
+    ENHANCED = "ENHANCED"
 
 
 DONE = frozenset({ScanStatus.COMPLETE, ScanStatus.ACTIVE})  # findings are final (or current)

@@ -27,8 +27,10 @@ from . import constraints
 from .script import AppScript
 
 LOG_GROUP = "/aws/sagemaker/studio"
+# An ECR image URI, in any partition's DNS suffix (botocore's partitions data: amazonaws.com,
+# amazonaws.com.cn in China).
 ECR_IMAGE = re.compile(
-    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+)|@(sha256:[0-9a-f]{64}))"
+    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)(?::([^@]+)|@(sha256:[0-9a-f]{64}))"
 )
 
 
@@ -577,7 +579,10 @@ class StudioBackend:
     def _check_member_images(kind: str, name: str, member_settings: dict[str, Any]) -> None:
         settings_key = "UserSettings" if kind == "UserProfile" else "SpaceSettings"
         constraints.check_custom_images(
-            member_settings.get(settings_key), constraints.MAX_MEMBER_CUSTOM_IMAGES, f"{kind} {name}"
+            member_settings.get(settings_key),
+            constraints.MAX_MEMBER_CUSTOM_IMAGES,
+            f"{kind} {name}",
+            constraints.MEMBER_LIMITED_APPS,
         )
 
     def delete_member(self, kind: str, domain_id: str, name: str) -> None:
@@ -630,6 +635,9 @@ class StudioBackend:
         image_name = image_arn.rsplit("/", 1)[-1] if image_arn else None
         if image_arn and not any(i.arn == image_arn for i in self.studio.images.values()):
             raise ResourceNotFound(f"Image {image_arn} does not exist")
+        constraints.check_image_reaches_app(
+            image_name, app_type, member, self.get_domain(domain_id), self.studio.members
+        )
         script = settings.app_script_for(name, image_name)
         version_arn = (resource_spec or {}).get("SageMakerImageVersionArn")
         if script == AppScript() and image_name and version_arn:

@@ -11,6 +11,7 @@ from ..errors import (
     BlobNotFound,
     ImageNotFound,
     ImageReadError,
+    ReferenceInvalid,
     RegistryAuthFailed,
     RegistryUnavailable,
     RepositoryNotFound,
@@ -29,6 +30,28 @@ _ERRORS: ErrorMap = {
     "ServiceUnavailableException": RegistryUnavailable,
     "InvalidParameterException": ImageReadError,
 }
+
+# BatchGetImage reports an image it cannot return as a failure in its answer, not as an error:
+# each of botocore's ImageFailureCode values (ECR API reference, ImageFailure).
+_FAILURES: ErrorMap = {
+    "ImageNotFound": ImageNotFound,
+    "InvalidImageDigest": ReferenceInvalid,
+    "InvalidImageTag": ReferenceInvalid,
+    "ImageTagDoesNotMatchDigest": ReferenceInvalid,
+    "MissingDigestAndTag": ReferenceInvalid,
+    "ImageReferencedByManifestList": ImageReadError,
+    "KmsError": ImageReadError,  # the KMS key the repository encrypts with refused or failed
+    "ImageInaccessible": ImageReadError,
+    "UpstreamAccessDenied": RegistryAuthFailed,  # a pull through cache's upstream registry
+    "UpstreamTooManyRequests": RegistryUnavailable,  # transient: retried
+    "UpstreamUnavailable": RegistryUnavailable,
+}
+
+
+def raise_failure(what: str, failure: dict[str, Any]) -> None:
+    """Our error for one of BatchGetImage's failures (an unknown code reads as ImageReadError)."""
+    code = failure.get("failureCode", "")
+    raise _FAILURES.get(code, ImageReadError)(f"{what}: {code}: {failure.get('failureReason', '')}")
 
 
 class Ecr:
@@ -55,9 +78,7 @@ class Ecr:
             kwargs["registryId"] = registry_id
         found = self._call(what, "batch_get_image", **kwargs)
         for failure in found.get("failures", []):
-            code = failure.get("failureCode", "")
-            kind = RepositoryNotFound if code == "RepositoryNotFound" else ImageNotFound
-            raise kind(f"{what}: {code}: {failure.get('failureReason', '')}")
+            raise_failure(what, failure)
         images = found.get("images") or []
         if not images:
             raise ImageNotFound(f"{what}: no such image")
@@ -68,10 +89,14 @@ class Ecr:
         kwargs: dict[str, Any] = {"repositoryName": repository, "imageIds": [{"imageDigest": digest}]}
         if registry_id:
             kwargs["registryId"] = registry_id
+        what = f"ECR {repository}@{digest}"
         try:
-            found = self._call(f"ECR {repository}@{digest}", "batch_get_image", **kwargs)
+            found = self._call(what, "batch_get_image", **kwargs)
         except RepositoryNotFound:
             return False
+        for failure in found.get("failures", []):
+            if failure.get("failureCode") != "ImageNotFound":  # not an answer: the image may be there
+                raise_failure(what, failure)
         return bool(found.get("images"))
 
     def layer_url(self, repository: str, registry_id: str | None, digest: str) -> str:

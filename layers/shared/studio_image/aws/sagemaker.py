@@ -85,6 +85,14 @@ class AppState(BaseModel):
     image_version_arn: str | None = None
 
 
+class SpaceState(BaseModel):
+    """DescribeSpace, as far as the canary reads it."""
+
+    settings: dict[str, Any]  # SpaceSettings
+    sharing_type: str | None = None  # SpaceSharingSettings.SharingType: Private or Shared
+    owner: str | None = None  # OwnershipSettings.OwnerUserProfileName
+
+
 def split_version_arn(arn: str) -> tuple[str, str, int]:
     """(image ARN, image name, version number) of an image version's ARN."""
     head, _, version = arn.rpartition("/")
@@ -237,6 +245,21 @@ class SageMaker:
 
     def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
         return self.describe_member(kind, domain_id, name).settings
+
+    def describe_space(self, domain_id: str, name: str) -> SpaceState:
+        found = call(
+            self._client,
+            "describe_space",
+            f"Space {name} in {domain_id}",
+            _DESCRIBE_ERRORS,
+            DomainId=domain_id,
+            SpaceName=name,
+        )
+        return SpaceState(
+            settings=dict(found.get("SpaceSettings") or {}),
+            sharing_type=(found.get("SpaceSharingSettings") or {}).get("SharingType"),
+            owner=(found.get("OwnershipSettings") or {}).get("OwnerUserProfileName"),
+        )
 
     def update_member(self, kind: str, domain_id: str, name: str, settings: dict[str, Any]) -> None:
         _, update, name_key, settings_key = MEMBER_CALLS[kind]

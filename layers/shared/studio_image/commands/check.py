@@ -20,7 +20,7 @@ from ..limits import ScanLimits
 from ..oci import Descriptor, Platform
 from ..policy import Policy, load_policy
 from ..report import RENDERERS
-from ..rules.judging import Verdict, build_report
+from ..rules.judging import Verdict, build_report, pick_profile
 from ..sources import SourceOptions, open_source
 from ..units import human_bytes
 from ..vulnerabilities import check_source, with_gate
@@ -85,7 +85,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
         choices=[p.value for p in Profile],
-        help="default: the policy's profile, else kernel-gateway",
+        help="default: the policy's profile, else picked from what the image holds (a Gateway "
+        "Provisioners bootstrap, RStudio Workbench, a JupyterLab, then a Code Editor server on the "
+        "PATH, else kernel-gateway) and named on stderr",
     )
     parser.add_argument("--platform", default="linux/amd64", help="platform to pick from an index")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
@@ -123,7 +125,7 @@ def _limits(policy: Policy, flags: list[str]) -> ScanLimits:
 
 def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy) if args.policy else Policy()
-    profile = Profile(args.profile) if args.profile else (policy.profile or Profile.KERNEL_GATEWAY)
+    profile = Profile(args.profile) if args.profile else policy.profile
     try:
         platform = Platform.parse(args.platform)
     except ValueError as error:
@@ -151,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress:
             progress.finish()
+    if profile is None:
+        profile, why = pick_profile(inventory)
+        sys.stderr.write(f"studio-image: checking as {profile}: {why} (--profile chooses another)\n")
     report = build_report(inventory, profile, policy)
     if gated:
         report = with_gate(report, gated)

@@ -11,17 +11,24 @@ import hashlib
 import json
 import re
 from fnmatch import fnmatchcase
+from functools import cache
 from typing import Literal
 
+from botocore.loaders import Loader
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigurationInvalid, PolicyInvalid, validation_problems
 from ..findings import Profile
 from ..policy import Policy
 from ..rules import RULES
+from .history import check_loops
+from .settings import Settings
 
 IMAGE_NAME = re.compile(r"[a-zA-Z0-9]([-.]?[a-zA-Z0-9]){0,62}")  # SageMaker's ImageName pattern
 MAX_IMAGE_NAME = 63
+# botocore's ImageDisplayName (CreateImage's DisplayName): 1 to 128 characters, pattern \S(.*\S)?,
+# whose `.` matches no line break: no leading or trailing whitespace, no newline.
+MAX_DISPLAY_NAME = 128
 
 # Image labels that refine a binding for one image.
 LABEL_DISPLAY_NAME = "studio-image-pipeline.display-name"
@@ -60,16 +67,22 @@ class AttachTargets(_Strict):
 
 
 class CanarySettings(_Strict):
-    enabled: bool | None = None  # None: on when a user profile or space is named
+    enabled: bool | None = None  # None: on when a user profile or space is named (see `active`)
     user_profile: str | None = None
     space: str | None = None
     instance_type: str = "ml.t3.medium"
     budget_seconds: int = Field(default=900, ge=1, le=3600)  # from CreateApp until it must be InService
     on_failure: Literal["report", "rollback"] = "report"
 
-    @property
-    def active(self) -> bool:
-        return self.enabled if self.enabled is not None else bool(self.user_profile or self.space)
+    def active(self, profile: Profile) -> bool:
+        """Whether the binding's runs start a canary. A KernelGateway canary is off unless `enabled`
+        is true: KernelGateway apps are Studio Classic's, which "is no longer available for
+        onboarding. You can only stop or delete existing Studio Classic applications and cannot
+        create new ones" (SageMaker Developer Guide, "Set Default Lifecycle Configurations for
+        Amazon SageMaker Studio Classic"), so a CreateApp for one may fail where Classic is gone."""
+        if self.enabled is not None:
+            return self.enabled
+        return profile != Profile.KERNEL_GATEWAY and bool(self.user_profile or self.space)
 
 
 class Binding(_Strict):
@@ -100,7 +113,7 @@ class Binding(_Strict):
         if self.profile not in IN_SPACE_SETTINGS and targets.spaces:
             raise ValueError(f"spaces have no custom images for the {self.profile} profile")
         canary = self.canary
-        if canary.active:
+        if canary.active(self.profile):
             if self.profile not in CANARY_APP_TYPES:
                 raise ValueError(f"a {self.profile} image runs outside SageMaker: it has no canary")
             if bool(canary.user_profile) == bool(canary.space):
@@ -127,7 +140,10 @@ class PipelineConfig(_Strict):
         return next((b for b in self.repositories if b.matches(repository)), None)
 
 
-def load_config(text: str, source: str) -> PipelineConfig:
+def load_config(text: str, source: str, settings: Settings | None = None) -> PipelineConfig:
+    """The document, checked; with the deployment's `settings`, also against the deployment: its
+    domain, and its loops against the run's history (pipeline.history). The document alone (no
+    settings) is checked for what only reads it."""
     try:
         config = PipelineConfig.model_validate(json.loads(text))
     except json.JSONDecodeError as err:
@@ -139,6 +155,17 @@ def load_config(text: str, source: str) -> PipelineConfig:
             binding.policy.check_rule_ids(set(RULES))
         except PolicyInvalid as err:
             raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: {err}") from err
+        if (
+            binding.canary.active(binding.profile)
+            and binding.canary.instance_type not in app_instance_types()
+        ):
+            raise ConfigurationInvalid(
+                f"{source}: binding {binding.match!r}: canary.instance_type "
+                f"{binding.canary.instance_type!r} is not an instance type SageMaker runs apps on "
+                "(CreateApp's ResourceSpec.InstanceType), such as ml.t3.medium"
+            )
+        if binding.display_name is not None and not display_name(binding.display_name):
+            raise ConfigurationInvalid(f"{source}: binding {binding.match!r}: display_name is blank")
         if binding.policy.limits:  # layer scans are cached by digest for every repository alike
             raise ConfigurationInvalid(
                 f"{source}: binding {binding.match!r}: scan limits are set for the CLI only; "
@@ -147,7 +174,40 @@ def load_config(text: str, source: str) -> PipelineConfig:
     names = [b.image_name for b in config.repositories if b.image_name]
     if len(names) != len(set(names)):
         raise ConfigurationInvalid(f"{source}: two bindings name the same image: {sorted(names)}")
+    if settings is not None:
+        _check_domain(config, settings, source)
+        check_loops(config, settings, source)
     return config
+
+
+def _check_domain(config: PipelineConfig, settings: Settings, source: str) -> None:
+    """The template grants SageMaker calls on its DomainId's resources only: a binding naming another
+    domain would fail at Attach (AccessDenied), after the version is registered."""
+    for binding in config.repositories:
+        if binding.domain_id not in (None, settings.domain_id):
+            raise ConfigurationInvalid(
+                f"{source}: binding {binding.match!r}: domain_id {binding.domain_id!r} is not this "
+                f"deployment's domain ({settings.domain_id}), the only one its IAM roles may change; "
+                "deploy another stack with that DomainId for it"
+            )
+
+
+@cache
+def app_instance_types() -> frozenset[str]:
+    """botocore's AppInstanceType, CreateApp's ResourceSpec.InstanceType, less `system` (a
+    JupyterServer's, no kernel's or app's)."""
+    shapes = Loader().load_service_model("sagemaker", "service-2")["shapes"]
+    return frozenset(shapes["AppInstanceType"]["enum"]) - {"system"}
+
+
+def display_name(*candidates: str | None) -> str:
+    """The first candidate that makes a DisplayName SageMaker takes: whitespace runs (line breaks
+    included) made one space, trimmed, clipped to 128 characters; "" when none does."""
+    for text in candidates:
+        name = " ".join((text or "").split())[:MAX_DISPLAY_NAME].rstrip()
+        if name:
+            return name
+    return ""
 
 
 def derive_image_name(prefix: str, repository: str, *, unique: bool = False) -> str:

@@ -3,6 +3,11 @@ its resolved manifest and reports are stored under."""
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
+from botocore.loaders import Loader
+
 from ..aws.storage import Bucket
 from ..sources.base import ResolvedImage
 from ..sources.ecr import EcrSource
@@ -29,8 +34,24 @@ def image_prefix(pushed: Pushed) -> str:
 def ecr_uri(pushed: Pushed, digest: str | None = None) -> str:
     """The URI SageMaker pulls: the pushed digest, or `digest` (a multi-platform push's judged
     platform manifest)."""
-    registry = f"{pushed.account}.dkr.ecr.{pushed.region}.amazonaws.com"
-    return f"{registry}/{pushed.repository}@{digest or pushed.digest}"
+    return f"{registry_host(pushed.account, pushed.region)}/{pushed.repository}@{digest or pushed.digest}"
+
+
+def registry_host(account: str, region: str) -> str:
+    """An account's ECR registry in a region: aws_account_id.dkr.ecr.region.amazonaws.com, with the
+    partition's own DNS suffix (amazonaws.com.cn in China) (Amazon ECR private registry, "Registry
+    concepts"; "Amazon ECR endpoints" in the China regions' documentation)."""
+    return f"{account}.dkr.ecr.{region}.{dns_suffix(region)}"
+
+
+@cache
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition, from botocore's partitions data (`dnsSuffix`): a
+    region it lists, else one its `regionRegex` matches; amazonaws.com for one it does not know."""
+    partitions = Loader().load_data("partitions")["partitions"]
+    listed = [p for p in partitions if region in p["regions"]]
+    matching = listed or [p for p in partitions if re.match(p["regionRegex"], region)]
+    return str(matching[0]["outputs"]["dnsSuffix"]) if matching else "amazonaws.com"
 
 
 def store_resolved(bucket: Bucket, pushed: Pushed, resolved: ResolvedImage) -> str:

@@ -11,10 +11,12 @@ from .customimages import DOMAIN_SETTINGS, target_settings, with_image
 from .models import AttachedTo
 
 MAX_BASE_IMAGE = 255  # CreateImageVersion's BaseImage (botocore's ImageBaseImage: max 255)
-# botocore's KernelGatewayAppSettings.CustomImages: at most 200 custom images on a domain level,
-# 5 on a space or user profile level.
-MAX_DOMAIN_CUSTOM_IMAGES = 200
-MAX_MEMBER_CUSTOM_IMAGES = 5
+# botocore's KernelGatewayAppSettings.CustomImages (SageMaker API reference, KernelGatewayAppSettings):
+# "The maximum number of custom images are as follows. On a domain level: 200. On a space level: 5.
+# On a user profile level: 5." JupyterLabAppSettings, CodeEditorAppSettings and RSessionAppSettings
+# document no such levels: their CustomImages lists hold up to 200 (botocore's CustomImages, max 200).
+MAX_CUSTOM_IMAGES = 200
+MAX_MEMBER_KERNEL_GATEWAY_IMAGES = 5
 
 
 # Each layer travels in the run state (a reference to scan, and the scan's outcome): the count is
@@ -47,12 +49,22 @@ def check_base_image(uri: str) -> None:
         )
 
 
+def custom_image_limit(setting: str, app_key: str) -> int:
+    """The most custom images an app's settings may hold on a target (see above)."""
+    member = setting not in DOMAIN_SETTINGS
+    return (
+        MAX_MEMBER_KERNEL_GATEWAY_IMAGES
+        if member and app_key == "KernelGatewayAppSettings"
+        else MAX_CUSTOM_IMAGES
+    )
+
+
 def check_custom_image_room(
     sagemaker: SageMaker, domain_id: str, targets: list[AttachedTo], app_key: str, entry: dict[str, Any]
 ) -> None:
     """Refuse, before any write, an attach that would put too many custom images on a target."""
     for target, settings in target_settings(sagemaker, domain_id, targets):
-        limit = MAX_DOMAIN_CUSTOM_IMAGES if target.setting in DOMAIN_SETTINGS else MAX_MEMBER_CUSTOM_IMAGES
+        limit = custom_image_limit(target.setting, app_key)
         app, _ = with_image(settings, app_key, entry)
         images = (app or {}).get("CustomImages") or []
         if len(images) > limit:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..findings import Finding
 from ..oci import Descriptor
 from ..rules.judging import Verdict
-from ..vulnerabilities import ScanStatus
+from ..vulnerabilities import ScanStatus, ScanType
 from .config import Binding
 from .signatures import SignatureMatch
 
@@ -92,7 +92,7 @@ class Canary(StateModel):
     app_name: str
     log_stream: str
     deadline: float  # epoch seconds: still Pending after this is TimedOut
-    status: str = "Pending"  # SageMaker's app status, or TimedOut
+    status: str = "Pending"  # SageMaker's app status, TimedOut, or StartFailed (StartCanary failed)
     failure_reason: str | None = None
     log_token: str | None = None  # where the next read of the log stream goes on from
     lines: list[str] = Field(default_factory=list)  # the start-up log, the latest lines
@@ -107,10 +107,17 @@ class Canary(StateModel):
 
 
 class LayerRef(StateModel):
-    """One layer: its place in the manifest, and its descriptor as the manifest gives it."""
+    """One layer: its place in the manifest, and what reading it takes of its descriptor (media type,
+    digest, size). The descriptor's annotations, as many and as long as the image's builder wrote,
+    are dropped: the run's state passes between states in at most 256 KiB (see `payload`)."""
 
     index: int
     descriptor: Descriptor
+
+    @field_validator("descriptor")
+    @classmethod
+    def _read_only(cls, descriptor: Descriptor) -> Descriptor:
+        return Descriptor(media_type=descriptor.media_type, digest=descriptor.digest, size=descriptor.size)
 
     @property
     def digest(self) -> str:
@@ -132,11 +139,12 @@ class LayerOutcome(StateModel):
 
 
 class ScanWatch(StateModel):
-    """The watch of ECR's scan of the pushed digest, at `$.vulnerability_scan`: WatchVulnerabilityScan
+    """The watch of ECR's scan of the judged image, at `$.vulnerability_scan`: WatchVulnerabilityScan
     writes one look at a time; for a binding with no gate the state machine writes NOT_WATCHED."""
 
     status: ScanStatus
     description: str = ""
+    scan_type: ScanType | None = None  # the registry's, read at the first look
     started: bool = False  # the pipeline called StartImageScan
     looks: int = 1
     waited_seconds: int = 0

@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import ConfigurationInvalid, validation_problems
+from .history import ROUNDS
 
 
 class Settings(BaseModel):
@@ -31,6 +32,17 @@ class Settings(BaseModel):
     scan_connections: int = Field(default=4, alias="SCAN_CONNECTIONS", ge=1, le=16)
     # A failing app start is notified once; its log lines within this window are not sent again.
     app_start_dedup_seconds: int = Field(default=3600, alias="APP_START_DEDUP_SECONDS", ge=1)
+
+    @field_validator("version_max_polls")
+    @classmethod
+    def _fits_the_history(cls, value: int) -> int:
+        """Each binding's other loops are checked with it when the configuration is read."""
+        if value > ROUNDS:
+            raise ValueError(
+                f"at most {ROUNDS}: a run's version checks and its other waits must fit Step Functions' "
+                "history (pipeline.history)"
+            )
+        return value
 
 
 @cache

@@ -70,6 +70,8 @@ def watch_app_start(stream: str, lines: list[str], svc: Services) -> StartWatchR
 
     if start is None:
         return result("not an app's log stream")
+    if start.domain_id != svc.settings.domain_id:  # the subscription's pattern cannot tell streams apart
+        return result(f"an app of domain {start.domain_id}, not this deployment's")
     if start.app_name.startswith(CANARY_PREFIX):
         return result("the pipeline's own canary app: its run reports it")
     if not known:

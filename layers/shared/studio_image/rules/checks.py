@@ -98,7 +98,9 @@ def _reserved_content(root: str, content: list[Node]) -> Iterator[Finding]:
             severity=severity,
             message=f"{node.entry.kind} {node.entry.path} is under the reserved {root}; "
             "it will not be visible at runtime",
-            remediation=f"move it out of {root} and delete it in the same layer that writes it",
+            remediation=f"do not write under {root}: install it elsewhere (e.g. /opt/app); if a base image "
+            f"put it there, remove it in a later layer (RUN rm -rf {root}), knowing its bytes still ship in "
+            "the base image's layer",
             path=node.entry.path,
             layer=node.layer,
         ),

@@ -7,13 +7,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_serializer
 
-from ..appconfig import AppImageConfig, derive_app_image_config
+from ..appconfig import SERVER_COMMANDS, AppImageConfig, derive_app_image_config
 from ..facts import Facts, KernelSpec, UserInfo
 from ..findings import Finding, Profile, Severity, SuppressedFinding
 from ..inventory import Inventory, LayerInfo, Sizes
 from ..policy import Policy
 from ..vulnerabilities import VulnerabilityReport
 from . import home_mount, judge, rules_for
+from .apps import BOOTSTRAP
+
+RSTUDIO_SERVER = "/usr/lib/rstudio-server"  # where RStudio Workbench installs (Posit's packages)
 
 
 class Verdict(StrEnum):
@@ -73,3 +76,20 @@ def build_report(inventory: Inventory, profile: Profile, policy: Policy | None =
         layers=inventory.layers,
         files=len(inventory.files),
     )
+
+
+def pick_profile(inventory: Inventory) -> tuple[Profile, str]:
+    """The profile an image is built for, from what it holds, and why, for `check` without a
+    profile: a Gateway Provisioners bootstrap, RStudio Workbench, a JupyterLab or Code Editor server
+    on the PATH (JupyterLab first: SageMaker Distribution images hold both), else KernelGateway
+    (kernels alone, for Studio Classic)."""
+    facts = Facts(inventory)
+    if facts.exists(BOOTSTRAP):
+        return Profile.GATEWAY_PROVISIONERS, f"{BOOTSTRAP} is in it"
+    if facts.exists(RSTUDIO_SERVER):
+        return Profile.RSTUDIO, f"{RSTUDIO_SERVER} is in it"
+    for profile in (Profile.JUPYTERLAB, Profile.CODE_EDITOR):
+        found = next(filter(None, map(facts.which, SERVER_COMMANDS[profile])), None)
+        if found:
+            return profile, f"{found} is on its PATH"
+    return Profile.KERNEL_GATEWAY, "it has no JupyterLab, Code Editor, RStudio or Gateway Provisioners server"

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import urllib3
-from urllib3.exceptions import HTTPError, SSLError
+from urllib3.exceptions import HTTPError
 
 from ..errors import (
     BlobNotFound,
@@ -59,6 +59,16 @@ def docker_config_credentials(host: str) -> tuple[str, str] | None:
             user, _, password = base64.b64decode(encoded).decode().partition(":")
             return user, password
     return None
+
+
+def _reason(err: HTTPError) -> str:
+    """Why a request failed, without urllib3's connection class (`HTTPSConnection(host=...)`),
+    which names neither the URL nor the scheme a loopback registry is read with."""
+    reason = getattr(err, "reason", None) or err
+    return redact(_CONNECTION.sub("", str(reason)))
+
+
+_CONNECTION = re.compile(r"^<?\w*Connection(?:Pool)?\(host=[^)]*\)>?:?\s*")
 
 
 class RegistrySource(ManifestSource):
@@ -106,12 +116,11 @@ class RegistrySource(ManifestSource):
                     retries=None if self._scheme_known else False,
                 )
             except HTTPError as err:
-                tls_refused = isinstance(err, SSLError) or isinstance(getattr(err, "reason", None), SSLError)
-                if tls_refused and not self._scheme_known:  # a loopback or allowed plain-HTTP registry
+                if not self._scheme_known:  # a loopback or allowed plain-HTTP registry: HTTP may be it
                     self._scheme = "http"
                     self._scheme_known = True
                     return self._request(path, accept, what)
-                raise RegistryUnavailable(f"{what}: {redact(str(err))}") from err
+                raise RegistryUnavailable(f"{what}: {self._url(path)}: {_reason(err)}") from err
             self._scheme_known = True
             if response.status == 401 and attempt == 0:
                 response.drain_conn()

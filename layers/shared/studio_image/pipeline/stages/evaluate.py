@@ -52,7 +52,7 @@ def evaluate(given: EvaluateInput, svc: Services) -> Evaluation:
     report = build_report(inventory, job.binding.profile, _policy(job))
     gate_policy = job.binding.policy.vulnerabilities
     if gate_policy:
-        report = _gated(report, gate_policy, given.vulnerability_scan, pushed, EcrScanning(svc.ecr))
+        report = _gated(report, gate_policy, given.vulnerability_scan, pushed, image, EcrScanning(svc.ecr))
     prefix = image_prefix(pushed)
     from ...sbom import build_sbom, render_cyclonedx  # CycloneDX costs other handlers' cold starts 0.4 s
 
@@ -80,12 +80,18 @@ def evaluate(given: EvaluateInput, svc: Services) -> Evaluation:
 
 
 def _gated(
-    report: Report, policy: VulnerabilityPolicy, watch: ScanWatch, pushed: Pushed, scanning: EcrScanning
+    report: Report,
+    policy: VulnerabilityPolicy,
+    watch: ScanWatch,
+    pushed: Pushed,
+    image: ImageRead,
+    scanning: EcrScanning,
 ) -> Report:
-    """The report with the gate applied: the findings read once more (the full list is too large
-    for the state machine's payload) if the watch saw the scan done, else the watch's outcome."""
+    """The report with the gate applied: the findings of the judged manifest's scan read once more
+    (the full list is too large for the state machine's payload) if the watch saw the scan done,
+    else the watch's outcome."""
     if watch.status in DONE:
-        result = scanning.findings(pushed.repository, pushed.account, pushed.digest or "")
+        result = scanning.findings(pushed.repository, pushed.account, image.manifest_digest)
     else:
         result = ScanResult(status=watch.status, description=watch.description)
     return with_gate(report, gate(result, policy))

@@ -19,6 +19,7 @@ from ..config import (
     LABEL_KERNELS,
     Binding,
     derive_image_name,
+    display_name,
     load_config,
 )
 from ..images import ecr_source, ecr_uri, store_resolved
@@ -70,7 +71,9 @@ def resolve(start: RunStart, svc: Services) -> Resolved:
     if not pushed.digest:
         raise EventInvalid(f"the {detail.action_type.lower()} event names no image digest")
     settings = svc.settings
-    config = load_config(read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter)
+    config = load_config(
+        read_parameter(settings.config_parameter, svc.ssm), settings.config_parameter, settings
+    )
     binding = config.binding_for(pushed.repository)
     if binding is None:
         return _skip(pushed, "no binding in the configuration matches this repository")
@@ -158,12 +161,12 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding, earlier_version
         binding,
         svc,
         image_name=binding.image_name or derive_image_name(svc.settings.image_name_prefix, pushed.repository),
-        display_name=labels.get(LABEL_DISPLAY_NAME) or binding.display_name or pushed.repository,
+        display_name=display_name(labels.get(LABEL_DISPLAY_NAME), binding.display_name, pushed.repository),
         kernels=kernels,
         canary=canary_plan(binding),
     )
     job.earlier_version_arn = earlier_version_arn
-    canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding.match)
+    canaryspace.check_space(svc.sagemaker, job.domain_id, job.canary, binding)
     image = ImageRead(
         manifest_digest=resolved.manifest_digest or pushed.digest or "",
         platform=str(resolved.config.platform),
@@ -177,7 +180,7 @@ def canary_plan(binding: Binding) -> CanaryPlan | None:
     """Where and how the canary app starts; None when the binding wants none. (The binding's own
     validation guarantees exactly one of user_profile and space when the canary is active.)"""
     canary = binding.canary
-    if not canary.active or binding.profile not in CANARY_APP_TYPES:
+    if not canary.active(binding.profile) or binding.profile not in CANARY_APP_TYPES:
         return None
     return CanaryPlan(
         owner_kind="UserProfile" if canary.user_profile else "Space",
