@@ -64,6 +64,8 @@ def _fast_moto_studio():
     moto_studio.settings.image_version_seconds = 0.2
     moto_studio.settings.domain_update_seconds = 0.2
     moto_studio.settings.app_start_seconds = 0.2
+    moto_studio.settings.image_seconds = 0.0  # images and app deletions are done at once, unless
+    moto_studio.settings.app_delete_seconds = 0.0  # a test gives them time
     mismatches.clear()
     yield
     moto_studio.settings.reset()

@@ -11,8 +11,8 @@ both serve them.
 - Lambda: functions run their Python handler in execution environments of their own, worker
   processes reused while warm (moto_studio.awslambda); log
   subscriptions deliver only what their filter pattern matches (moto_studio.logs).
-- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed image
-  versions, per service, action and call count (moto_studio.faults).
+- Faults: throttling, ResourceInUse, server errors, Lambda timeouts and kills, failed images,
+  image versions and updates, per service, action and call count (moto_studio.faults).
 - Step Functions: a stopped execution stops retrying at once, a Standard execution fails at 25,000
   history events (moto_studio.stepfunctions), and `drain()` ends everything a sandbox started
   before the next one begins.

@@ -6,7 +6,10 @@ letting `skip` of them through, `times` times. The kinds:
 - AWS error answers ("throttling", "resource_in_use", "internal_failure", "unavailable"): moto's
   server answers the HTTP request the way the service does, in the service's protocol, so botocore
   parses them as it parses AWS's (and retries them as it would).
-- "create_failed": SageMaker's CreateImageVersion succeeds, and the version ends CREATE_FAILED.
+- "create_failed": SageMaker's CreateImageVersion (or CreateImage) succeeds, and the version (or
+  image) ends CREATE_FAILED.
+- "update_failed": SageMaker's UpdateDomain, UpdateUserProfile or UpdateSpace succeeds, and the
+  domain, profile or space ends Update_Failed.
 - Lambda ("timeout", "killed", "killed_after"; service "lambda", action "Invoke", `function` a
   part of the function's name): the invocation ends as Lambda ends one that ran past its Timeout,
   or whose runtime was killed in the middle (its worker process is really killed); "killed_after"
@@ -69,9 +72,17 @@ SERVICE_ANSWERS = {
     ("sns", "internal_failure"): Answer("InternalError", 500, "Internal error"),
 }
 LAMBDA_KINDS = ("timeout", "killed", "killed_after")
-OUTCOME_KINDS = ("create_failed",)
+# The calls SageMaker accepts and then fails to carry out, leaving the resource's status
+# CREATE_FAILED or Update_Failed (botocore's ImageVersionStatus, ImageStatus, DomainStatus,
+# UserProfileStatus and SpaceStatus), and the sagemaker actions each kind can follow.
+OUTCOME_KINDS = {
+    "create_failed": ("CreateImageVersion", "CreateImage"),
+    "update_failed": ("UpdateDomain", "UpdateUserProfile", "UpdateSpace"),
+}
 KINDS = (*ANSWERS, *LAMBDA_KINDS, *OUTCOME_KINDS)
 CREATE_FAILED_REASON = "Injected fault: the image version could not be created"
+IMAGE_CREATE_FAILED_REASON = "Injected fault: the image could not be created"
+UPDATE_FAILED_REASON = "Injected fault: the update could not be applied"
 
 
 class FaultInvalid(ValueError):
@@ -92,8 +103,9 @@ class Fault:
             raise FaultInvalid(f"unknown fault kind {self.kind!r}; one of {', '.join(KINDS)}")
         if (self.kind in LAMBDA_KINDS) != (self.service == "lambda" and self.action == "Invoke"):
             raise FaultInvalid(f"{self.kind} is a Lambda fault: service lambda, action Invoke")
-        if self.kind in OUTCOME_KINDS and (self.service, self.action) != ("sagemaker", "CreateImageVersion"):
-            raise FaultInvalid("create_failed is a fault of sagemaker CreateImageVersion")
+        actions = OUTCOME_KINDS.get(self.kind)
+        if actions and (self.service != "sagemaker" or self.action not in actions):
+            raise FaultInvalid(f"{self.kind} is a fault of sagemaker {' or '.join(actions)}")
 
     @classmethod
     def parse(cls, text: str) -> Fault:

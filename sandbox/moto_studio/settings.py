@@ -18,9 +18,12 @@ def _seconds(name: str, default: float) -> float:
 
 @dataclass
 class Settings:
+    image_seconds: float = field(default_factory=lambda: _seconds("IMAGE", 2.0))  # CREATING
     image_version_seconds: float = field(default_factory=lambda: _seconds("IMAGE_VERSION", 2.0))  # CREATING
-    domain_update_seconds: float = field(default_factory=lambda: _seconds("DOMAIN_UPDATE", 2.0))  # Updating
+    # Updating: a domain, user profile or space after its update
+    domain_update_seconds: float = field(default_factory=lambda: _seconds("DOMAIN_UPDATE", 2.0))
     app_start_seconds: float = field(default_factory=lambda: _seconds("APP_START", 3.0))  # Pending
+    app_delete_seconds: float = field(default_factory=lambda: _seconds("APP_DELETE", 2.0))  # Deleting
     # Execution environments per Lambda function at once (a function's ReservedConcurrentExecutions
     # can lower it): each is a Python process, and this machine is not Lambda's fleet.
     lambda_concurrency: int = field(

@@ -362,9 +362,11 @@ def running(options: Options, directory: Path, port: int = 0, *, private: bool =
     for name in (INBOX_FILE, EXECUTIONS_FILE):
         (directory / name).unlink(missing_ok=True)
     with local_aws(port) as endpoint:
+        moto_studio.settings.image_seconds = options.sagemaker_seconds
         moto_studio.settings.image_version_seconds = options.sagemaker_seconds
         moto_studio.settings.domain_update_seconds = options.sagemaker_seconds
         moto_studio.settings.app_start_seconds = options.sagemaker_seconds
+        moto_studio.settings.app_delete_seconds = options.sagemaker_seconds
         try:
             domain = create_domain(boto3.client("iam"), boto3.client("sagemaker"))
             stack = deploy(

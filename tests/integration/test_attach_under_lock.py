@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import moto_studio
 from studio_image.errors import CustomImageLimitReached
 from studio_image.pipeline.config import Binding
 from studio_image.pipeline.models import Job, Registration
@@ -52,8 +53,10 @@ def studio(monkeypatch):
 
 
 def test_a_run_that_found_room_before_another_filled_it_writes_nothing(studio, monkeypatch):
-    # Given user profile alice with four custom images, one short of SageMaker's five
+    # Given user profile alice with four custom images, one short of SageMaker's five (updates
+    # applied at once, so the other run's update is not refused as alice's is under way)
     sm, domain_id, svc = studio
+    moto_studio.settings.domain_update_seconds = 0
     four = [entry(f"team-{i}") for i in range(4)]
     sm.update_user_profile(
         DomainId=domain_id, UserProfileName="alice", UserSettings={APP: {"CustomImages": four}}

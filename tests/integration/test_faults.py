@@ -88,6 +88,7 @@ def test_botocore_retries_a_throttled_call_as_it_would_against_aws():
         ("sagemaker:UpdateDomain:flaky", "unknown fault kind 'flaky'"),
         ("sagemaker:UpdateDomain:killed", "killed is a Lambda fault"),
         ("sns:Publish:create_failed", "create_failed is a fault of sagemaker CreateImageVersion"),
+        ("sagemaker:CreateApp:update_failed", "update_failed is a fault of sagemaker UpdateDomain or "),
         ("sns:Publish:throttling:two", "TIMES and SKIP are numbers"),
     ],
 )

@@ -412,7 +412,8 @@ def test_file_system_config_is_refused_for_jupyterlab_and_code_editor_configs(sm
 
 
 def test_a_user_profile_or_space_holds_at_most_five_kernel_gateway_custom_images(sm, domain):
-    # Given a user profile and a space
+    # Given a user profile and a space (their updates applied at once, so one follows another)
+    moto_studio.settings.domain_update_seconds = 0
     sm.create_user_profile(DomainId=domain, UserProfileName="alice")
     sm.create_space(DomainId=domain, SpaceName="kg", SpaceSettings={"AppType": "KernelGateway"})
     five = {"KernelGatewayAppSettings": {"CustomImages": custom_images(5)}}
@@ -469,3 +470,198 @@ def test_a_space_runs_one_app_of_its_type_named_default(sm, domain):
     # And the space's app type cannot be changed
     code, _ = error_of(sm.update_space, **key, SpaceSettings={"AppType": "CodeEditor"})
     assert code == "ValidationException"
+
+
+# Asynchronous changes: CreateImage, DeleteApp, UpdateUserProfile/UpdateSpace/UpdateDomain --------
+
+
+def test_a_new_image_is_creating_and_takes_no_version_until_it_is_created(sm):
+    # Given SageMaker creating images for as long as the test says
+    moto_studio.settings.image_seconds = 3600
+    sm.create_image(ImageName="img", RoleArn=ROLE)
+    # When the image is described, then it is CREATING, with no FailureReason (no null either)
+    described = sm.describe_image(ImageName="img")
+    assert described["ImageStatus"] == "CREATING" and "FailureReason" not in described
+    assert [i["ImageStatus"] for i in sm.list_images()["Images"]] == ["CREATING"]
+    # And a version of it is refused as SageMaker refuses it
+    code, message = error_of(sm.create_image_version, ImageName="img", BaseImage=f"{REGISTRY}/a:1")
+    assert (code, message) == ("ValidationException", "Image img is in an invalid state.")
+    # When SageMaker has created it, then it is CREATED for good and takes a version
+    moto_studio.settings.image_seconds = 0
+    assert sm.describe_image(ImageName="img")["ImageStatus"] == "CREATED"
+    moto_studio.settings.image_seconds = 3600
+    assert sm.describe_image(ImageName="img")["ImageStatus"] == "CREATED"
+    sm.create_image_version(ImageName="img", BaseImage=f"{REGISTRY}/a:1")
+
+
+def test_an_image_whose_creation_fails_is_create_failed_with_a_reason(sm):
+    # Given SageMaker failing to create the next image (moto_studio.faults' create_failed)
+    moto_studio.faults.inject(moto_studio.Fault("sagemaker", "CreateImage", "create_failed"))
+    # When an image is created, then the call succeeds and the image ends CREATE_FAILED with a reason
+    sm.create_image(ImageName="img", RoleArn=ROLE)
+    described = sm.describe_image(ImageName="img")
+    assert (described["ImageStatus"], described["FailureReason"]) == (
+        "CREATE_FAILED",
+        "Injected fault: the image could not be created",
+    )
+    # And it takes no version
+    code, _ = error_of(sm.create_image_version, ImageName="img", BaseImage=f"{REGISTRY}/a:1")
+    assert code == "ValidationException"
+    # And the next image is created as usual
+    sm.create_image(ImageName="next", RoleArn=ROLE)
+    assert sm.describe_image(ImageName="next")["ImageStatus"] == "CREATED"
+
+
+def test_a_deleted_app_is_deleting_and_holds_its_space_until_it_is_deleted(sm, domain):
+    # Given a JupyterLab space running its app, and SageMaker deleting apps for as long as told
+    moto_studio.settings.app_delete_seconds = 3600
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    key = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
+    sm.create_app(**key)
+    # When the app is deleted, then it is Deleting, with no FailureReason
+    sm.delete_app(**key)
+    described = sm.describe_app(**key)
+    assert described["Status"] == "Deleting" and "FailureReason" not in described
+    assert [a["Status"] for a in sm.list_apps(DomainIdEquals=domain)["Apps"]] == ["Deleting"]
+    # And a new app in the space is refused as in use, and a second delete as already deleted
+    assert error_of(sm.create_app, **key)[0] == "ResourceInUse"
+    code, message = error_of(sm.delete_app, **key)
+    assert code == "ValidationException" and message.endswith("has already been deleted")
+    # When SageMaker has deleted it, then it is Deleted, the space takes a new app, and deleting the
+    # old one again is still answered the same
+    moto_studio.settings.app_delete_seconds = 0
+    assert sm.describe_app(**key)["Status"] == "Deleted"
+    assert error_of(sm.delete_app, **key)[0] == "ValidationException"
+    sm.create_app(**key)
+    assert sm.describe_app(**key)["Status"] == "Pending"
+
+
+def test_an_updated_profile_or_space_is_updating_and_refuses_another_update_meanwhile(sm, domain):
+    # Given a user profile and a space, and SageMaker applying updates for as long as told
+    moto_studio.settings.domain_update_seconds = 3600
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    images = {"KernelGatewayAppSettings": {"CustomImages": custom_images(1)}}
+    kinds = [
+        (sm.update_user_profile, sm.describe_user_profile, {"UserProfileName": "alice"}, "UserSettings"),
+        (sm.update_space, sm.describe_space, {"SpaceName": "lab"}, "SpaceSettings"),
+    ]
+    for update, describe, name, settings_key in kinds:
+        # When it is updated, then it is Updating, with the new settings and no FailureReason
+        update(DomainId=domain, **name, **{settings_key: images})
+        described = describe(DomainId=domain, **name)
+        assert described["Status"] == "Updating" and "FailureReason" not in described
+        assert described[settings_key]["KernelGatewayAppSettings"] == images["KernelGatewayAppSettings"]
+        # And another update meanwhile is refused as in use
+        assert error_of(update, DomainId=domain, **name, **{settings_key: images})[0] == "ResourceInUse"
+    assert sm.list_user_profiles(DomainIdEquals=domain)["UserProfiles"][0]["Status"] == "Updating"
+    assert sm.list_spaces(DomainIdEquals=domain)["Spaces"][0]["Status"] == "Updating"
+    # When the updates are applied, then both are InService and take updates again
+    moto_studio.settings.domain_update_seconds = 0
+    for update, describe, name, settings_key in kinds:
+        assert describe(DomainId=domain, **name)["Status"] == "InService"
+        update(DomainId=domain, **name, **{settings_key: images})
+
+
+@pytest.mark.parametrize("action", ["UpdateUserProfile", "UpdateSpace", "UpdateDomain"])
+def test_an_update_that_fails_leaves_update_failed_with_a_reason_until_the_next(sm, domain, action):
+    # Given a user profile and a space, and SageMaker failing the next update of one kind
+    moto_studio.settings.domain_update_seconds = 0
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    update, describe, name = {
+        "UpdateUserProfile": (
+            sm.update_user_profile,
+            sm.describe_user_profile,
+            {"UserProfileName": "alice", "UserSettings": {"ExecutionRole": ROLE}},
+        ),
+        "UpdateSpace": (sm.update_space, sm.describe_space, {"SpaceName": "lab"}),
+        "UpdateDomain": (
+            sm.update_domain,
+            sm.describe_domain,
+            {"DefaultUserSettings": {"ExecutionRole": ROLE}},
+        ),
+    }[action]
+    moto_studio.faults.inject(moto_studio.Fault("sagemaker", action, "update_failed"))
+    # When it is updated, then the call succeeds and it ends Update_Failed, with SageMaker's reason
+    update(DomainId=domain, **name)
+    described = describe(DomainId=domain, **{k: v for k, v in name.items() if k.endswith("Name")})
+    assert (described["Status"], described["FailureReason"]) == (
+        "Update_Failed",
+        "Injected fault: the update could not be applied",
+    )
+    # And a later update that succeeds leaves it InService, with no FailureReason
+    update(DomainId=domain, **name)
+    described = describe(DomainId=domain, **{k: v for k, v in name.items() if k.endswith("Name")})
+    assert described["Status"] == "InService" and "FailureReason" not in described
+
+
+def assert_botocore_shape(sm, operation: str, response: dict) -> None:
+    """Every member of `response` is one of the operation's output members, none is null, the
+    required ones are there, and each enum member holds one of its values (botocore's model)."""
+    shape = sm.meta.service_model.operation_model(operation).output_shape
+    found = {k: v for k, v in response.items() if k != "ResponseMetadata"}
+    assert set(found) <= set(shape.members), set(found) - set(shape.members)
+    assert set(shape.required_members) <= set(found), operation
+    for name, value in found.items():
+        assert value is not None, name
+        enum = getattr(shape.members[name], "enum", None)
+        assert not enum or value in enum, (name, value)
+
+
+def test_the_new_statuses_are_answered_in_botocores_output_shapes(sm, domain):
+    # Given an image being created and one whose creation failed, a profile and a space being
+    # updated and one whose update failed, and an app being deleted
+    moto_studio.settings.image_seconds = 3600
+    moto_studio.settings.domain_update_seconds = 3600
+    moto_studio.settings.app_delete_seconds = 3600
+    sm.create_image(ImageName="img", RoleArn=ROLE)
+    moto_studio.faults.inject(
+        moto_studio.Fault("sagemaker", "CreateImage", "create_failed"),
+        moto_studio.Fault("sagemaker", "UpdateUserProfile", "update_failed"),
+    )
+    sm.create_image(ImageName="failed", RoleArn=ROLE)
+    sm.create_user_profile(DomainId=domain, UserProfileName="alice")
+    sm.create_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    sm.update_user_profile(DomainId=domain, UserProfileName="alice", UserSettings={"ExecutionRole": ROLE})
+    sm.update_space(DomainId=domain, SpaceName="lab", SpaceSettings={"AppType": "JupyterLab"})
+    app = {"DomainId": domain, "SpaceName": "lab", "AppType": "JupyterLab", "AppName": "default"}
+    sm.create_app(**app)
+    sm.delete_app(**app)
+    # When each is described and listed, while under way and once SageMaker is done
+    for done in (False, True):
+        if done:
+            moto_studio.settings.image_seconds = 0
+            moto_studio.settings.domain_update_seconds = 0
+            moto_studio.settings.app_delete_seconds = 0
+        answers = [
+            ("DescribeImage", sm.describe_image(ImageName="img")),
+            ("DescribeImage", sm.describe_image(ImageName="failed")),
+            ("ListImages", sm.list_images()),
+            ("DescribeUserProfile", sm.describe_user_profile(DomainId=domain, UserProfileName="alice")),
+            ("DescribeSpace", sm.describe_space(DomainId=domain, SpaceName="lab")),
+            ("ListUserProfiles", sm.list_user_profiles()),
+            ("ListSpaces", sm.list_spaces()),
+            ("DescribeApp", sm.describe_app(**app)),
+            ("ListApps", sm.list_apps()),
+        ]
+        # Then every answer is in botocore's output shape, and so is every item of a list
+        for operation, answer in answers:
+            assert_botocore_shape(sm, operation, answer)
+        items = {
+            "ListImages": "Image",
+            "ListUserProfiles": "UserProfileDetails",
+            "ListSpaces": "SpaceDetails",
+        }
+        for operation, answer in answers:
+            if operation in items or operation == "ListApps":
+                shape = sm.meta.service_model.shape_for(items.get(operation, "AppDetails"))
+                for item in next(v for k, v in answer.items() if isinstance(v, list)):
+                    assert set(item) <= set(shape.members), set(item) - set(shape.members)
+                    assert all(v is not None for v in item.values())
+                    status = item.get("ImageStatus") or item.get("Status")
+                    assert status in (shape.members.get("ImageStatus") or shape.members["Status"]).enum
+    # And the statuses moved on as SageMaker's do
+    assert [i["ImageStatus"] for i in sm.list_images()["Images"]] == ["CREATED", "CREATE_FAILED"]
+    alice = sm.describe_user_profile(DomainId=domain, UserProfileName="alice")
+    assert (alice["Status"], sm.describe_app(**app)["Status"]) == ("Update_Failed", "Deleted")

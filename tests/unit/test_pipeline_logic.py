@@ -7,13 +7,22 @@ import re
 
 import pytest
 
-from studio_image.errors import AttachVerificationFailed, ConfigurationInvalid
+from studio_image.aws.sagemaker import ImageState, MemberState
+from studio_image.errors import (
+    AttachVerificationFailed,
+    ConfigurationInvalid,
+    DomainBusy,
+    ImageBusy,
+    ImageUnusable,
+    TargetUnusable,
+)
 from studio_image.findings import Finding, Severity
 from studio_image.pipeline.config import IMAGE_NAME, Binding, derive_image_name, load_config
-from studio_image.pipeline.customimages import attach_image, with_image
+from studio_image.pipeline.customimages import attach_image, check_writable, with_image
 from studio_image.pipeline.models import StepError
 from studio_image.pipeline.notification import MAX_MESSAGE_BYTES, MAX_SUBJECT
 from studio_image.pipeline.runnotice import attributes, message, subject
+from studio_image.pipeline.stages.register import check_created
 from studio_image.pipeline.state import RunRecord
 from studio_image_sandbox.stack import ROOT
 
@@ -132,6 +141,9 @@ def test_attaching_a_new_image_appends_it_and_an_attached_one_needs_no_update():
 
 class ForgetfulSageMaker:
     """Accepts updates to a user profile and keeps none of them."""
+
+    def describe_member(self, kind, domain_id, name):
+        return MemberState(status="InService", settings=self.member_settings(kind, domain_id, name))
 
     def member_settings(self, kind, domain_id, name):
         return {"KernelGatewayAppSettings": {"CustomImages": [THEIRS]}}
@@ -365,3 +377,60 @@ def test_an_image_with_more_layers_than_the_run_state_carries_is_refused_with_th
     check_layer_count(MAX_LAYERS)
     with pytest.raises(LayerCountExceeded, match=f"{MAX_LAYERS + 1} layers.*Squash"):
         check_layer_count(MAX_LAYERS + 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "raised"),
+    [
+        ("InService", None),
+        (None, None),  # a domain description without a status is taken as it was before
+        ("Pending", DomainBusy),
+        ("Updating", DomainBusy),
+        ("Update_Failed", TargetUnusable),
+        ("Failed", TargetUnusable),
+        ("Deleting", TargetUnusable),
+        ("Delete_Failed", TargetUnusable),
+    ],
+)
+def test_a_target_is_written_in_service_waited_for_while_changing_and_refused_once_failed(status, raised):
+    # Given a domain, space or user profile in each of botocore's statuses, when it is to be written
+    if raised is None:
+        # Then an InService one is written
+        check_writable("user profile alice in d-1", status)
+        return
+    # Then one SageMaker is still changing is busy (retried), and any other ends the run, naming it
+    with pytest.raises(raised, match=f"user profile alice in d-1 is {status}"):
+        check_writable("user profile alice in d-1", status, "the reason")
+
+
+@pytest.mark.parametrize(
+    ("status", "raised"),
+    [
+        ("CREATED", None),
+        ("CREATING", ImageBusy),
+        ("UPDATING", ImageBusy),
+        ("CREATE_FAILED", ImageUnusable),
+        ("UPDATE_FAILED", ImageUnusable),
+        ("DELETING", ImageUnusable),
+        ("DELETE_FAILED", ImageUnusable),
+    ],
+)
+def test_a_version_is_made_of_a_created_image_only(status, raised):
+    # Given an image in each of botocore's ImageStatus values
+    image = ImageState(name="ours", status=status, failure_reason="the reason")
+    if raised is None:
+        # Then a CREATED one takes a version
+        check_created("ours", image)
+        return
+    # Then one being created or changed is busy, and any other ends the run with SageMaker's reason
+    with pytest.raises(raised, match=f"image ours is {status}"):
+        check_created("ours", image)
+    if raised is ImageUnusable:
+        with pytest.raises(ImageUnusable, match="the reason"):
+            check_created("ours", image)
+
+
+def test_an_image_not_yet_visible_after_create_image_is_busy():
+    # Given DescribeImage finding no image just after CreateImage, then the run waits for it
+    with pytest.raises(ImageBusy, match="not visible yet"):
+        check_created("ours", None)

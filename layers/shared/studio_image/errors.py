@@ -104,7 +104,8 @@ class DomainBusy(TransientError):
 
 
 class ImageBusy(TransientError):
-    """SageMaker is still creating or changing the image (CreateImageVersion's ResourceInUse)."""
+    """SageMaker is still creating or changing the image (CREATING, or CreateImageVersion's
+    ResourceInUse, or its "is in an invalid state")."""
 
 
 class AppBusy(TransientError):
@@ -165,3 +166,13 @@ class CustomImageLimitReached(PipelineError):
 
 class CanarySpaceBusy(TransientError):
     """The canary's space is running its app; a space runs one app at a time."""
+
+
+class ImageUnusable(PipelineError):
+    """The SageMaker image can take no version: its creation failed (the message carries its
+    FailureReason), or it is being deleted."""
+
+
+class TargetUnusable(PipelineError):
+    """A domain, space or user profile to change is Update_Failed (or Failed, or being deleted):
+    SageMaker will not apply the change until someone mends it."""

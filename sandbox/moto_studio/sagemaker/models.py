@@ -21,7 +21,7 @@ from moto.sagemaker.utils import arn_formatter
 from moto.utilities.paginator import paginate
 
 from ..ecr import layer_blobs
-from ..faults import CREATE_FAILED_REASON, faults
+from ..faults import CREATE_FAILED_REASON, IMAGE_CREATE_FAILED_REASON, UPDATE_FAILED_REASON, faults
 from ..settings import settings
 from . import constraints
 from .script import AppScript
@@ -36,6 +36,24 @@ ECR_IMAGE = re.compile(
 
 def _elapsed(since: datetime, seconds: float) -> bool:
     return utcnow() >= since + timedelta(seconds=seconds)
+
+
+@dataclass
+class Change:
+    """A change SageMaker carries out after answering: under way until its delay has passed, then
+    done for good (a longer delay set afterwards does not undo it)."""
+
+    started: datetime = field(default_factory=utcnow)
+    done: bool = False
+
+    def under_way(self, seconds: float) -> bool:
+        self.done = self.done or _elapsed(self.started, seconds)
+        return not self.done
+
+
+def _present(members: dict[str, Any]) -> dict[str, Any]:
+    """A response without its absent optional members: botocore's output has no nulls."""
+    return {key: value for key, value in members.items() if value is not None}
 
 
 # Paging declared once, as moto declares it: SageMaker's List calls take MaxResults (1 to 100,
@@ -64,17 +82,32 @@ class Image:
     versions: dict[int, ImageVersion] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)  # ClientToken -> version it created
     last_version: int = 0  # numbers are never reused, even after a version is deleted
+    creation: Change = field(default_factory=Change)
+    injected_failure: str | None = None  # moto_studio.faults' create_failed
+
+    @property
+    def status(self) -> str:
+        """CreateImage is asynchronous: the image is CREATING, then CREATED or CREATE_FAILED
+        (botocore's ImageStatus, and the ImageCreated waiter in sagemaker's waiters-2.json)."""
+        if self.creation.under_way(settings.image_seconds):
+            return "CREATING"
+        return "CREATE_FAILED" if self.injected_failure else "CREATED"
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "CreationTime": self.created,
-            "Description": self.description,
-            "DisplayName": self.display_name,
-            "ImageArn": self.arn,
-            "ImageName": self.name,
-            "ImageStatus": "CREATED",
-            "LastModifiedTime": self.modified,
-        }
+        status = self.status
+        return _present(
+            {
+                "CreationTime": self.created,
+                "Description": self.description,
+                "DisplayName": self.display_name,
+                # botocore's Image.FailureReason: "When a create, update, or delete operation fails"
+                "FailureReason": self.injected_failure if status == "CREATE_FAILED" else None,
+                "ImageArn": self.arn,
+                "ImageName": self.name,
+                "ImageStatus": status,
+                "LastModifiedTime": self.modified,
+            }
+        )
 
     def describe(self) -> dict[str, Any]:
         return {**self.summary(), "RoleArn": self.role_arn}
@@ -204,21 +237,35 @@ class Member:
     settings: dict[str, Any]  # UserSettings, or SpaceSettings and the space's other settings
     created: datetime = field(default_factory=utcnow)
     modified: datetime = field(default_factory=utcnow)
+    update: Change | None = None
+    update_failure: str | None = None  # moto_studio.faults' update_failed
+
+    @property
+    def status(self) -> str:
+        """An update is applied asynchronously: Updating, then InService or Update_Failed
+        (botocore's UserProfileStatus and SpaceStatus; the SageMaker Developer Guide's "Amazon
+        SageMaker AI domain entities and statuses"). It takes as long as a domain's update here."""
+        if self.update is not None and self.update.under_way(settings.domain_update_seconds):
+            return "Updating"
+        return "Update_Failed" if self.update_failure else "InService"
 
     def summary(self) -> dict[str, Any]:
         return {
             "DomainId": self.domain_id,
             f"{self.kind}Name": self.name,
-            "Status": "InService",
+            "Status": self.status,
             "CreationTime": self.created,
             "LastModifiedTime": self.modified,
         }
 
     def describe(self) -> dict[str, Any]:
+        summary = self.summary()
+        failed = summary["Status"] == "Update_Failed"
         return {
-            **self.summary(),
+            **summary,
             f"{self.kind}Arn": self.arn,
             "HomeEfsFileSystemUid": "200001",
+            **({"FailureReason": self.update_failure} if failed else {}),
             **self.settings,
         }
 
@@ -245,7 +292,7 @@ class App:
     resource_spec: dict[str, Any]
     script: AppScript
     created: datetime = field(default_factory=utcnow)
-    deleted: bool = False
+    deletion: Change | None = None
 
     @property
     def log_stream(self) -> str:
@@ -254,8 +301,8 @@ class App:
 
     @property
     def status(self) -> str:
-        if self.deleted:
-            return "Deleted"
+        if self.deletion is not None:  # DeleteApp is asynchronous: Deleting, then Deleted (AppStatus)
+            return "Deleting" if self.deletion.under_way(settings.app_delete_seconds) else "Deleted"
         if self.script.never_starts or not _elapsed(self.created, settings.app_start_seconds):
             return "Pending"
         return "Failed" if self.script.fails else "InService"
@@ -272,12 +319,9 @@ class App:
         }
 
     def describe(self) -> dict[str, Any]:
-        status = self.status
-        return {
-            **self.summary(),
-            "AppArn": self.arn,
-            "FailureReason": self.script.reason if status == "Failed" else None,
-        }
+        summary = self.summary()
+        failed = summary["Status"] == "Failed"
+        return {**summary, "AppArn": self.arn, **({"FailureReason": self.script.reason} if failed else {})}
 
 
 @dataclass
@@ -287,6 +331,7 @@ class StudioState:
     members: dict[tuple[str, str, str], Member] = field(default_factory=dict)  # (kind, domain, name)
     apps: dict[tuple[str, str, str, str], App] = field(default_factory=dict)  # (domain, owner, type, name)
     domain_updated: dict[str, datetime] = field(default_factory=dict)
+    domain_update_failed: dict[str, str] = field(default_factory=dict)  # domain -> FailureReason
 
 
 class StudioBackend:
@@ -312,6 +357,8 @@ class StudioBackend:
         if name in self.studio.images:
             raise ResourceInUseException(f"Image {name} already exists")
         image = Image(name, self._arn("image", name.lower()), role_arn, description, display_name, tags or [])
+        if faults.take("sagemaker", "CreateImage", ["create_failed"]):
+            image.injected_failure = IMAGE_CREATE_FAILED_REASON
         self.studio.images[name] = image
         return image
 
@@ -354,6 +401,10 @@ class StudioBackend:
         image = self.get_image(image_name)
         if client_token in image.tokens:  # a retry of a call that already created this version
             return image.versions[image.tokens[client_token]]
+        if image.status != "CREATED":
+            # SageMaker's answer while the image is not CREATED, as the AWS CLI quotes it in
+            # github.com/aws-samples/sagemaker-studio-custom-image-samples/issues/17
+            raise ValidationError(f"Image {image_name} is in an invalid state.")
         creating = [v.version for v in image.versions.values() if v.status == "CREATING"]
         if creating:  # CreateImageVersion's ResourceInUse: the image is being changed
             raise ResourceInUseException(
@@ -457,7 +508,12 @@ class StudioBackend:
         updated = self.studio.domain_updated.get(domain_id)
         if updated is not None and _elapsed(updated, settings.domain_update_seconds):
             del self.studio.domain_updated[domain_id]
-        domain.status = "Updating" if domain_id in self.studio.domain_updated else "InService"
+        failure = self.studio.domain_update_failed.get(domain_id)
+        if domain_id in self.studio.domain_updated:
+            domain.status = "Updating"
+        else:  # DomainStatus: Update_Failed when the update could not be applied
+            domain.status = "Update_Failed" if failure else "InService"
+        domain.failure_reason = failure if domain.status == "Update_Failed" else None  # else absent
         return domain
 
     def update_domain(self, domain_id: str, changes: dict[str, Any]) -> Any:
@@ -477,6 +533,9 @@ class StudioBackend:
                 setattr(domain, attribute, {**(getattr(domain, attribute) or {}), **changes[key]})
         domain.last_modified_time = utcnow()
         self.studio.domain_updated[domain_id] = utcnow()
+        self.studio.domain_update_failed.pop(domain_id, None)
+        if faults.take("sagemaker", "UpdateDomain", ["update_failed"]):
+            self.studio.domain_update_failed[domain_id] = UPDATE_FAILED_REASON
         domain.status = "Updating"
         return domain
 
@@ -501,14 +560,19 @@ class StudioBackend:
 
     def update_member(self, kind: str, domain_id: str, name: str, member_settings: dict[str, Any]) -> Member:
         member = self.get_member(kind, domain_id, name)
-        if settings.take_busy(f"Update{kind}"):
-            raise ResourceInUseException(f"{kind} {member.arn} is being updated; try again later")
         self._check_member_images(kind, name, member_settings)
         if kind == "Space":
             held = member.settings.get("SpaceSettings") or {}
             constraints.check_space_app_type_kept(held, member_settings.get("SpaceSettings"), name)
+        # While an update is under way another is refused, as UpdateDomain's is (ResourceInUse is
+        # one of UpdateUserProfile's and UpdateSpace's errors in botocore's service model)
+        if member.status == "Updating" or settings.take_busy(f"Update{kind}"):
+            raise ResourceInUseException(f"{kind} {member.arn} is being updated; try again later")
         member.settings.update({k: v for k, v in member_settings.items() if v is not None})
         member.modified = utcnow()
+        member.update = Change()
+        failed = faults.take("sagemaker", f"Update{kind}", ["update_failed"])
+        member.update_failure = UPDATE_FAILED_REASON if failed else None
         return member
 
     @staticmethod
@@ -615,11 +679,14 @@ class StudioBackend:
         self, domain_id: str, user_profile: str | None, space: str | None, app_type: str, name: str
     ) -> None:
         app = self.get_app(domain_id, user_profile, space, app_type, name)
-        if app.deleted:
-            raise ResourceNotFound(f"App {app.arn} is already deleted")
+        if app.deletion is not None:
+            # DeleteApp of a deleted app is a ValidationException saying so: terraform-provider-aws's
+            # aws_sagemaker_app delete (internal/service/sagemaker/app.go) takes ValidationException
+            # "has already been deleted" for done. An app still Deleting is answered the same here.
+            raise ValidationError(f"App {app.arn} has already been deleted")
         if settings.take_busy("DeleteApp"):
             raise ResourceInUseException(f"App {app.arn} is in use; try again later")
-        app.deleted = True
+        app.deletion = Change()
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def list_apps(self, domain_id: str | None, user_profile: str | None, space: str | None) -> list[App]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ..errors import AppBusy, AwsRequestFailed, DomainBusy, ImageBusy
@@ -24,6 +25,14 @@ _CREATE_ERRORS: ErrorMap = {"ResourceInUse": AlreadyExists}
 # DeleteApp while the app cannot be deleted yet: both pass, and are retried.
 _VERSION_ERRORS: ErrorMap = {"ResourceInUse": ImageBusy}
 _DELETE_APP_ERRORS: ErrorMap = {**_DESCRIBE_ERRORS, "ResourceInUse": AppBusy}
+# CreateImageVersion of an image SageMaker has not finished creating answers ValidationException
+# "Image <name> is in an invalid state." (as the AWS CLI quotes it in
+# github.com/aws-samples/sagemaker-studio-custom-image-samples/issues/17): busy, and retried.
+_IMAGE_NOT_READY = "is in an invalid state"
+# DeleteApp of an app that is gone answers ValidationException "... has already been deleted", or
+# "... previously failed and was automatically deleted": terraform-provider-aws's aws_sagemaker_app
+# delete (internal/service/sagemaker/app.go) takes both for done.
+_APP_GONE = ("has already been deleted", "previously failed and was automatically deleted")
 
 # The member kinds a custom image can be attached to, by the names their API calls use.
 MEMBER_CALLS = {
@@ -32,11 +41,23 @@ MEMBER_CALLS = {
 }
 
 
+def _validation_says(err: AwsRequestFailed, words: str) -> bool:
+    """Whether SageMaker answered a ValidationException whose message holds `words`."""
+    cause = err.__cause__
+    if not isinstance(cause, ClientError):
+        return False
+    error = cause.response.get("Error", {})
+    return error.get("Code") == "ValidationException" and words in str(error.get("Message", ""))
+
+
 class ImageState(BaseModel):
-    """DescribeImage, as far as we read it."""
+    """DescribeImage, as far as we read it: ImageStatus is CREATING, CREATED, CREATE_FAILED,
+    UPDATING, UPDATE_FAILED, DELETING or DELETE_FAILED (botocore's ImageStatus)."""
 
     name: str
     description: str | None = None
+    status: str
+    failure_reason: str | None = None
 
 
 class ImageVersionState(BaseModel):
@@ -44,6 +65,15 @@ class ImageVersionState(BaseModel):
 
     status: str
     failure_reason: str | None = None
+
+
+class MemberState(BaseModel):
+    """DescribeUserProfile or DescribeSpace: its status (InService, Updating, Update_Failed, ...;
+    botocore's UserProfileStatus and SpaceStatus) and its UserSettings or SpaceSettings."""
+
+    status: str
+    failure_reason: str | None = None
+    settings: dict[str, Any]
 
 
 class AppState(BaseModel):
@@ -79,7 +109,12 @@ class SageMaker:
             found = call(self._client, "describe_image", f"image {name}", _DESCRIBE_ERRORS, ImageName=name)
         except NotFound:
             return None
-        return ImageState(name=found.get("ImageName") or name, description=found.get("Description"))
+        return ImageState(
+            name=found.get("ImageName") or name,
+            description=found.get("Description"),
+            status=str(found["ImageStatus"]),
+            failure_reason=found.get("FailureReason") or None,
+        )
 
     def create_image(self, name: str, role_arn: str, display_name: str, description: str) -> None:
         """Create the image; one created meanwhile by a concurrent pipeline is as good."""
@@ -98,15 +133,20 @@ class SageMaker:
             return
 
     def create_image_version(self, name: str, base_image: str, client_token: str) -> str:
-        found = call(
-            self._client,
-            "create_image_version",
-            f"create version of image {name}",
-            _VERSION_ERRORS,
-            ImageName=name,
-            BaseImage=base_image,
-            ClientToken=client_token,
-        )
+        try:
+            found = call(
+                self._client,
+                "create_image_version",
+                f"create version of image {name}",
+                _VERSION_ERRORS,
+                ImageName=name,
+                BaseImage=base_image,
+                ClientToken=client_token,
+            )
+        except AwsRequestFailed as err:
+            if _validation_says(err, _IMAGE_NOT_READY):
+                raise ImageBusy(str(err)) from err
+            raise
         return str(found["ImageVersionArn"])
 
     def describe_image_version(self, name: str, version: int) -> ImageVersionState:
@@ -193,11 +233,18 @@ class SageMaker:
             **settings,
         )
 
-    def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
+    def describe_member(self, kind: str, domain_id: str, name: str) -> MemberState:
         describe, _, name_key, settings_key = MEMBER_CALLS[kind]
         kwargs: dict[str, Any] = {"DomainId": domain_id, name_key: name}
         found = call(self._client, describe, f"{kind} {name} in {domain_id}", _DESCRIBE_ERRORS, **kwargs)
-        return dict(found.get(settings_key) or {})
+        return MemberState(
+            status=str(found["Status"]),
+            failure_reason=found.get("FailureReason") or None,
+            settings=dict(found.get(settings_key) or {}),
+        )
+
+    def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
+        return self.describe_member(kind, domain_id, name).settings
 
     def describe_space(self, domain_id: str, name: str) -> SpaceState:
         found = call(
@@ -258,7 +305,8 @@ class SageMaker:
         )
 
     def delete_app(self, domain_id: str, owner_kind: str, owner: str, app_type: str, name: str) -> bool:
-        """Delete the app; False if it was already gone."""
+        """Delete the app (SageMaker goes on deleting it: Deleting, then Deleted); False if it was
+        already deleted or gone."""
         try:
             call(
                 self._client,
@@ -269,4 +317,8 @@ class SageMaker:
             )
         except NotFound:
             return False
+        except AwsRequestFailed as err:
+            if any(_validation_says(err, words) for words in _APP_GONE):
+                return False
+            raise
         return True

@@ -106,3 +106,8 @@ def check_space_free(sagemaker: SageMaker, domain_id: str, plan: CanaryPlan, nam
             f"space {plan.owner} in {domain_id} is running its {plan.app_type} app ({app.status}); "
             "the canary starts when it is stopped"
         )
+    if app.status == "Deleting":  # DeleteApp is asynchronous: the app holds the space until Deleted
+        raise CanarySpaceBusy(
+            f"space {plan.owner} in {domain_id} is still deleting its {plan.app_type} app (Deleting); "
+            "the canary starts when it is Deleted"
+        )

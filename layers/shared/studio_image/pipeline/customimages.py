@@ -3,9 +3,11 @@ back off (a canary rollback, a retired version): one mechanism, `_rewrite`, for 
 
 Each target is a read-modify-write of one app's `CustomImages` list: the entry for this image is
 replaced in place (or appended) and every other entry is sent back as it was read. A per-domain lock
-keeps concurrent pipelines from writing over each other between the read and the write; an update
-SageMaker refuses because the domain is still applying another (`ResourceInUse`) raises
-`DomainBusy`, which the state machine retries. Every attach is read back before it counts.
+keeps concurrent pipelines from writing over each other between the read and the write. SageMaker
+applies an update asynchronously (the domain, space or profile is Updating meanwhile, and refuses
+another with `ResourceInUse`): every target to change is checked before the first write, and one
+still Updating raises `DomainBusy`, which the state machine retries; one whose last update failed
+raises `TargetUnusable` at once. Every attach is read back before it counts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..aws.sagemaker import SageMaker
-from ..errors import AttachLockHeld, AttachVerificationFailed, DomainBusy
+from ..errors import AttachLockHeld, AttachVerificationFailed, DomainBusy, TargetUnusable
 from .config import APP_SETTINGS, Binding
 from .models import AttachedTo, Retired
 from .records import DomainLock
@@ -22,6 +24,9 @@ from .versionconfig import config_name
 
 CustomImage = dict[str, Any]  # ImageName, ImageVersionNumber, AppImageConfigName
 DOMAIN_SETTINGS = ("DefaultUserSettings", "DefaultSpaceSettings")  # the rest are spaces and profiles
+# Statuses (botocore's DomainStatus, UserProfileStatus and SpaceStatus) in which SageMaker is still
+# carrying out a change: an update waits for it. Every status but these and InService is a failure.
+CHANGING = frozenset({"Pending", "Updating"})
 
 
 def with_image(
@@ -153,6 +158,18 @@ def without_versions(
 Change = Callable[[dict[str, Any], AttachedTo], "dict[str, Any] | None"]
 
 
+def check_writable(label: str, status: str | None, failure_reason: str | None = None) -> None:
+    """Refuse to update a domain, space or user profile SageMaker cannot update now."""
+    if status in (None, "InService"):
+        return
+    if status in CHANGING:
+        raise DomainBusy(f"{label} is {status}")
+    raise TargetUnusable(
+        f"{label} is {status}: {failure_reason or 'SageMaker gave no reason'}; "
+        "SageMaker applies no change to it until it is InService again"
+    )
+
+
 def _rewrite(
     sagemaker: SageMaker,
     lock: DomainLock,
@@ -165,33 +182,39 @@ def _rewrite(
 ) -> list[str]:
     """Apply `change` to each target's settings under the domain lock: the domain's default
     settings first, in one UpdateDomain, then spaces and user profiles. `check` runs first, under
-    the lock. With `holds`, every changed target is read back and must satisfy it. Returns the
-    targets changed."""
+    the lock; then every target to change is read and its status checked, so that a busy or failed
+    one stops the run before anything has changed. With `holds`, every changed target is read back
+    and must satisfy it. Returns the targets changed."""
     if not lock.acquire():
         raise AttachLockHeld(f"another pipeline is changing custom images in domain {domain_id}")
     try:
         if check is not None:
             check()
-        changed: list[AttachedTo] = []
         on_domain = [target for target in targets if target.setting in DOMAIN_SETTINGS]
-        if on_domain:  # first, so a busy domain stops the run before anything has changed
+        domain_updates: dict[str, Any] = {}
+        changed: list[AttachedTo] = []
+        if on_domain:
             domain = sagemaker.describe_domain(domain_id)
-            updates: dict[str, Any] = {}
             for target in on_domain:
                 app = change(domain.get(target.setting) or {}, target)
                 if app is not None:
-                    updates[target.setting] = {app_key: app}
+                    domain_updates[target.setting] = {app_key: app}
                     changed.append(target)
-            if updates:
-                if domain.get("Status") not in (None, "InService"):
-                    raise DomainBusy(f"domain {domain_id} is {domain['Status']}")
-                sagemaker.update_domain(domain_id, **updates)
+            if domain_updates:
+                check_writable(f"domain {domain_id}", domain.get("Status"), domain.get("FailureReason"))
+        member_updates: list[tuple[AttachedTo, dict[str, Any]]] = []
         for target in targets:
             if target.setting not in DOMAIN_SETTINGS:
-                app = change(sagemaker.member_settings(target.setting, domain_id, target.name), target)
+                member = sagemaker.describe_member(target.setting, domain_id, target.name)
+                app = change(member.settings, target)
                 if app is not None:
-                    sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
-                    changed.append(target)
+                    check_writable(target.target, member.status, member.failure_reason)
+                    member_updates.append((target, app))
+        if domain_updates:
+            sagemaker.update_domain(domain_id, **domain_updates)
+        for target, app in member_updates:
+            sagemaker.update_member(target.setting, domain_id, target.name, {app_key: app})
+            changed.append(target)
         if holds is not None:
             _read_back(sagemaker, domain_id, changed, holds)
         return [target.target for target in changed]

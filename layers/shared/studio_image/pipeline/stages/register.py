@@ -7,8 +7,8 @@ import hashlib
 import uuid
 
 from ...aws.common import NotFound
-from ...aws.sagemaker import split_version_arn
-from ...errors import ImageVersionFailed, ImageVersionTimeout
+from ...aws.sagemaker import ImageState, split_version_arn
+from ...errors import ImageBusy, ImageUnusable, ImageVersionFailed, ImageVersionTimeout
 from ..config import derive_image_name
 from ..images import ecr_uri
 from ..models import Job, Pushed, Registration, StateModel
@@ -41,11 +41,33 @@ def register(given: RegisterInput, svc: Services) -> Registration:
         return reused
     if existing is None:
         svc.sagemaker.create_image(image_name, svc.settings.image_role_arn, job.display_name[:128], marker)
+        existing = svc.sagemaker.describe_image(image_name)
+    check_created(image_name, existing)
     token = str(uuid.UUID(hashlib.sha256(given.execution_arn.encode()).hexdigest()[:32]))
     arn = svc.sagemaker.create_image_version(image_name, ecr_uri(pushed, given.manifest_digest), token)
     return Registration(
         image_name=image_name, image_version_arn=arn, version=split_version_arn(arn)[2], status="CREATING"
     )
+
+
+# CreateImage is asynchronous: DescribeImage's ImageStatus is CREATING, then CREATED or
+# CREATE_FAILED (botocore's ImageStatus; the ImageCreated waiter in sagemaker's waiters-2.json), and
+# UpdateImage's UPDATING ends CREATED again (the ImageUpdated waiter).
+IMAGE_IN_PROGRESS = frozenset({"CREATING", "UPDATING"})
+
+
+def check_created(name: str, image: ImageState | None) -> None:
+    """A version can be made of a CREATED image only: one still being created or changed (or not
+    yet visible after CreateImage) is busy, and the state's retry waits for it; a failed or
+    departing one ends the run, with SageMaker's reason."""
+    if image is None or image.status in IMAGE_IN_PROGRESS:
+        status = image.status if image else "not visible yet"
+        raise ImageBusy(f"image {name} is {status}; its version is made once it is CREATED")
+    if image.status != "CREATED":
+        raise ImageUnusable(
+            f"image {name} is {image.status}: {image.failure_reason or 'SageMaker gave no reason'}; "
+            "no version can be made of it: once it is deleted (DeleteImage), push again"
+        )
 
 
 def _created_earlier(svc: Services, job: Job, image_name: str) -> Registration | None:
