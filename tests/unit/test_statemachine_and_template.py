@@ -29,11 +29,15 @@ from studio_image_sandbox.stack import ROOT, load_template
 ASL = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
 TEMPLATE = load_template()
 OUR_ERRORS = {name for name, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, Exception)}
+# Lambda's transient errors as Step Functions names them, retried on every Task (Step Functions
+# Developer Guide, "Handling errors in Step Functions workflows": the retrier its Lambda
+# integration recommends, ClientExecutionTimeoutException among them).
 LAMBDA_ERRORS = {
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
 }
 # An invocation past its timeout, and one whose runtime died (killed, out of memory), as Lambda
 # reports them: https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html
