@@ -68,6 +68,12 @@ def test_an_image_the_pipeline_does_not_manage_is_not_notified(pipeline):
     image_arn = sm.create_image(ImageName="other-team", RoleArn="arn:aws:iam::123456789012:role/r")[
         "ImageArn"
     ]
+    theirs = {"CustomImages": [{"ImageName": "other-team", "AppImageConfigName": "other-team"}]}
+    sm.update_user_profile(  # SageMaker starts an app only with an image its user can see
+        DomainId=pipeline.domain_id,
+        UserProfileName="alice",
+        UserSettings={"KernelGatewayAppSettings": theirs},
+    )
     # When an app with it fails to start with a known signature
     moto_studio.settings.script_app("theirs", fails=True, log_lines=["exec format error"])
     start_app(pipeline, "theirs", image_arn)

@@ -22,7 +22,7 @@ CONFIGURATION = {
             "match": "studio/*",
             "profile": "kernel-gateway",
             "policy": {"vulnerabilities": {"fail_on": "HIGH", "wait_seconds": 3}},
-            "canary": {"user_profile": "alice", "budget_seconds": 4},
+            "canary": {"enabled": True, "user_profile": "alice", "budget_seconds": 4},
         }
     ]
 }
