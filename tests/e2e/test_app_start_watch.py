@@ -10,7 +10,7 @@ import time
 import moto_studio
 from studio_image_sandbox.samples import compliant
 
-IMAGE = "studio-studio-watched"  # the SageMaker image name derived for studio/watched
+IMAGE = "studio-watched"  # the SageMaker image name derived for studio/watched
 
 
 def delivered(pipeline) -> list[dict]:

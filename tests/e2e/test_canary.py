@@ -16,7 +16,7 @@ from studio_image_sandbox.samples import compliant
 from .conftest import CONFIGURATION, REGION
 from .test_pipeline import only_notification
 
-IMAGE = "studio-studio-canary"  # the SageMaker image name derived for studio/canary
+IMAGE = "studio-canary"  # the SageMaker image name derived for studio/canary
 
 
 def configure(pipeline, **canary) -> None:

@@ -87,7 +87,7 @@ def test_ten_images_attached_at_once_to_one_domain_profile_and_space_all_end_att
         )
     # And every image is attached where its binding says, the other team's untouched
     ours = {f"studio-{r.replace('/', '-')}" for r in repositories}
-    members = {f"studio-studio-member-{i}" for i in range(5)}
+    members = {f"studio-member-{i}" for i in range(5)}
     found = custom_images(pipeline)
     assert found["domain"][0] == OTHER
     assert {i["ImageName"] for i in found["domain"]} == ours | {"other-team"}

@@ -59,7 +59,7 @@ def test_one_event_delivered_three_times_at_once_makes_one_version_and_each_deli
     runs = [pipeline.finish(arn) for arn in arns]
     # Then every run succeeded and SageMaker has one version of the image
     assert [r["status"] for r in runs] == ["SUCCEEDED"] * 3
-    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-thrice")["ImageVersions"]
+    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-thrice")["ImageVersions"]
     assert len(versions) == 1
     # And one delivery passed the image while the other two said it was the first one's to handle
     notes = pipeline.notifications()
@@ -91,7 +91,7 @@ def test_two_tags_of_one_digest_pushed_at_once_make_one_version(pipeline):
     runs = [pipeline.finish(arn) for arn in [pipeline.stack.deliver(first), pipeline.stack.deliver(second)]]
     # Then there is one version, and one tag's run passed it while the other's says it was unchanged
     assert [r["status"] for r in runs] == ["SUCCEEDED", "SUCCEEDED"]
-    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-twotags")["ImageVersions"]
+    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-twotags")["ImageVersions"]
     assert len(versions) == 1
     notes = pipeline.notifications()
     assert outcomes(notes) == ["passed", "unchanged"]

@@ -35,7 +35,7 @@ def test_each_wait_round_costs_nine_events_and_the_run_stays_within_its_bound(tm
         boto3.client("ecr", region_name=REGION).create_repository(
             repositoryName="studio/rounds", imageScanningConfiguration={"scanOnPush": True}
         )
-        moto_studio.settings.script_app("studio-studio-rounds", never_starts=True)
+        moto_studio.settings.script_app("studio-rounds", never_starts=True)
         # (WatchCanary's environment warm, so no cold start eats the canary's 4 s budget)
         warm = pipeline.awslambda.invoke(
             FunctionName=pipeline.stack.functions["WatchCanaryFunction"], Payload=b"{}"

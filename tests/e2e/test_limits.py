@@ -29,9 +29,7 @@ def test_a_user_profile_with_five_custom_images_is_refused_a_sixth_before_anythi
     assert note["Subject"] == "[FAILED] studio/sixth:1.0: CustomImageLimitReached in Attach"
     cause = note["doc"]["error"]["Cause"]
     assert "user profile alice in" in cause and "the most SageMaker allows there is 5" in cause
-    assert (
-        "detach one of team-0, team-1, team-2, team-3, team-4 before attaching studio-studio-sixth" in cause
-    )
+    assert "detach one of team-0, team-1, team-2, team-3, team-4 before attaching studio-sixth" in cause
     # And nothing was attached anywhere, the domain's defaults included
     domain = sm.describe_domain(DomainId=pipeline.domain_id)
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == []

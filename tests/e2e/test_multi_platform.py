@@ -67,12 +67,12 @@ def test_a_multi_platform_push_is_judged_once_at_its_index_resolved_to_amd64(pip
     # Then every run succeeds, and the one notification is the index's, registered from amd64
     assert [e["status"] for e in executions] == ["SUCCEEDED"] * 3
     note = only_notification(pipeline)
-    assert note["Subject"] == "[PASSED] studio/multi:1.0 -> studio-studio-multi v1"
-    version = pipeline.sagemaker.describe_image_version(ImageName="studio-studio-multi", Version=1)
+    assert note["Subject"] == "[PASSED] studio/multi:1.0 -> studio-multi v1"
+    version = pipeline.sagemaker.describe_image_version(ImageName="studio-multi", Version=1)
     assert version["BaseImage"].endswith(f"/{repository}@{children['amd64']}")
     assert [
         v["Version"]
-        for v in pipeline.sagemaker.list_image_versions(ImageName="studio-studio-multi")["ImageVersions"]
+        for v in pipeline.sagemaker.list_image_versions(ImageName="studio-multi")["ImageVersions"]
     ] == [1]
 
 

@@ -45,12 +45,12 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     assert execution["status"] == "SUCCEEDED"
     output = json.loads(execution["output"])
     assert output["outcome"] == "passed" and output["attached"] is True
-    version = sm.describe_image_version(ImageName="studio-studio-datascience", Version=1)
+    version = sm.describe_image_version(ImageName="studio-datascience", Version=1)
     assert version["ImageVersionStatus"] == "CREATED"
     assert version["BaseImage"].endswith(
         "/studio/datascience@" + json.loads(execution["input"])["detail"]["image-digest"]
     )
-    config = sm.describe_app_image_config(AppImageConfigName="studio-studio-datascience-v1")
+    config = sm.describe_app_image_config(AppImageConfigName="studio-datascience-v1")
     kg = config["KernelGatewayImageConfig"]
     assert [k["Name"] for k in kg["KernelSpecs"]] == ["python3"]
     assert kg["FileSystemConfig"] == {
@@ -59,9 +59,9 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
         "DefaultGid": 100,
     }
     ours = {
-        "ImageName": "studio-studio-datascience",
+        "ImageName": "studio-datascience",
         "ImageVersionNumber": 1,
-        "AppImageConfigName": "studio-studio-datascience-v1",
+        "AppImageConfigName": "studio-datascience-v1",
     }
     domain = sm.describe_domain(DomainId=pipeline.domain_id)
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == [other, ours]
@@ -71,7 +71,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     assert pipeline.custom_images(alice["UserSettings"]) == [ours]
     # And exactly one "passed" notification, filterable by its attributes
     note = only_notification(pipeline)
-    assert note["Subject"] == "[PASSED] studio/datascience:1.0 -> studio-studio-datascience v1"
+    assert note["Subject"] == "[PASSED] studio/datascience:1.0 -> studio-datascience v1"
     assert attribute(note, "status") == "passed"
     assert attribute(note, "repository") == "studio/datascience"
     assert attribute(note, "profile") == "kernel-gateway"
@@ -149,7 +149,7 @@ def test_two_concurrent_executions_attaching_to_one_domain_both_end_attached(pip
     assert [e["status"] for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
     domain = pipeline.sagemaker.describe_domain(DomainId=pipeline.domain_id)
     names = sorted(i["ImageName"] for i in pipeline.custom_images(domain["DefaultUserSettings"]))
-    assert names == ["studio-studio-team-a", "studio-studio-team-b"]
+    assert names == ["studio-team-a", "studio-team-b"]
     assert len(pipeline.notifications()) == 2
 
 
@@ -163,7 +163,7 @@ def test_the_same_digest_pushed_again_makes_no_second_version_and_says_so(pipeli
     again = [pipeline.finish(pipeline.start(repository, digest, "latest")) for _ in range(2)]
     # Then no second version exists and each run says the digest was already handled
     assert [e["status"] for e in again] == ["SUCCEEDED", "SUCCEEDED"]
-    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-twice")["ImageVersions"]
+    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-twice")["ImageVersions"]
     assert len(versions) == 1
     notes = pipeline.notifications()
     assert len(notes) == 2
@@ -193,6 +193,6 @@ def test_a_push_by_digest_alone_is_checked_and_named_by_its_digest_and_labels_re
     # Then the run passes, the subject names the digest, and the image has the label's display name
     assert execution["status"] == "SUCCEEDED"
     note = only_notification(pipeline)
-    assert note["Subject"] == f"[PASSED] studio/by-digest@{digest[:19]} -> studio-studio-by-digest v1"
-    described = pipeline.sagemaker.describe_image(ImageName="studio-studio-by-digest")
+    assert note["Subject"] == f"[PASSED] studio/by-digest@{digest[:19]} -> studio-by-digest v1"
+    described = pipeline.sagemaker.describe_image(ImageName="studio-by-digest")
     assert described["DisplayName"] == "Data Science 2026"

@@ -121,7 +121,7 @@ def test_an_image_skopeo_pushes_by_tag_is_stored_byte_for_byte_and_checked(sandb
     # And ECR's push event ran the pipeline: checked, registered and attached
     result = finished(sandbox, "studio/mine", digest_of(manifest), "v2")
     assert (result.status, result.outcome, result.attached) == ("SUCCEEDED", "passed", True)
-    assert result.notification == "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+    assert result.notification == "[PASSED] studio/mine:v2 -> studio-mine v1"
 
 
 def test_a_multi_platform_index_pushed_with_all_keeps_every_platform_and_emits_one_event_per_manifest(
@@ -332,11 +332,9 @@ def test_an_image_deleted_with_the_aws_cli_retires_its_version(sandbox, tmp_path
     # Then ECR's DELETE event retired the version: detached and deleted, and a notification says so
     result = finished(sandbox, "studio/gone", digest, "1.0", action="DELETE")
     assert (result.status, result.outcome) == ("SUCCEEDED", "retired"), result
-    assert (
-        sandbox.client("sagemaker").list_image_versions(ImageName="studio-studio-gone")["ImageVersions"] == []
-    )
+    assert sandbox.client("sagemaker").list_image_versions(ImageName="studio-gone")["ImageVersions"] == []
     assert result.notification == (
-        "[RETIRED] studio/gone:1.0: deleted from ECR; studio-studio-gone v1 detached and deleted"
+        "[RETIRED] studio/gone:1.0: deleted from ECR; studio-gone v1 detached and deleted"
     )
 
 
@@ -387,7 +385,7 @@ def test_a_newcomer_evals_sandbox_env_pushes_with_skopeo_and_reads_what_happened
                 break
             time.sleep(0.5)
         assert [n["subject"] for n in json.loads(shown.stdout)] == [
-            "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+            "[PASSED] studio/mine:v2 -> studio-mine v1"
         ]
     finally:
         up.send_signal(signal.SIGTERM)
@@ -401,7 +399,7 @@ def test_a_newcomer_evals_sandbox_env_pushes_with_skopeo_and_reads_what_happened
     ended = {kind: text for kind, text in feed[2:]}
     assert len(feed) == 4 and set(ended) == {"execution", "notification"}, out
     assert ended["execution"].split()[1] == "SUCCEEDED" and ended["execution"].endswith(": passed")
-    assert ended["notification"] == "[PASSED] studio/mine:v2 -> studio-studio-mine v1"
+    assert ended["notification"] == "[PASSED] studio/mine:v2 -> studio-mine v1"
     # And with the sandbox stopped, `executions` and `notifications` read what it recorded, starting none
     for command in ("executions", "notifications"):
         shown = subprocess.run(
@@ -476,7 +474,7 @@ def test_ten_images_pushed_at_once_by_ten_skopeo_processes_run_side_by_side_and_
         results
     )
     sagemaker = sandbox.client("sagemaker")
-    names = sorted(f"studio-studio-team-{number}" for number in range(10))
+    names = sorted(f"studio-team-{number}" for number in range(10))
     for name in names:
         assert [v["Version"] for v in sagemaker.list_image_versions(ImageName=name)["ImageVersions"]] == [1]
     domain = sagemaker.describe_domain(DomainId=sandbox.domain.domain_id)

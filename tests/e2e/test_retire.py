@@ -15,7 +15,7 @@ from .conftest import CONFIGURATION, REGION, load_event
 from .test_canary import custom_images
 from .test_pipeline import only_notification
 
-IMAGE = "studio-studio-gone"  # the SageMaker image name derived for studio/gone
+IMAGE = "studio-gone"  # the SageMaker image name derived for studio/gone
 
 
 def delete(pipeline, repository: str, digest: str, tag: str = "1.0") -> dict:

@@ -55,14 +55,14 @@ def test_the_first_push_of_a_repository_waits_for_its_new_image_to_be_created(pi
     )
     # Then Register created the image and, while it was CREATING, made no version and was retried
     message = wait_for_failure(pipeline, execution, "ImageBusy")
-    assert "image studio-studio-newcomer is CREATING" in message
-    assert pipeline.sagemaker.list_image_versions(ImageName="studio-studio-newcomer")["ImageVersions"] == []
+    assert "image studio-newcomer is CREATING" in message
+    assert pipeline.sagemaker.list_image_versions(ImageName="studio-newcomer")["ImageVersions"] == []
     # And once SageMaker has created the image, the run ends registered and attached
     moto_studio.settings.image_seconds = 0.2
     finished = pipeline.finish(execution)
     assert finished["status"] == "SUCCEEDED", finished.get("error")
     assert json.loads(finished["output"])["attached"] is True
-    version = pipeline.sagemaker.describe_image_version(ImageName="studio-studio-newcomer", Version=1)
+    version = pipeline.sagemaker.describe_image_version(ImageName="studio-newcomer", Version=1)
     assert version["ImageVersionStatus"] == "CREATED"
 
 
@@ -85,7 +85,7 @@ def test_two_canaries_back_to_back_in_one_space_both_pass(pipeline):
     finished = pipeline.finish(second, timeout=180)
     assert finished["status"] == "SUCCEEDED", finished.get("error")
     assert json.loads(finished["output"])["outcome"] == "passed"
-    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-jupyterlab")["ImageVersions"]
+    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-jupyterlab")["ImageVersions"]
     assert sorted(v["Version"] for v in versions) == [1, 2]
 
 
@@ -107,7 +107,7 @@ def test_an_attach_while_a_target_profile_is_updating_waits_for_it(pipeline):
     finished = pipeline.finish(execution, timeout=180)
     assert finished["status"] == "SUCCEEDED", finished.get("error")
     for target, images in custom_images(pipeline).items():
-        assert [i["ImageName"] for i in images] == ["studio-studio-busy-alice"], target
+        assert [i["ImageName"] for i in images] == ["studio-busy-alice"], target
 
 
 def test_a_version_created_while_another_is_creating_waits_for_it(pipeline):
@@ -131,7 +131,7 @@ def test_a_version_created_while_another_is_creating_waits_for_it(pipeline):
     moto_studio.settings.image_version_seconds = 0.2
     assert pipeline.finish(first)["status"] == "SUCCEEDED"
     assert pipeline.finish(second, timeout=180)["status"] == "SUCCEEDED"
-    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-studio-busy")["ImageVersions"]
+    versions = pipeline.sagemaker.list_image_versions(ImageName="studio-busy")["ImageVersions"]
     assert sorted(v["Version"] for v in versions) == [1, 2]
 
 

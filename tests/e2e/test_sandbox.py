@@ -95,7 +95,7 @@ def test_the_same_image_pushed_twice_gives_one_version_and_two_notifications(san
     assert (second_code, second["status"], second["outcome"]) == (0, "SUCCEEDED", "unchanged")
     assert second["verdict"] == "pass" and second["attached"] is False
     assert second["image_version_arn"] == first["image_version_arn"]
-    versions = sandbox.client("sagemaker").list_image_versions(ImageName="studio-studio-twice")
+    versions = sandbox.client("sagemaker").list_image_versions(ImageName="studio-twice")
     assert len(versions["ImageVersions"]) == 1
     # And SNS delivered one notification per push (each read once, all kept), the second saying the
     # digest was handled before
@@ -184,7 +184,7 @@ def test_up_serves_the_pipeline_to_other_processes_until_stopped(tmp_path):
         )
         profile = sagemaker.describe_user_profile(DomainId="d-studio", UserProfileName="alice")
         images = profile["UserSettings"]["JupyterLabAppSettings"]["CustomImages"]
-        assert [image["ImageName"] for image in images] == ["studio-studio-jupyterlab-team"]
+        assert [image["ImageName"] for image in images] == ["studio-jupyterlab-team"]
     finally:
         up.send_signal(signal.SIGTERM)
         up.wait(timeout=300)

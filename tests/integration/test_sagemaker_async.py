@@ -11,7 +11,14 @@ from moto import mock_aws
 
 import moto_studio
 from studio_image.aws.sagemaker import SageMaker
-from studio_image.errors import CanarySpaceBusy, DomainBusy, ImageBusy, ImageUnusable, TargetUnusable
+from studio_image.errors import (
+    CanarySpaceBusy,
+    ConfigurationInvalid,
+    DomainBusy,
+    ImageBusy,
+    ImageUnusable,
+    TargetUnusable,
+)
 from studio_image.pipeline import canaryspace
 from studio_image.pipeline.config import Binding
 from studio_image.pipeline.models import CanaryPlan, Job, Pushed, Registration
@@ -61,7 +68,7 @@ def job(domain_id: str) -> Job:
     return Job(
         binding=BINDING,
         registers=True,
-        image_name="studio-studio-lab",
+        image_name="studio-lab",
         domain_id=domain_id,
         display_name="studio/lab",
         poll_seconds=1,
@@ -79,14 +86,14 @@ def test_register_waits_while_the_image_it_created_is_creating_then_makes_the_ve
     moto_studio.settings.image_seconds = 3600
     # When Register runs for a new repository, then it creates the image and is busy while it is
     # CREATING, with no version made
-    with pytest.raises(ImageBusy, match="image studio-studio-lab is CREATING"):
+    with pytest.raises(ImageBusy, match="image studio-lab is CREATING"):
         register(register_input(domain_id), svc)
-    assert sm.describe_image(ImageName="studio-studio-lab")["ImageStatus"] == "CREATING"
-    assert sm.list_image_versions(ImageName="studio-studio-lab")["ImageVersions"] == []
+    assert sm.describe_image(ImageName="studio-lab")["ImageStatus"] == "CREATING"
+    assert sm.list_image_versions(ImageName="studio-lab")["ImageVersions"] == []
     # When the state's retry runs Register again once the image is CREATED, then it makes the version
     moto_studio.settings.image_seconds = 0
     registration = register(register_input(domain_id), svc)
-    assert (registration.image_name, registration.version) == ("studio-studio-lab", 1)
+    assert (registration.image_name, registration.version) == ("studio-lab", 1)
 
 
 def test_register_of_an_image_whose_creation_failed_fails_at_once_with_sagemakers_reason(studio):
@@ -96,7 +103,7 @@ def test_register_of_an_image_whose_creation_failed_fails_at_once_with_sagemaker
     # When Register creates it, then the run fails (no retry), naming the status and the reason
     with pytest.raises(
         ImageUnusable,
-        match="image studio-studio-lab is CREATE_FAILED: Injected fault: the image could not be created",
+        match="image studio-lab is CREATE_FAILED: Injected fault: the image could not be created",
     ):
         register(register_input(domain_id), svc)
 
@@ -105,10 +112,10 @@ def test_a_version_of_an_image_not_yet_created_is_busy_not_a_failure(studio):
     # Given an image SageMaker is still creating
     sm, _, _ = studio
     moto_studio.settings.image_seconds = 3600
-    sm.create_image(ImageName="studio-studio-lab", RoleArn="arn:aws:iam::123456789012:role/images")
+    sm.create_image(ImageName="studio-lab", RoleArn="arn:aws:iam::123456789012:role/images")
     # When a version of it is asked for, then SageMaker's "is in an invalid state" is ImageBusy
     with pytest.raises(ImageBusy, match="is in an invalid state"):
-        SageMaker(sm).create_image_version("studio-studio-lab", f"x.dkr.ecr/r@{DIGEST}", "token")
+        SageMaker(sm).create_image_version("studio-lab", f"x.dkr.ecr/r@{DIGEST}", "token")
 
 
 def test_deleting_an_app_twice_is_done_and_its_space_is_busy_until_it_is_deleted(studio):
@@ -143,9 +150,9 @@ def attach_input(domain_id: str) -> AttachInput:
         execution_arn=EXECUTION,
         job=job(domain_id),
         registration=Registration(
-            image_name="studio-studio-lab", image_version_arn="arn:v/1", version=1, status="CREATED"
+            image_name="studio-lab", image_version_arn="arn:v/1", version=1, status="CREATED"
         ),
-        app_image_config_name="studio-studio-lab-v1",
+        app_image_config_name="studio-lab-v1",
     )
 
 
@@ -168,7 +175,7 @@ def test_an_attach_while_a_target_profile_is_updating_is_busy_before_writing_any
     moto_studio.settings.domain_update_seconds = 0
     attached = attach(attach_input(domain_id), svc)
     assert [t.setting for t in attached.targets] == ["DefaultUserSettings", "UserProfile"]
-    assert [i["ImageName"] for i in domain_images(sm, domain_id)] == ["studio-studio-lab"]
+    assert [i["ImageName"] for i in domain_images(sm, domain_id)] == ["studio-lab"]
 
 
 @pytest.mark.parametrize(
@@ -193,3 +200,21 @@ def test_an_attach_to_a_target_whose_update_failed_fails_at_once_naming_it(studi
     assert domain_images(sm, domain_id) == []
     alice = sm.describe_user_profile(DomainId=domain_id, UserProfileName="alice")["UserSettings"]
     assert "KernelGatewayAppSettings" not in alice
+
+
+def test_register_refuses_a_derived_name_another_repository_already_holds(studio):
+    # Given the image studio-lab, built from repository studio/lab
+    sm, domain_id, svc = studio
+    register(register_input(domain_id), svc)
+    # When a repository whose name differs only in its separators derives the same name
+    twin = register_input(domain_id)
+    twin.pushed.repository = "studio-lab"
+    # Then Register refuses it, naming both repositories and the fix, and makes nothing
+    with pytest.raises(ConfigurationInvalid) as refused:
+        register(twin, svc)
+    assert str(refused.value) == (
+        "repository studio-lab derives the image name studio-lab, already taken by the image built from "
+        "repository studio/lab (derived names fold '/', '-' and other characters alike): give the binding "
+        "'studio/*' an image_name of its own"
+    )
+    assert [v["Version"] for v in sm.list_image_versions(ImageName="studio-lab")["ImageVersions"]] == [1]

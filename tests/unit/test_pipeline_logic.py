@@ -102,17 +102,32 @@ def test_a_configuration_that_is_not_json_is_refused():
     "repository", ["studio/data-science", "studio/a__b/c.d", "x" * 200, "studio/UPPER/9"]
 )
 def test_derived_image_names_always_fit_sagemakers_pattern(repository):
-    for unique in (False, True):
-        name = derive_image_name("studio-", repository, unique=unique)
-        assert IMAGE_NAME.fullmatch(name) and len(name) <= 63, name
+    name = derive_image_name("studio-", repository, "studio/")
+    assert IMAGE_NAME.fullmatch(name) and len(name) <= 63, name
 
 
-def test_the_unique_form_tells_apart_repositories_whose_readable_names_collide():
-    a, b = derive_image_name("p-", "team/a-b"), derive_image_name("p-", "team-a/b")
-    assert a == b == "p-team-a-b"
-    assert derive_image_name("p-", "team/a-b", unique=True) != derive_image_name(
-        "p-", "team-a/b", unique=True
-    )
+@pytest.mark.parametrize(
+    ("repository", "name"),
+    [
+        ("studio/datascience", "studio-datascience"),  # the managed prefix is said once
+        ("studio/team/gpu-11.8", "studio-team-gpu-11-8"),
+        ("elsewhere/app", "studio-elsewhere-app"),  # outside the prefix: the whole name
+        ("studio/" + "x" * 70, "studio-" + "x" * 47 + "-" + "191cdeec"),  # cut, and a hash keeps it apart
+    ],
+)
+def test_a_derived_image_name_reads_the_repository_once_under_the_name_prefix(repository, name):
+    assert derive_image_name("studio-", repository, "studio/") == name
+
+
+def test_repositories_whose_names_differ_only_in_separators_derive_one_name():
+    # (Register refuses the second with a configuration error: see test_register_refuses_...)
+    assert derive_image_name("p-", "team/a-b") == derive_image_name("p-", "team-a/b") == "p-team-a-b"
+
+
+def test_a_binding_image_name_in_capitals_is_refused_naming_the_lower_case_form():
+    # SageMaker's ARNs hold image names in lower case; runs read names back from them
+    with pytest.raises(ConfigurationInvalid, match="write it in lower case \\('my-image'\\)"):
+        load_config(config({"match": "studio/*", "profile": "jupyterlab", "image_name": "My-Image"}), "p")
 
 
 OURS = {"ImageName": "ours", "ImageVersionNumber": 3, "AppImageConfigName": "ours"}

@@ -103,6 +103,10 @@ class Binding(_Strict):
     def _image_name(cls, value: str | None) -> str | None:
         if value is not None and not IMAGE_NAME.fullmatch(value):
             raise ValueError(f"{value!r} is not a SageMaker image name ({IMAGE_NAME.pattern}, at most 63)")
+        if value is not None and value != value.lower():
+            # SageMaker's ARNs hold the image name in lower case (arn:aws:sagemaker:...:image/name),
+            # and the runs read image names back from those ARNs.
+            raise ValueError(f"{value!r}: write it in lower case ({value.lower()!r}), as SageMaker's ARNs do")
         return value
 
     @model_validator(mode="after")
@@ -210,13 +214,16 @@ def display_name(*candidates: str | None) -> str:
     return ""
 
 
-def derive_image_name(prefix: str, repository: str, *, unique: bool = False) -> str:
-    """A SageMaker image name for a repository: `prefix` plus the repository name with every run of
-    other characters turned into one dash. `unique` appends a hash of the repository name, for
-    when the readable name is already another repository's."""
-    base = "-".join(part for part in re.split(r"[^a-zA-Z0-9]+", repository) if part)
+def derive_image_name(prefix: str, repository: str, repository_prefix: str = "") -> str:
+    """A SageMaker image name for a repository: `prefix` plus the repository's name past
+    `repository_prefix`, every run of other characters turned into one dash. A name past SageMaker's
+    63 characters is cut and ends in a hash of the repository's name. Two repositories whose names
+    differ only in those characters (team/a-b, team-a/b) derive the same name: Register refuses the
+    second (`image_name` in its binding tells them apart)."""
+    readable = repository.removeprefix(repository_prefix) if repository_prefix else repository
+    base = "-".join(part for part in re.split(r"[^a-zA-Z0-9]+", readable) if part)
     name = f"{prefix}{base}"
-    if unique or len(name) > MAX_IMAGE_NAME:
+    if len(name) > MAX_IMAGE_NAME:
         suffix = hashlib.sha256(repository.encode()).hexdigest()[:8]
         name = f"{name[: MAX_IMAGE_NAME - len(suffix) - 1].rstrip('-.')}-{suffix}"
     return name

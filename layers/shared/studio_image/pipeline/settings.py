@@ -27,6 +27,9 @@ class Settings(BaseModel):
     domain_id: str = Field(alias="DOMAIN_ID", pattern=r"^d-[a-z0-9]+$")
     # No dots: the AppImageConfig names derived from image names allow none.
     image_name_prefix: str = Field(default="", alias="IMAGE_NAME_PREFIX", pattern=r"^([a-zA-Z0-9]-?)*$")
+    # The managed repositories' common prefix, left out of derived image names (studio/datascience:
+    # studio-datascience, not studio-studio-datascience).
+    repository_prefix: str = Field(default="", alias="REPOSITORY_PREFIX")
     version_poll_seconds: int = Field(default=15, alias="VERSION_POLL_SECONDS", ge=1, le=300)
     version_max_polls: int = Field(default=120, alias="VERSION_MAX_POLLS", ge=1)
     scan_connections: int = Field(default=4, alias="SCAN_CONNECTIONS", ge=1, le=16)

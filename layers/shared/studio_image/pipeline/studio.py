@@ -3,6 +3,8 @@ Studio logs an app's start-up."""
 
 from __future__ import annotations
 
+import re
+
 MANAGED_BY = "studio-image-pipeline"
 STUDIO_LOG_GROUP = "/aws/sagemaker/studio"
 CANARY_PREFIX = "canary-"  # the workflow's own canary apps
@@ -14,6 +16,12 @@ API_APP_TYPES = {log: api for api, log in LOG_APP_TYPES.items()}  # a stream's a
 def image_description(repository: str) -> str:
     """The Description of an image this pipeline creates: its marker."""
     return f"Built from ECR repository {repository} by {MANAGED_BY}"
+
+
+def built_from(description: str | None) -> str | None:
+    """The repository an image this pipeline created was built from, per its Description."""
+    found = re.fullmatch(f"Built from ECR repository (.+) by {re.escape(MANAGED_BY)}", description or "")
+    return found[1] if found else None
 
 
 def is_managed(description: str | None) -> bool:

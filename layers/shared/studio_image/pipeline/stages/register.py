@@ -8,12 +8,11 @@ import uuid
 
 from ...aws.common import NotFound
 from ...aws.sagemaker import ImageState, split_version_arn
-from ...errors import ImageBusy, ImageUnusable, ImageVersionFailed, ImageVersionTimeout
-from ..config import derive_image_name
+from ...errors import ConfigurationInvalid, ImageBusy, ImageUnusable, ImageVersionFailed, ImageVersionTimeout
 from ..images import ecr_uri
 from ..models import Job, Pushed, Registration, StateModel
 from ..services import Services
-from ..studio import image_description
+from ..studio import built_from, image_description
 
 
 class RegisterInput(StateModel):
@@ -33,9 +32,15 @@ def register(given: RegisterInput, svc: Services) -> Registration:
     image_name = job.image_name
     existing = svc.sagemaker.describe_image(image_name)
     if existing is not None and not job.binding.image_name and existing.description != marker:
-        # The derived name is another repository's image: take the collision-free form instead.
-        image_name = derive_image_name(svc.settings.image_name_prefix, pushed.repository, unique=True)
-        existing = svc.sagemaker.describe_image(image_name)
+        other = built_from(existing.description)
+        holder = (
+            f"the image built from repository {other}" if other else "an image this pipeline did not create"
+        )
+        raise ConfigurationInvalid(
+            f"repository {pushed.repository} derives the image name {image_name}, already taken by {holder} "
+            "(derived names fold '/', '-' and other characters alike): give the binding "
+            f"{job.binding.match!r} an image_name of its own"
+        )
     reused = _created_earlier(svc, job, image_name)
     if reused is not None:
         return reused

@@ -160,7 +160,10 @@ def _read_image(svc: Services, pushed: Pushed, binding: Binding, earlier_version
     job = _job(
         binding,
         svc,
-        image_name=binding.image_name or derive_image_name(svc.settings.image_name_prefix, pushed.repository),
+        image_name=binding.image_name
+        or derive_image_name(
+            svc.settings.image_name_prefix, pushed.repository, svc.settings.repository_prefix
+        ),
         display_name=display_name(labels.get(LABEL_DISPLAY_NAME), binding.display_name, pushed.repository),
         kernels=kernels,
         canary=canary_plan(binding),
