@@ -15,9 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
+from studio_image.pipeline.services import Services
+from studio_image.pipeline.settings import Settings
 from studio_image_sandbox.samples import GROUP, PASSWD, ipykernel_json
+from studio_image_sandbox.studio import create_domain
 from tests.integration.token_service import ISSUER, SERVICE, TokenService
 
 TEST_IMAGES_SCRIPT = Path(__file__).parents[2] / "scripts" / "build-test-images.sh"
@@ -231,3 +236,34 @@ def multi_platform(tmp_path_factory: pytest.TempPathFactory) -> UmociImage:
         )
     index_path.write_text(json.dumps(index))
     return UmociImage(layout, "multi")
+
+
+STUDIO_REGION = "us-east-1"
+
+
+@pytest.fixture
+def studio(monkeypatch):
+    """moto in this process with a Studio domain (its user profile alice), the state table, and the
+    pipeline's Services over them: (SageMaker client, domain ID, Services)."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", STUDIO_REGION)
+    with mock_aws():
+        sm = boto3.client("sagemaker", region_name=STUDIO_REGION)
+        domain = create_domain(boto3.client("iam", region_name=STUDIO_REGION), sm)
+        boto3.client("dynamodb", region_name=STUDIO_REGION).create_table(
+            TableName="state",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        settings = Settings.model_validate(
+            {
+                "CONFIG_PARAMETER": "/pipeline/configuration",
+                "REPORT_BUCKET": "reports",
+                "LAYER_CACHE_TABLE": "layers",
+                "STATE_TABLE": "state",
+                "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:notices",
+                "IMAGE_ROLE_ARN": domain.role_arn,
+                "DOMAIN_ID": domain.domain_id,
+            }
+        )
+        yield sm, domain.domain_id, Services.from_settings(settings)

@@ -4,19 +4,14 @@ refuses a sixth custom image on a user profile as SageMaker does)."""
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import moto_studio
 from studio_image.errors import CustomImageLimitReached
 from studio_image.pipeline.config import Binding
 from studio_image.pipeline.models import Job, Registration
 from studio_image.pipeline.records import DomainLock
-from studio_image.pipeline.services import Services
-from studio_image.pipeline.settings import Settings
 from studio_image.pipeline.stages.attach import AttachInput, attach
-from studio_image_sandbox.studio import create_domain
 
 REGION = "us-east-1"
 APP = "KernelGatewayAppSettings"
@@ -24,32 +19,6 @@ APP = "KernelGatewayAppSettings"
 
 def entry(name: str) -> dict:
     return {"ImageName": name, "ImageVersionNumber": 1, "AppImageConfigName": f"{name}-v1"}
-
-
-@pytest.fixture
-def studio(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        sm = boto3.client("sagemaker", region_name=REGION)
-        domain = create_domain(boto3.client("iam", region_name=REGION), sm)
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        settings = Settings.model_validate(
-            {
-                "CONFIG_PARAMETER": "/pipeline/configuration",
-                "REPORT_BUCKET": "reports",
-                "LAYER_CACHE_TABLE": "layers",
-                "STATE_TABLE": "state",
-                "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:notices",
-                "IMAGE_ROLE_ARN": domain.role_arn,
-                "DOMAIN_ID": domain.domain_id,
-            }
-        )
-        yield sm, domain.domain_id, Services.from_settings(settings)
 
 
 def test_a_run_that_found_room_before_another_filled_it_writes_nothing(studio, monkeypatch):

@@ -5,9 +5,7 @@ under way is a transient error the state machine retries; what failed ends the r
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto import mock_aws
 
 import moto_studio
 from studio_image.aws.sagemaker import SageMaker
@@ -22,11 +20,8 @@ from studio_image.errors import (
 from studio_image.pipeline import canaryspace
 from studio_image.pipeline.config import Binding
 from studio_image.pipeline.models import CanaryPlan, Job, Pushed, Registration
-from studio_image.pipeline.services import Services
-from studio_image.pipeline.settings import Settings
 from studio_image.pipeline.stages.attach import AttachInput, attach
 from studio_image.pipeline.stages.register import RegisterInput, register
-from studio_image_sandbox.studio import create_domain
 
 REGION = "us-east-1"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:pipeline:run"
@@ -36,32 +31,6 @@ BINDING = Binding(
     profile="kernel-gateway",
     attach={"default_user_settings": True, "user_profiles": ["alice"]},
 )
-
-
-@pytest.fixture
-def studio(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        sm = boto3.client("sagemaker", region_name=REGION)
-        domain = create_domain(boto3.client("iam", region_name=REGION), sm)
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName="state",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        settings = Settings.model_validate(
-            {
-                "CONFIG_PARAMETER": "/pipeline/configuration",
-                "REPORT_BUCKET": "reports",
-                "LAYER_CACHE_TABLE": "layers",
-                "STATE_TABLE": "state",
-                "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:notices",
-                "IMAGE_ROLE_ARN": domain.role_arn,
-                "DOMAIN_ID": domain.domain_id,
-            }
-        )
-        yield sm, domain.domain_id, Services.from_settings(settings)
 
 
 def job(domain_id: str) -> Job:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from studio_image.aws.common import NotFound
-from studio_image.aws.sagemaker import AlreadyExists, AppState, SpaceState
+from studio_image.aws.sagemaker import AlreadyExists, AppState, MemberState
 from studio_image.errors import AwsRequestFailed, CanarySpaceBusy, ConfigurationInvalid
 from studio_image.findings import Profile
 from studio_image.pipeline import canaryspace
@@ -36,10 +36,10 @@ def attach(**targets: Any) -> AttachTargets:
     return AttachTargets(**{"default_user_settings": False, **targets})
 
 
-PRIVATE_TO_ALICE = SpaceState(settings={}, sharing_type="Private", owner="alice")
-SHARED = SpaceState(settings={}, sharing_type="Shared")
-NO_SHARING_TYPE = SpaceState(settings={})  # as a Studio Classic space was made
-PRIVATE_NO_OWNER = SpaceState(settings={}, sharing_type="Private")
+PRIVATE_TO_ALICE = MemberState(status="InService", settings={}, sharing_type="Private", owner="alice")
+SHARED = MemberState(status="InService", settings={}, sharing_type="Shared")
+NO_SHARING_TYPE = MemberState(status="InService", settings={})  # as a Studio Classic space was made
+PRIVATE_NO_OWNER = MemberState(status="InService", settings={}, sharing_type="Private")
 
 
 @pytest.mark.parametrize(
@@ -114,13 +114,13 @@ def test_a_canary_runs_only_where_the_binding_attaches_its_image(canary, space, 
 class FakeSageMaker:
     """The canary's SageMaker calls, on a dict of apps by name."""
 
-    def __init__(self, space: SpaceState | None = None, apps: dict[str, AppState] | None = None) -> None:
+    def __init__(self, space: MemberState | None = None, apps: dict[str, AppState] | None = None) -> None:
         self.space = space
         self.apps = dict(apps or {})
         self.created: list[str] = []
         self.deleted: list[str] = []
 
-    def describe_space(self, domain_id: str, name: str) -> SpaceState:
+    def describe_member(self, kind: str, domain_id: str, name: str) -> MemberState:
         if self.space is None:
             raise NotFound(f"Space {name} in {domain_id}: ResourceNotFound")
         return self.space
@@ -270,9 +270,11 @@ def test_resolve_refuses_a_canary_space_that_cannot_see_the_image_naming_the_bin
     )
     # When Resolve checks the space, then the binding is refused with the fix
     with pytest.raises(ConfigurationInvalid, match=r"binding 'studio/lab\*': canary space canary is shared"):
-        shared = SpaceState(settings={"AppType": "JupyterLab"}, sharing_type="Shared")
+        shared = MemberState(status="InService", settings={"AppType": "JupyterLab"}, sharing_type="Shared")
         canaryspace.check_space(FakeSageMaker(space=shared), "d-1", plan(), lab)
     # And a space of another app type is refused before that
-    lab_space = SpaceState(settings={"AppType": "CodeEditor"}, sharing_type="Private", owner="alice")
+    lab_space = MemberState(
+        status="InService", settings={"AppType": "CodeEditor"}, sharing_type="Private", owner="alice"
+    )
     with pytest.raises(ConfigurationInvalid, match="runs CodeEditor apps"):
         canaryspace.check_space(FakeSageMaker(space=lab_space), "d-1", plan(), lab)

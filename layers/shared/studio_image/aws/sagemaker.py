@@ -69,11 +69,14 @@ class ImageVersionState(BaseModel):
 
 class MemberState(BaseModel):
     """DescribeUserProfile or DescribeSpace: its status (InService, Updating, Update_Failed, ...;
-    botocore's UserProfileStatus and SpaceStatus) and its UserSettings or SpaceSettings."""
+    botocore's UserProfileStatus and SpaceStatus), its UserSettings or SpaceSettings, and a space's
+    sharing and owner."""
 
     status: str
     failure_reason: str | None = None
     settings: dict[str, Any]
+    sharing_type: str | None = None  # a space's SpaceSharingSettings.SharingType: Private or Shared
+    owner: str | None = None  # a space's OwnershipSettings.OwnerUserProfileName
 
 
 class AppState(BaseModel):
@@ -83,14 +86,6 @@ class AppState(BaseModel):
     failure_reason: str | None = None
     image_arn: str | None = None  # None: a SageMaker-provided image
     image_version_arn: str | None = None
-
-
-class SpaceState(BaseModel):
-    """DescribeSpace, as far as the canary reads it."""
-
-    settings: dict[str, Any]  # SpaceSettings
-    sharing_type: str | None = None  # SpaceSharingSettings.SharingType: Private or Shared
-    owner: str | None = None  # OwnershipSettings.OwnerUserProfileName
 
 
 def split_version_arn(arn: str) -> tuple[str, str, int]:
@@ -241,25 +236,12 @@ class SageMaker:
             status=str(found["Status"]),
             failure_reason=found.get("FailureReason") or None,
             settings=dict(found.get(settings_key) or {}),
+            sharing_type=(found.get("SpaceSharingSettings") or {}).get("SharingType"),
+            owner=(found.get("OwnershipSettings") or {}).get("OwnerUserProfileName"),
         )
 
     def member_settings(self, kind: str, domain_id: str, name: str) -> dict[str, Any]:
         return self.describe_member(kind, domain_id, name).settings
-
-    def describe_space(self, domain_id: str, name: str) -> SpaceState:
-        found = call(
-            self._client,
-            "describe_space",
-            f"Space {name} in {domain_id}",
-            _DESCRIBE_ERRORS,
-            DomainId=domain_id,
-            SpaceName=name,
-        )
-        return SpaceState(
-            settings=dict(found.get("SpaceSettings") or {}),
-            sharing_type=(found.get("SpaceSharingSettings") or {}).get("SharingType"),
-            owner=(found.get("OwnershipSettings") or {}).get("OwnerUserProfileName"),
-        )
 
     def update_member(self, kind: str, domain_id: str, name: str, settings: dict[str, Any]) -> None:
         _, update, name_key, settings_key = MEMBER_CALLS[kind]

@@ -16,7 +16,7 @@ that names no SharingType counts as shared, as Studio Classic's collaborative sp
 from __future__ import annotations
 
 from ..aws.common import NotFound
-from ..aws.sagemaker import SageMaker, SpaceState
+from ..aws.sagemaker import MemberState, SageMaker
 from ..errors import CanarySpaceBusy, ConfigurationInvalid
 from .config import AttachTargets, Binding, PipelineConfig
 from .models import CanaryPlan
@@ -48,7 +48,7 @@ def check_space(sagemaker: SageMaker, domain_id: str, plan: CanaryPlan | None, b
     space = None
     if plan.owner_kind == "Space":
         try:
-            space = sagemaker.describe_space(domain_id, plan.owner)
+            space = sagemaker.describe_member("Space", domain_id, plan.owner)
         except NotFound as err:
             raise ConfigurationInvalid(
                 f"{where}space {plan.owner} does not exist in domain {domain_id}; "
@@ -65,7 +65,7 @@ def check_space(sagemaker: SageMaker, domain_id: str, plan: CanaryPlan | None, b
         raise ConfigurationInvalid(where + problem)
 
 
-def unseen_image(plan: CanaryPlan, attach: AttachTargets, space: SpaceState | None) -> str | None:
+def unseen_image(plan: CanaryPlan, attach: AttachTargets, space: MemberState | None) -> str | None:
     """Why the canary's user profile or space cannot see an image attached to `attach`, and what to
     change; None when it can (see the module's docstring for where images reach)."""
     own = "" if plan.owner_kind == "Space" else plan.owner  # the user whose settings reach the canary
