@@ -86,7 +86,7 @@ def test_ten_images_attached_at_once_to_one_domain_profile_and_space_all_end_att
             failed_tasks(pipeline, arn)
         )
     # And every image is attached where its binding says, the other team's untouched
-    ours = {f"studio-{r.replace('/', '-')}" for r in repositories}
+    ours = {f"studio-{r.removeprefix('studio/')}" for r in repositories}  # the prefix said once
     members = {f"studio-member-{i}" for i in range(5)}
     found = custom_images(pipeline)
     assert found["domain"][0] == OTHER

@@ -85,7 +85,7 @@ def test_a_failing_call_is_retried_or_named_and_a_rerun_leaves_nothing_twice(war
     pipeline = warm
     moto_studio.settings.domain_update_seconds = 0.1
     repository = f"studio/fault-{case.name.lower()}"
-    image = f"studio-{repository.replace('/', '-')}"
+    image = f"studio-fault-{case.name.lower()}"  # derived from the repository, its prefix said once
     digest = pipeline.push(compliant("kernel-gateway"), repository)
     pipeline.notifications()
     # Given the fault armed
