@@ -51,11 +51,6 @@ class Change:
         return not self.done
 
 
-def _present(members: dict[str, Any]) -> dict[str, Any]:
-    """A response without its absent optional members: botocore's output has no nulls."""
-    return {key: value for key, value in members.items() if value is not None}
-
-
 # Paging declared once, as moto declares it: SageMaker's List calls take MaxResults (1 to 100,
 # botocore's MaxResults shape; 100 when not given) and a NextToken, here the next item's ARN.
 PAGINATION_MODEL = {
@@ -95,19 +90,17 @@ class Image:
 
     def summary(self) -> dict[str, Any]:
         status = self.status
-        return _present(
-            {
-                "CreationTime": self.created,
-                "Description": self.description,
-                "DisplayName": self.display_name,
-                # botocore's Image.FailureReason: "When a create, update, or delete operation fails"
-                "FailureReason": self.injected_failure if status == "CREATE_FAILED" else None,
-                "ImageArn": self.arn,
-                "ImageName": self.name,
-                "ImageStatus": status,
-                "LastModifiedTime": self.modified,
-            }
-        )
+        return {
+            "CreationTime": self.created,
+            "Description": self.description,
+            "DisplayName": self.display_name,
+            # botocore's Image.FailureReason: "When a create, update, or delete operation fails"
+            "FailureReason": self.injected_failure if status == "CREATE_FAILED" else None,
+            "ImageArn": self.arn,
+            "ImageName": self.name,
+            "ImageStatus": status,
+            "LastModifiedTime": self.modified,
+        }
 
     def describe(self) -> dict[str, Any]:
         return {**self.summary(), "RoleArn": self.role_arn}
@@ -260,12 +253,11 @@ class Member:
 
     def describe(self) -> dict[str, Any]:
         summary = self.summary()
-        failed = summary["Status"] == "Update_Failed"
         return {
             **summary,
             f"{self.kind}Arn": self.arn,
             "HomeEfsFileSystemUid": "200001",
-            **({"FailureReason": self.update_failure} if failed else {}),
+            "FailureReason": self.update_failure if summary["Status"] == "Update_Failed" else None,
             **self.settings,
         }
 
@@ -320,8 +312,8 @@ class App:
 
     def describe(self) -> dict[str, Any]:
         summary = self.summary()
-        failed = summary["Status"] == "Failed"
-        return {**summary, "AppArn": self.arn, **({"FailureReason": self.script.reason} if failed else {})}
+        failure = self.script.reason if summary["Status"] == "Failed" else None
+        return {**summary, "AppArn": self.arn, "FailureReason": failure}
 
 
 @dataclass
