@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed
 SANDBOX_STAMP := $(VENV)/.installed-sandbox
 LAYER_REQUIREMENTS := layers/shared/requirements.txt
 
-.PHONY: dev tools test test-images lint build demo bench fuzz clean requirements
+.PHONY: dev tools unit integration e2e test test-all test-images lint build demo bench fuzz clean requirements
 
 export SAM_CLI_TELEMETRY := 0
 
-dev: $(STAMP) tools
+# Everything installs into .venv: nothing outside the checkout changes (system tools: `make tools`).
+dev: $(STAMP)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,18 +31,33 @@ $(SANDBOX_STAMP): pyproject.toml $(LAYER_REQUIREMENTS) | $(BIN)/python
 requirements: $(STAMP)
 	$(BIN)/python scripts/layer_requirements.py
 
+# The system tools some tests use (apt-get, as root; elsewhere it says what is missing).
 tools:
 	./scripts/install-tools.sh
 
-# As root the real-image tests must run (their images are built first); elsewhere they are skipped.
+# The test tiers. As root the real-image tests must run (their images are built first); elsewhere
+# they are skipped. `test`: unit, integration and the whole runs marked `core` (a pass, a refusal,
+# a canary rolled back, a retire, duplicate delivery, concurrent attaches, three faults);
+# `test-all`: every test, the whole fault table, the quick start and the pip install included.
+PYTEST = STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q
+unit: dev
+	$(BIN)/pytest -q tests/unit
+integration: dev test-images
+	$(PYTEST) tests/integration
+e2e: dev test-images
+	$(PYTEST) tests/e2e
 test: dev test-images
-	STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q
+	$(PYTEST) -m "(not e2e or core) and not install"
+test-all: dev test-images
+	$(PYTEST)
 
 # Test images from Debian's, PyPI's and npm's packages (mmdebstrap, pip and npm in a chroot, umoci), built once and
-# cached under ~/.cache/studio-image-test-images by the hash of the script; needs root.
-test-images: tools
-	@if [ "$$(id -u)" -eq 0 ]; then ./scripts/build-test-images.sh; \
-	else echo "not building the test images (needs root): the tests that read them are skipped"; fi
+# cached under ~/.cache/studio-image-test-images by the hash of the script; needs root and `make tools`.
+test-images:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "not building the test images (needs root): the tests that read them are skipped"; \
+	elif [ -f "$$(./scripts/build-test-images.sh --print-dir)/complete" ]; then :; \
+	elif command -v mmdebstrap >/dev/null && command -v umoci >/dev/null; then ./scripts/build-test-images.sh; \
+	else echo "the test images are built with mmdebstrap and umoci: run \`make tools\` first" >&2; exit 2; fi
 
 lint: $(STAMP)  # needs no system tools
 	$(BIN)/ruff check layers functions sandbox tests benchmarks scripts
@@ -76,12 +92,12 @@ fuzz: dev
 		-artifact_prefix=.fuzz-crashes/ .fuzz-corpus
 
 # The README's reliability figures: duplicated and malformed events, concurrent runs, and a fault on
-# each AWS call the workflow makes (the table printed at the end).
+# each AWS call the workflow makes (the table printed at the end), with botocore's own attempts.
 .PHONY: reliability
 RELIABILITY_OUT ?= $(VENV)/reliability.jsonl
 reliability: dev
 	rm -f $(RELIABILITY_OUT)
-	STUDIO_IMAGE_RELIABILITY_OUT=$(RELIABILITY_OUT) $(BIN)/pytest -q -s tests/e2e/test_events_delivery.py \
+	AWS_MAX_ATTEMPTS= STUDIO_IMAGE_RELIABILITY_OUT=$(RELIABILITY_OUT) $(BIN)/pytest -q -s tests/e2e/test_events_delivery.py \
 		tests/e2e/test_concurrency.py tests/e2e/test_reliability.py
 	$(BIN)/python scripts/reliability_table.py $(RELIABILITY_OUT)
 

@@ -27,6 +27,14 @@ moto_studio.install()  # every test sees the same AWS: moto, with what moto_stud
 # Every response moto_studio writes is checked against botocore's output shape, in this process and
 # in any sandbox it starts; `_fast_moto_studio` fails a test that received one that is not.
 os.environ["MOTO_STUDIO_CHECK_RESPONSES"] = "1"
+# The sandbox's one clock at a twentieth of AWS's pace: Wait states, Retry intervals and SageMaker's
+# asynchronous work (moto_studio.settings). And botocore tries each call twice, here and in the
+# Lambda workers (moto_studio.faults.botocore_attempts): a retry is still made, and backs off less.
+# Either can be set in the environment instead (MOTO_STUDIO_TIME_SCALE=1: AWS's pace;
+# AWS_MAX_ATTEMPTS empty: botocore's own, as `make reliability` runs the fault table).
+os.environ.setdefault("MOTO_STUDIO_TIME_SCALE", "0.05")
+if os.environ.setdefault("AWS_MAX_ATTEMPTS", "2") == "":
+    del os.environ["AWS_MAX_ATTEMPTS"]
 
 # Tests marked `tools` make images and serve them with these programs, as root; a test marked
 # `tools("chromium")` needs only the programs it names (scripts/install-tools.sh installs them all).
@@ -35,7 +43,13 @@ TOOLS = ("umoci", "skopeo", "docker-registry", "htpasswd", "tar")
 TOOL_FIXTURES = {"umoci_image", "multi_platform", "registry", "basic_auth_registry", "bearer_registry"}
 
 
+E2E = Path(__file__).parent / "e2e"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
     unmarked = [
         item.nodeid
         for item in items
@@ -58,12 +72,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_moto_studio():
-    """Simulated delays short enough for tests, and no scripted app starts left over; every response
-    moto_studio wrote during the test matched botocore's output shape."""
+    """The sandbox's settings afresh (its clock fast: MOTO_STUDIO_TIME_SCALE above), and no scripted
+    app starts left over; every response moto_studio wrote during the test matched botocore's
+    output shape."""
     moto_studio.settings.reset()
-    moto_studio.settings.image_version_seconds = 0.2
-    moto_studio.settings.domain_update_seconds = 0.2
-    moto_studio.settings.app_start_seconds = 0.2
     moto_studio.settings.image_seconds = 0.0  # images and app deletions are done at once, unless
     moto_studio.settings.app_delete_seconds = 0.0  # a test gives them time
     mismatches.clear()

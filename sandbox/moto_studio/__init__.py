@@ -16,6 +16,8 @@ both serve them.
 - Step Functions: a stopped execution stops retrying at once, a Standard execution fails at 25,000
   history events (moto_studio.stepfunctions), and `drain()` ends everything a sandbox started
   before the next one begins.
+- One clock for every simulated wait: Wait states, Retry intervals and SageMaker's asynchronous
+  work, at AWS's pace or faster (`settings.time_scale`, MOTO_STUDIO_TIME_SCALE).
 - Helpers for what moto cannot do: EventBridge pattern matching (moto_studio.events) and
   CloudWatch Logs filter patterns (moto_studio.logs).
 
@@ -35,6 +37,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -58,8 +61,9 @@ _installed = False
 def _graft(target: type, source: type, replaces: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Copy `source`'s methods onto `target`. Replacing one of moto's needs saying so, so that a
     moto upgrade that implements an action shows up here instead of being silently shadowed."""
+    declared = vars(source).get("__annotations__", {})  # (attributes of moto's class, not methods)
     for name, value in vars(source).items():
-        if name.startswith("__") or name in getattr(source, "__annotations__", {}):
+        if name.startswith("__") or name in declared:
             continue
         if hasattr(target, name) and name not in replaces:
             raise RuntimeError(f"moto's {target.__name__} already has {name}; review moto_studio")
@@ -90,6 +94,7 @@ def install() -> None:
         DomainDispatcherApplication.__call__ = answering_faults(DomainDispatcherApplication.__call__)  # type: ignore[method-assign,assignment]
         faults.load_environment()
         _graft(RetrierDecl, stepfunctions.StudioRetrier, {"_eval_body"})
+        _graft(WaitFunction, stepfunctions.StudioWaitFunction, {"_wait_interval"})
         EventManager._moto_add_event = EventManager.add_event  # type: ignore[attr-defined]
         _graft(EventManager, stepfunctions.StudioEventManager, {"add_event"})
         ExecutionWorker._moto_get_evaluation_environment = ExecutionWorker._get_evaluation_environment  # type: ignore[attr-defined]

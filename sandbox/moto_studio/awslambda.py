@@ -1,7 +1,7 @@
 """Lambda functions created in moto run their Python handler as Lambda runs it, without Docker.
 
-Each invocation runs in an execution environment of its function: a worker process
-(moto_studio.lambda_worker) with the function's environment variables and the runtime's own,
+Each invocation runs in an execution environment of its function: a worker process (forked by
+moto_studio.lambda_worker's zygote) with the function's environment variables and the runtime's own,
 that imports the handler from the function's deployment package once (the init phase: a cold
 start, reported as Lambda does with `Init Duration` in the REPORT line), then serves one
 invocation at a time and is reused while warm. Each environment writes to its own log stream of
@@ -26,6 +26,8 @@ import json
 import os
 import select
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,9 +48,12 @@ from .settings import CLOUDTRAIL, settings
 
 # What a worker inherits from this process: how to reach AWS, as Lambda's runtime provides it,
 # and PYTHONPATH, where the library is found (its layer, in AWS), so that a checkout's tests run
-# the checkout's code rather than what the virtualenv's editable install points at.
+# the checkout's code rather than what the virtualenv's editable install points at. AWS_MAX_ATTEMPTS:
+# botocore's attempts per call, which the tests lower (Lambda's runtime sets none: botocore's own
+# defaults apply in AWS).
 INHERITED = (
     "PYTHONPATH",
+    "AWS_MAX_ATTEMPTS",
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -127,6 +132,105 @@ class _Gate:
 _gate = _Gate()
 
 
+class Forked:
+    """An environment's process, with the part of Popen's interface the environment uses. It is
+    the zygote's child, not this process's: its end shows on a pipe that only it holds open."""
+
+    def __init__(self, pid: int, stdin: int, stdout: int, alive: int) -> None:
+        self.pid = pid
+        self.stdin: IO[str] = os.fdopen(stdin, "w")
+        self.stdout: IO[str] = os.fdopen(stdout, "r")
+        self._alive: int | None = alive
+
+    def poll(self) -> int | None:
+        """None while the process runs (its exit status is the zygote's to collect)."""
+        if self._alive is not None and select.select([self._alive], [], [], 0)[0]:
+            os.close(self._alive)
+            self._alive = None
+        return None if self._alive is not None else 0
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+    def wait(self) -> None:
+        if self._alive is not None:
+            select.select([self._alive], [], [])
+            self.poll()
+
+
+class Zygote:
+    """The process environments are forked from (lambda_worker.serve_forks), one per PYTHONPATH."""
+
+    def __init__(self, variables: dict[str, str]) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.process = subprocess.Popen(
+            [sys.executable, "-P", lambda_worker.__file__, "--zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=variables,
+        )
+        theirs.close()
+        ours.settimeout(60)  # (its imports, on a busy machine)
+        self.channel = ours
+        self.lock = threading.Lock()
+
+    def fork(self, code_dir: str, handler: str, variables: dict[str, str]) -> Forked:
+        request = json.dumps({"code_dir": code_dir, "handler": handler, "environment": variables})
+        stdin, to_stdin = os.pipe()
+        from_stdout, stdout = os.pipe()
+        alive, holds_alive = os.pipe()
+        try:
+            with self.lock:
+                sent = socket.send_fds(self.channel, [f"{request}\n".encode()], [stdin, stdout, holds_alive])
+                self.channel.sendall(f"{request}\n".encode()[sent:])
+                answer = b""
+                while not answer.endswith(b"\n"):
+                    received = self.channel.recv(64)
+                    if not received:
+                        raise OSError("the zygote ended")
+                    answer += received
+            pid = int(answer)
+        except (OSError, ValueError) as error:
+            for fd in (to_stdin, from_stdout, alive):
+                os.close(fd)
+            raise RuntimeError(f"the Lambda zygote did not fork an environment: {error!r}") from error
+        finally:
+            for fd in (stdin, stdout, holds_alive):
+                os.close(fd)
+        return Forked(pid, to_stdin, from_stdout, alive)
+
+    def stop(self) -> None:
+        self.channel.close()  # it ends when its channel does
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+_zygotes: dict[str, Zygote] = {}
+_zygotes_lock = threading.Lock()
+
+
+def _zygote() -> Zygote:
+    """The live zygote for this process's PYTHONPATH (where the handlers' libraries are found)."""
+    path = os.environ.get("PYTHONPATH", "")
+    with _zygotes_lock:
+        found = _zygotes.get(path)
+        if found is None or found.process.poll() is not None:
+            variables = {name: os.environ[name] for name in ("PYTHONPATH", "PATH") if os.environ.get(name)}
+            found = _zygotes[path] = Zygote(variables)
+        return found
+
+
+@atexit.register
+def _stop_zygotes() -> None:
+    with _zygotes_lock:
+        for zygote in _zygotes.values():
+            zygote.stop()
+        _zygotes.clear()
+
+
 class Environment:
     """One execution environment: a worker process and its log stream."""
 
@@ -150,13 +254,7 @@ class Environment:
             }
         )
         started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [sys.executable, "-P", lambda_worker.__file__, str(code_dir), function.handler or ""],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=variables,
-            text=True,
-        )
+        self.process = _zygote().fork(str(code_dir), function.handler or "", variables)
         ready = self._read(float(function.timeout) + 10)
         self.init_seconds: float | None = time.perf_counter() - started if ready is not None else None
         if ready is None:
@@ -166,7 +264,7 @@ class Environment:
         self.last_used = time.monotonic()
 
     def _read(self, timeout: float) -> dict[str, Any] | None:
-        stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
+        stdout: IO[str] = self.process.stdout
         readable, _, _ = select.select([stdout], [], [], max(timeout, 0))
         if not readable:
             return None
@@ -190,7 +288,7 @@ class Environment:
             self.process.wait()
             response = None
         else:
-            stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
+            stdin: IO[str] = self.process.stdin
             try:
                 stdin.write(json.dumps(request) + "\n")
                 stdin.flush()

@@ -15,8 +15,10 @@ letting `skip` of them through, `times` times. The kinds:
   or whose runtime was killed in the middle (its worker process is really killed); "killed_after"
   kills it once the handler has run, so its calls went through but its answer is lost.
 
-From tests: `faults.inject(Fault("sagemaker", "UpdateDomain", "throttling", times=2))`. In the
-sandbox: MOTO_STUDIO_FAULTS="sagemaker:UpdateDomain:throttling:2,sns:Publish:internal_failure".
+A server error fails a call once it is answered on every attempt the client makes:
+`botocore_attempts(service)`. From tests:
+`faults.inject(Fault("sagemaker", "UpdateDomain", "throttling", times=2))`. In the sandbox:
+MOTO_STUDIO_FAULTS="sagemaker:UpdateDomain:throttling:2,sns:Publish:internal_failure".
 Every fault that fired is in `faults.fired`.
 """
 
@@ -32,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+from botocore.loaders import Loader
 from botocore.session import get_session
 from moto.core.request import Request
 from moto.core.responses import boto3_service_name
@@ -83,6 +86,19 @@ KINDS = (*ANSWERS, *LAMBDA_KINDS, *OUTCOME_KINDS)
 CREATE_FAILED_REASON = "Injected fault: the image version could not be created"
 IMAGE_CREATE_FAILED_REASON = "Injected fault: the image could not be created"
 UPDATE_FAILED_REASON = "Injected fault: the update could not be applied"
+
+
+def botocore_attempts(service: str) -> int:
+    """How many times a default client (legacy retry mode, Lambda's) in this environment tries a
+    call that keeps failing with a server error: AWS_MAX_ATTEMPTS when set (the tests set it, and
+    the Lambda workers inherit it), else botocore's data/_retry.json, 5 unless the service says
+    otherwise (DynamoDB: 10)."""
+    configured = get_session().get_config_variable("max_attempts")
+    if configured is not None:
+        return int(configured)
+    retry = Loader().load_data("_retry")["retry"]
+    found = retry.get(service, {}).get("__default__", {}).get("max_attempts")
+    return int(found or retry["__default__"]["max_attempts"])
 
 
 class FaultInvalid(ValueError):

@@ -1,4 +1,9 @@
-"""How long the simulated resources take, and how scripted app starts go. Tests change these."""
+"""How long the simulated resources take, and how scripted app starts go. Tests change these.
+
+One clock: every wait the sandbox simulates (SageMaker's asynchronous work below, and Step Functions'
+Wait states and Retry intervals, moto_studio.stepfunctions) is given in AWS's seconds and waited for
+`time_scale` times as long. MOTO_STUDIO_TIME_SCALE sets it: 1 (AWS's pace) unless set; the tests run
+at a twentieth (tests/conftest.py). Execution histories still show the intervals the ASL asked for."""
 
 from __future__ import annotations
 
@@ -16,8 +21,16 @@ def _seconds(name: str, default: float) -> float:
     return float(os.environ.get(f"MOTO_STUDIO_{name}_SECONDS", default))
 
 
+def _time_scale() -> float:
+    scale = float(os.environ.get("MOTO_STUDIO_TIME_SCALE", 1))
+    if not 0 < scale <= 1:
+        raise ValueError(f"MOTO_STUDIO_TIME_SCALE must be above 0 and at most 1, not {scale}")
+    return scale
+
+
 @dataclass
 class Settings:
+    time_scale: float = field(default_factory=_time_scale)  # real seconds per simulated second
     image_seconds: float = field(default_factory=lambda: _seconds("IMAGE", 2.0))  # CREATING
     image_version_seconds: float = field(default_factory=lambda: _seconds("IMAGE_VERSION", 2.0))  # CREATING
     # Updating: a domain, user profile or space after its update
@@ -38,6 +51,10 @@ class Settings:
     )
     app_scripts: dict[str, AppScript] = field(default_factory=dict)
     busy: dict[str, int] = field(default_factory=dict)  # action -> ResourceInUse answers left
+
+    def real_seconds(self, aws_seconds: float) -> float:
+        """How long, on this machine's clock, a wait of `aws_seconds` in AWS lasts in the sandbox."""
+        return aws_seconds * self.time_scale
 
     def answer_busy(self, action: str, times: int = 1) -> None:
         """Make the next `times` calls of `action` (UpdateUserProfile, DeleteApp, ...) answer

@@ -1,7 +1,9 @@
 """Step Functions executions as StopExecution ends them in AWS: at once, even while a state waits to
 retry (moto's interpreter sleeps through the retry interval), so that a sandbox that stops can end
-every execution it started before the next one begins. A Standard execution fails when its history
-reaches 25,000 events, as in AWS (moto records events without end).
+every execution it started before the next one begins. Wait states and Retry intervals wait on the
+sandbox's clock (`settings.time_scale`); the history records the seconds the ASL asked for. A
+Standard execution fails when its history reaches 25,000 events, as in AWS (moto records events
+without end).
 
 moto runs each execution on threads of its own and marks it RUNNING until they end (then ABORTED,
 SUCCEEDED, ...): an execution is over when its status says so.
@@ -20,10 +22,20 @@ from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from .settings import settings
+
+
+def _wait(env: Environment, aws_seconds: float) -> None:
+    """Wait `aws_seconds` on the sandbox's clock, or until the execution stops (stopping sets, and
+    clears, the event: the one-second bound covers a stop just before waiting)."""
+    deadline = time.monotonic() + settings.real_seconds(aws_seconds)
+    while env.is_running() and (left := deadline - time.monotonic()) > 0:
+        env.program_state_event.wait(min(left, 1.0))
+
 
 class StudioRetrier:
     """Grafted onto moto's RetrierDecl: its `_eval_body`, with the retry interval waited on the
-    execution's state (as moto's Wait state waits), so a stopped execution stops retrying."""
+    sandbox's clock and the execution's state, so a stopped execution stops retrying."""
 
     error_equals: Any
     max_attempts: Any
@@ -45,11 +57,16 @@ class StudioRetrier:
         self.backoff_rate.eval(env=env)
         self.max_delay_seconds.eval(env=env)
         self.jitter_strategy.eval(env=env)
-        deadline = time.monotonic() + float(env.stack.pop())
-        # Stopping sets (and clears) the event; the one-second bound covers a stop just before waiting.
-        while env.is_running() and (left := deadline - time.monotonic()) > 0:
-            env.program_state_event.wait(min(left, 1.0))
+        _wait(env, float(env.stack.pop()))
         env.stack.append(RetrierOutcome.Executed)
+
+
+class StudioWaitFunction:
+    """Grafted onto moto's WaitFunction (Seconds, SecondsPath, Timestamp...): the wait on the
+    sandbox's clock."""
+
+    def _wait_interval(self, env: Environment, wait_seconds: int) -> None:
+        _wait(env, wait_seconds)
 
 
 # AWS Step Functions quotas (docs.aws.amazon.com/step-functions/latest/dg/limits.html), "Maximum

@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from botocore.loaders import Loader
-
 from moto_studio import Fault
-from moto_studio.faults import ANSWERS, CREATE_FAILED_REASON
+from moto_studio.faults import ANSWERS, CREATE_FAILED_REASON, botocore_attempts
 
 # Each (service, action) a run with a canary makes, as the sandbox's CloudTrail records them.
 CALLS = [
@@ -39,14 +37,6 @@ CALLS = [
     ("sns", "Publish"),
     ("ssm", "GetParameter"),
 ]
-
-
-def botocore_attempts(service: str) -> int:
-    """How many times a default (legacy retry mode) client tries a call that keeps failing with
-    a server error: botocore's data/_retry.json, 5 unless the service says otherwise (DynamoDB: 10)."""
-    retry = Loader().load_data("_retry")["retry"]
-    found = retry.get(service, {}).get("__default__", {}).get("max_attempts")
-    return int(found or retry["__default__"]["max_attempts"])
 
 
 @dataclass(frozen=True)

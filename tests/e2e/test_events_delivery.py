@@ -49,6 +49,7 @@ def outcomes(notes: list[dict]) -> list[str]:
     return sorted(json.loads(n["Message"])["outcome"] for n in notes)
 
 
+@pytest.mark.core
 def test_one_event_delivered_three_times_at_once_makes_one_version_and_each_delivery_says_what_it_did(
     pipeline,
 ):

@@ -35,8 +35,10 @@ def alive(pid: int) -> bool:
 
 
 def test_a_run_still_going_when_its_pipeline_is_torn_down_is_stopped_and_reaches_no_later_pipeline(tmp_path):
-    # Given a run that is waiting for its SageMaker image version (which takes an hour) when the test ends
+    # Given a run that is waiting for its SageMaker image version (which takes an hour) when the test
+    # ends, at AWS's pace (on the tests' clock its 120 polls would be over before the teardown)
     with deployed(tmp_path / "first", CONFIGURATION) as first:
+        moto_studio.settings.time_scale = 1
         moto_studio.settings.image_version_seconds = 3600
         left = first.start("studio/left", first.push(compliant("kernel-gateway"), "studio/left"))
         entered(first, left, "WaitForVersion")
@@ -48,7 +50,7 @@ def test_a_run_still_going_when_its_pipeline_is_torn_down_is_stopped_and_reaches
     assert running() == []
     assert [pid for pid in workers if alive(pid)] == []
     # When the next pipeline runs an image to its end
-    moto_studio.settings.image_version_seconds = 0.2
+    moto_studio.settings.reset()
     with deployed(tmp_path / "second", CONFIGURATION) as second:
         done = second.run(compliant("kernel-gateway"), "studio/right")
         # Then its queue holds its own run's notification and nothing of the first pipeline's run

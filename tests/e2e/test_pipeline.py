@@ -7,6 +7,7 @@ import json
 import time
 
 import boto3
+import pytest
 
 from studio_image_sandbox.ocibuild import Layer
 from studio_image_sandbox.samples import compliant
@@ -26,6 +27,7 @@ def attribute(note: dict, name: str) -> str:
     return note["MessageAttributes"][name]["Value"]
 
 
+@pytest.mark.core
 def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passed_message(pipeline):
     # Given a domain that already has another team's image attached
     sm = pipeline.sagemaker
@@ -79,6 +81,7 @@ def test_a_compliant_image_ends_attached_with_its_app_image_config_and_one_passe
     assert note["doc"]["execution_arn"] == execution["executionArn"]
 
 
+@pytest.mark.core
 def test_a_refused_image_registers_nothing_and_the_failed_message_lists_its_findings(pipeline):
     # Given an image built on arm64 with a file owned by UID 70000
     image = compliant("kernel-gateway")
@@ -136,6 +139,7 @@ def test_an_image_version_that_fails_to_create_ends_with_sagemakers_reason(pipel
     assert pipeline.custom_images(domain["DefaultUserSettings"]) == []
 
 
+@pytest.mark.core
 def test_two_concurrent_executions_attaching_to_one_domain_both_end_attached(pipeline):
     # Given two different images pushed at the same time
     first = pipeline.push(compliant("kernel-gateway"), "studio/team-a")

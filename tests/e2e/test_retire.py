@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import boto3
+import pytest
 
 from studio_image_sandbox.ecrpush import push_image
 from studio_image_sandbox.ocibuild import build_image
@@ -38,6 +39,7 @@ def configs(pipeline) -> list[str]:
     )
 
 
+@pytest.mark.core
 def test_deleting_an_image_from_ecr_detaches_and_deletes_its_version_and_a_re_push_checks_again(pipeline):
     # Given an image registered and attached to the domain, a space and a user profile
     reference = build_image(pipeline.workdir / "gone", compliant("kernel-gateway"), "1.0")

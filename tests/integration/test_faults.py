@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from moto_studio import Fault, faults
-from moto_studio.faults import FaultInvalid
+from moto_studio.faults import FaultInvalid, botocore_attempts
 from studio_image_sandbox.local import REGION, local_aws
 
 ONE_TRY = Config(retries={"total_max_attempts": 1})  # see the fault itself, not botocore's retry
@@ -72,13 +72,37 @@ def test_other_actions_and_services_are_not_touched():
 
 
 def test_botocore_retries_a_throttled_call_as_it_would_against_aws():
-    # Given SageMaker throttling the next two ListImages calls
+    # Given SageMaker throttling ListImages on every attempt but a client's last
     with local_aws():
-        faults.inject(Fault("sagemaker", "ListImages", "throttling", times=2))
+        retries = botocore_attempts("sagemaker") - 1
+        assert retries >= 1
+        faults.inject(Fault("sagemaker", "ListImages", "throttling", times=retries))
         # When a client with botocore's default retries calls it
         images = boto3.client("sagemaker", region_name=REGION).list_images()
     # Then botocore's own retries got through
-    assert images["Images"] == [] and len(faults.fired) == 2
+    assert images["Images"] == [] and len(faults.fired) == retries
+
+
+@pytest.mark.parametrize(("service", "action"), [("sagemaker", "ListImages"), ("dynamodb", "ListTables")])
+def test_a_server_error_on_every_attempt_botocore_makes_fails_the_call(service, action):
+    # Given a server error armed for as many attempts as a client here makes (AWS_MAX_ATTEMPTS)
+    with local_aws():
+        attempts = botocore_attempts(service)
+        faults.inject(Fault(service, action, "internal_failure", times=attempts))
+        # When a client with the default retries calls the action, it fails on the last attempt
+        with pytest.raises(ClientError, match=r"InternalFailure|InternalServerError"):
+            getattr(boto3.client(service, region_name=REGION), boto3_method(action))()
+    # Then every attempt met the fault, and none was left
+    assert len(faults.fired) == attempts and not faults.armed
+
+
+def test_without_a_setting_botocore_attempts_are_botocores_own(monkeypatch):
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    assert (botocore_attempts("sagemaker"), botocore_attempts("dynamodb")) == (5, 10)
+
+
+def boto3_method(action: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")
 
 
 @pytest.mark.parametrize(

@@ -293,3 +293,50 @@ def test_unzipped_packages_are_removed_when_the_process_ends(tmp_path):
     packages = Path(done.stdout.strip())
     assert packages.parent == tmp_path
     assert not packages.exists()
+
+
+def test_wait_states_retry_intervals_and_sagemakers_work_share_the_sandboxs_clock(aws):
+    # Given the sandbox's clock at a hundredth of AWS's pace, a machine that waits 30 s and retries a
+    # task after 30 s, and an image that takes 60 s to create
+    moto_studio.settings.time_scale = 0.01
+    moto_studio.settings.image_seconds = 60
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    retry = [{"ErrorEquals": ["RegistryUnavailable"], "IntervalSeconds": 30, "MaxAttempts": 1}]
+    states = {
+        "Pause": {"Type": "Wait", "Seconds": 30, "Next": "Check"},
+        "Check": {"Type": "Task", "Resource": aws["function"], "Retry": retry, "End": True},
+    }
+    arn = sfn.create_state_machine(
+        name="clock", definition=json.dumps({"StartAt": "Pause", "States": states}), roleArn=aws["role"]
+    )["stateMachineArn"]
+    # When a run waits, fails once and is retried
+    execution = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({"op": "flaky", "key": "clock", "fail": 1})
+    )["executionArn"]
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        time.sleep(0.05)
+    # Then each interval lasted a hundredth of what the ASL asks (0.3 s, not 30 s), and the history
+    # is the one AWS would write
+    assert described["status"] == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    at = {e["type"]: e["timestamp"] for e in events}  # (the last of each type)
+    waited = (at["WaitStateExited"] - at["WaitStateEntered"]).total_seconds()
+    failed = next(e["timestamp"] for e in events if e["type"] == "LambdaFunctionFailed")
+    retried = (at["LambdaFunctionScheduled"] - failed).total_seconds()
+    assert 0.3 <= waited < 15 and 0.3 <= retried < 15, (waited, retried)
+    assert [e["type"] for e in events].count("LambdaFunctionScheduled") == 2
+    # And SageMaker's image, 60 s in AWS, is created once 0.6 s have passed
+    sagemaker = boto3.client("sagemaker", region_name=REGION)
+    sagemaker.create_image(ImageName="clock", RoleArn=aws["role"])
+    assert sagemaker.describe_image(ImageName="clock")["ImageStatus"] == "CREATING"
+    time.sleep(0.7)
+    assert sagemaker.describe_image(ImageName="clock")["ImageStatus"] == "CREATED"
+
+
+def test_the_clock_runs_at_aws_pace_or_faster(monkeypatch):
+    monkeypatch.setenv("MOTO_STUDIO_TIME_SCALE", "0")
+    with pytest.raises(ValueError, match="MOTO_STUDIO_TIME_SCALE must be above 0 and at most 1"):
+        moto_studio.settings.reset()
+    monkeypatch.delenv("MOTO_STUDIO_TIME_SCALE")
+    moto_studio.settings.reset()
+    assert moto_studio.settings.time_scale == 1

@@ -199,7 +199,8 @@ def custom_images(count):
 
 
 def test_update_domain_keeps_settings_and_is_updating_for_a_while(sm, domain):
-    moto_studio.settings.domain_update_seconds = 1.0  # room for the checks on a loaded machine
+    # (AWS seconds, on the sandbox's clock: one real second, room for the checks on a loaded machine)
+    moto_studio.settings.domain_update_seconds = 1.0 / moto_studio.settings.time_scale
     user_settings = {"ExecutionRole": ROLE, "KernelGatewayAppSettings": {"CustomImages": custom_images(2)}}
     sm.update_domain(
         DomainId=domain, DefaultUserSettings=user_settings, DefaultSpaceSettings={"ExecutionRole": ROLE}

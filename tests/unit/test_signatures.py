@@ -16,6 +16,10 @@ from studio_image.pipeline.signatures import SIGNATURES, match_lines
         ("ModuleNotFoundError: No module named 'ipykernel'", "python-traceback"),
         ("/bin/bash: /home/sagemaker-user/.bashrc: Permission denied", "permission-denied"),
         ("/opt/conda/bin/python3.11: No such file or directory", "interpreter-missing"),
+        # as the canary runs of tests/e2e/test_canary.py wrote them
+        ("exec /opt/conda/bin/python3.11: exec format error", "exec-format-error"),
+        ("the image's uid 1001 does not match the DefaultUid 1000", "uid-gid-mismatch"),
+        ("/home/sagemaker-user/.jupyter: Permission denied", "permission-denied"),
     ],
 )
 def test_each_known_start_up_failure_is_named_with_its_cause_and_fix(line, signature):

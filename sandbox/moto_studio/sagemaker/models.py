@@ -35,7 +35,8 @@ ECR_IMAGE = re.compile(
 
 
 def _elapsed(since: datetime, seconds: float) -> bool:
-    return utcnow() >= since + timedelta(seconds=seconds)
+    """Whether `seconds` of SageMaker's time (on the sandbox's clock) have passed since `since`."""
+    return utcnow() >= since + timedelta(seconds=settings.real_seconds(seconds))
 
 
 @dataclass
