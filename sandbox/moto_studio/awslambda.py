@@ -219,6 +219,8 @@ def _zygote() -> Zygote:
         found = _zygotes.get(path)
         if found is None or found.process.poll() is not None:
             variables = {name: os.environ[name] for name in ("PYTHONPATH", "PATH") if os.environ.get(name)}
+            # (set in every environment, where it names the function's code: X-Ray asks whether it is)
+            variables["LAMBDA_TASK_ROOT"] = str(_packages())
             found = _zygotes[path] = Zygote(variables)
         return found
 

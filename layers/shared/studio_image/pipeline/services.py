@@ -3,8 +3,7 @@ and the parsing of a state's input into its model."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, TypeVar
 
 import boto3
@@ -18,33 +17,53 @@ from .records import TableLayerCache
 from .settings import Settings, load_settings
 
 
-@dataclass(frozen=True)
 class Services:
-    settings: Settings
-    ecr: Any
-    sagemaker: SageMaker
-    bucket: Bucket
-    layers: TableLayerCache
-    state: Table
-    topic: Topic
-    ssm: Any
-    logs: Logs
+    """The AWS services a stage works with, each client made on first use: a cold start pays only
+    for the clients its stage calls (making one loads its service model: tens of milliseconds,
+    SageMaker's a hundred)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        bucket = Bucket(settings.report_bucket, boto3.client("s3"))
-        dynamodb = boto3.client("dynamodb")
-        return cls(
-            settings=settings,
-            ecr=boto3.client("ecr"),
-            sagemaker=SageMaker(boto3.client("sagemaker")),
-            bucket=bucket,
-            layers=TableLayerCache(Table(settings.layer_cache_table, dynamodb), bucket),
-            state=Table(settings.state_table, dynamodb),
-            topic=Topic(settings.topic_arn, boto3.client("sns")),
-            ssm=boto3.client("ssm"),
-            logs=Logs(boto3.client("logs")),
-        )
+        return cls(settings)
+
+    @cached_property
+    def ecr(self) -> Any:
+        return boto3.client("ecr")
+
+    @cached_property
+    def sagemaker(self) -> SageMaker:
+        return SageMaker(boto3.client("sagemaker"))
+
+    @cached_property
+    def bucket(self) -> Bucket:
+        return Bucket(self.settings.report_bucket, boto3.client("s3"))
+
+    @cached_property
+    def _dynamodb(self) -> Any:
+        return boto3.client("dynamodb")
+
+    @cached_property
+    def layers(self) -> TableLayerCache:
+        return TableLayerCache(Table(self.settings.layer_cache_table, self._dynamodb), self.bucket)
+
+    @cached_property
+    def state(self) -> Table:
+        return Table(self.settings.state_table, self._dynamodb)
+
+    @cached_property
+    def topic(self) -> Topic:
+        return Topic(self.settings.topic_arn, boto3.client("sns"))
+
+    @cached_property
+    def ssm(self) -> Any:
+        return boto3.client("ssm")
+
+    @cached_property
+    def logs(self) -> Logs:
+        return Logs(boto3.client("logs"))
 
 
 @cache
