@@ -12,6 +12,7 @@ from studio_image.errors import (
     AttachVerificationFailed,
     ConfigurationInvalid,
     DomainBusy,
+    EventInvalid,
     ImageBusy,
     ImageUnusable,
     TargetUnusable,
@@ -23,7 +24,8 @@ from studio_image.pipeline.models import StepError
 from studio_image.pipeline.notification import MAX_MESSAGE_BYTES, MAX_SUBJECT
 from studio_image.pipeline.runnotice import attributes, message, subject
 from studio_image.pipeline.stages.register import check_created
-from studio_image.pipeline.state import RunRecord
+from studio_image.pipeline.stages.resolve import resolve
+from studio_image.pipeline.state import RunRecord, RunStart
 from studio_image_sandbox.stack import ROOT
 
 EVENT = json.loads((ROOT / "events" / "push-tag.json").read_text())
@@ -449,3 +451,25 @@ def test_an_image_not_yet_visible_after_create_image_is_busy():
     # Given DescribeImage finding no image just after CreateImage, then the run waits for it
     with pytest.raises(ImageBusy, match="not visible yet"):
         check_created("ours", None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("image-digest", None, "image digest"),
+        ("image-digest", "sha256:not-a-digest", "detail.image-digest: String should match pattern"),
+        ("repository-name", None, "detail.repository-name: Field required"),
+        ("action-type", None, "detail.action-type: Field required"),
+    ],
+)
+def test_an_event_missing_or_mangling_a_detail_field_is_refused_naming_it(field, value, problem):
+    # Given ECR's event with one detail field taken out or mangled
+    event = json.loads((ROOT / "events" / "push-tag.json").read_text())
+    if value is None:
+        del event["detail"][field]
+    else:
+        event["detail"][field] = value
+    # When Resolve reads it, then it is refused before any AWS call (no services are given), naming
+    # the field (tests/e2e/test_events_delivery.py shows one such run notified)
+    with pytest.raises(EventInvalid, match=re.escape(problem)):
+        resolve(RunStart(execution_arn="arn:run", event=event), None)  # type: ignore[arg-type]
