@@ -40,9 +40,9 @@ tools:
 # a canary rolled back, a retire, duplicate delivery, concurrent attaches, three faults);
 # `test-all`: every test, the whole fault table, the quick start and the pip install included.
 # Each tier runs on every core, at most 4 workers (each has its own moto server and Lambda workers).
-PYTEST = STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q -n auto --maxprocesses 4
+PYTEST = STUDIO_IMAGE_TEST_IMAGES=$$([ "$$(id -u)" -eq 0 ] && echo required) $(BIN)/pytest -q -n auto --maxprocesses 4 --dist worksteal
 unit: dev
-	$(BIN)/pytest -q -n auto --maxprocesses 4 tests/unit
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist worksteal tests/unit
 integration: dev test-images
 	$(PYTEST) tests/integration
 e2e: dev test-images

@@ -163,7 +163,7 @@ def _preload() -> None:
             if name.endswith(".*"):
                 for found in pkgutil.iter_modules(module.__path__):
                     importlib.import_module(f"{package}.{found.name}")
-        except Exception:
+        except Exception:  # (a library missing here, or failing: the handler's import will say)
             continue
 
 
@@ -182,17 +182,18 @@ def serve_forks(channel_fd: int) -> None:
             return
         request, fds = request + data, fds + received
         if request.endswith(b"\n"):
-            pid = _fork(json.loads(request), fds)
+            pid = _fork(json.loads(request), fds, channel)
             channel.sendall(f"{pid}\n".encode())
             request, fds = b"", []
 
 
-def _fork(request: dict[str, Any], fds: list[int]) -> int:
+def _fork(request: dict[str, Any], fds: list[int], channel: socket.socket) -> int:
     pid = os.fork()
     if pid:
         for fd in fds:
             os.close(fd)
         return pid
+    channel.close()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     stdin, stdout, _alive = fds  # _alive stays open until this process ends
     os.dup2(stdin, 0)
