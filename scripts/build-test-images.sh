@@ -108,7 +108,9 @@ u() { flock "$WORK/layout.lock" umoci "$@"; }
 tag() {
   local from="$1" new="$2"; shift 2
   u config --image "$LAYOUT:$from" --tag "$new" --no-history "$@"
-  if [ "$from" = "$new" ]; then rm -rf "${BUNDLES:?}/$new"; fi  # a kept bundle is the image as it was
+  # A kept bundle is the image as repacked, and a case inserted on it has that config: dropped when
+  # the config changes, unless KEEP=1 keeps it for cases that are given the same change again.
+  if [ "$from" = "$new" ] && [ -z "${KEEP:-}" ]; then rm -rf "${BUNDLES:?}/$new"; fi
 }
 # insert IMAGE NEW PATH...: NEW is IMAGE plus one layer holding the PATHs as the root left them (or
 # as $FROM, another directory, holds them). umoci repack writes it (umoci 0.4.7's `insert` leaves the
@@ -198,7 +200,7 @@ u repack --refresh-bundle --image "$LAYOUT:debian" "$BUNDLES/debian"
 mkdir -p "$WORK/sbom"
 cp -a "$BUNDLES/debian/rootfs/var/lib/dpkg" "$WORK/sbom/dpkg"  # what dpkg-query reads for the base layer
 
-# Cases whose steps change nothing another case's layer holds, each in a root of its own.
+# Cases whose steps change nothing that another case's layer holds, in a root of their own.
 misc() {
   group misc; ROOT="$WORK/root-misc"
   step misc-root
@@ -327,9 +329,10 @@ code_editor() {
   printf 'channels:\n  - conda-forge\n' >"$ROOT$HOME_DIR/.condarc"
   cp "$ROOT/etc/skel/.bashrc" "$ROOT$HOME_DIR/.bashrc"
   chown -R 1000:100 "$ROOT$HOME_DIR"
-  insert debian distribution-like /opt/conda /var/log/studio /var/log/sagemaker "$HOME_DIR"
-  tag distribution-like distribution-like --config.user sagemaker-user --config.env "PATH=/opt/conda/bin:$PATH_DEFAULT" \
-    --config.env SHELL=/bin/bash --config.workingdir "$HOME_DIR"
+  KEEP=1 insert debian distribution-like /opt/conda /var/log/studio /var/log/sagemaker "$HOME_DIR"
+  local config=(--config.user sagemaker-user --config.env "PATH=/opt/conda/bin:$PATH_DEFAULT"
+    --config.env SHELL=/bin/bash --config.workingdir "$HOME_DIR")
+  KEEP=1 tag distribution-like distribution-like "${config[@]}"
 
   # ... and Code Editor's open-source base, code-server, installed by npm from the registry into the
   # same prefix (sagemaker-code-editor is on conda-forge only). 4.89.1 is the last release for Node 18,
@@ -344,6 +347,8 @@ code_editor() {
   in_root /opt/conda/bin/code-server --bind-addr 0.0.0.0:8888 --auth none --version >/dev/null
   step code-editor
   insert distribution-like code-editor /opt/conda /usr /etc
+  tag code-editor code-editor "${config[@]}"  # the kept bundle predates distribution-like's config
+  rm -rf "$BUNDLES/distribution-like"
   drop_root
   step ""
 }
@@ -353,6 +358,8 @@ job lab code_editor
 # provisioners' pip install (in one root, in that order), so this group installs both again first.
 # It also writes the lab-user case, whose steps change only the home (and leave nothing there), to
 # share the time between the groups.
+RSTUDIO_CONFIG=(--config.user sagemaker-user --config.env RSTUDIO_CONNECT_URL=https://connect.example.com
+  --config.env RSTUDIO_PACKAGE_MANAGER_URL=https://packages.example.com)
 rstudio() {
   group rstudio; ROOT="$WORK/root-rstudio"
   # JupyterLab with `pip install --user`: ~/.local/bin/jupyter-lab, on the PATH but under the mount.
@@ -386,10 +393,8 @@ rstudio() {
   in_root env DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends \
     sudo openjdk-17-jre-headless libpng16-16 r-base-core r-cran-reticulate python3-boto3 awscli >/dev/null
   step rstudio-packages
-  insert debian rstudio-packages /usr /etc
-  tag rstudio-packages rstudio-packages --config.user sagemaker-user \
-    --config.env RSTUDIO_CONNECT_URL=https://connect.example.com \
-    --config.env RSTUDIO_PACKAGE_MANAGER_URL=https://packages.example.com
+  KEEP=1 insert debian rstudio-packages /usr /etc
+  KEEP=1 tag rstudio-packages rstudio-packages "${RSTUDIO_CONFIG[@]}"
   drop_root
   step ""
 }
@@ -401,8 +406,10 @@ wait_jobs rstudio python
 # ... then the specification's pip line (rstudio_python above).
 step rstudio
 FROM="$WORK/root-python" insert rstudio-packages rstudio /opt/python
+rm -rf "$BUNDLES/rstudio-packages"
 ROOT="$WORK/root-python" drop_root
-tag rstudio rstudio --config.env "PATH=/opt/python/3.11/bin:$PATH_DEFAULT"
+# (the kept bundle predates rstudio-packages' config, so rstudio is given it too)
+tag rstudio rstudio "${RSTUDIO_CONFIG[@]}" --config.env "PATH=/opt/python/3.11/bin:$PATH_DEFAULT"
 # The same image declaring in its Env the Workbench version a session image would carry (RSW_VERSION,
 # the name Posit's Dockerfiles take it by as a build argument): the current minimum, and the
 # specification's old one; and without the URLs.
