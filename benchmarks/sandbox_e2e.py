@@ -7,7 +7,7 @@ the SNS message's timestamp); and how the execution's time divides between scann
 the state machine's Wait states, and everything else (Lambda invocations and AWS calls). Each run
 builds an image with new layer content, so no layer scan comes from the cache.
 
-Then ten images pushed at once by ten skopeo processes, against one image pushed alone by skopeo
+Then ten JupyterLab images pushed at once by ten skopeo processes, against one pushed alone by skopeo
 in the same (warm) sandbox: the wall time from the first push to the last notification beside ten
 times the single push's, and the share of the Lambda time spent in cold starts (Init Duration).
 
@@ -34,7 +34,7 @@ from studio_image.rules.judging import build_report
 from studio_image.sources import open_source
 from studio_image_sandbox.ocibuild import Layer, build_image
 from studio_image_sandbox.samples import compliant
-from studio_image_sandbox.sandbox import Options, Sandbox, running
+from studio_image_sandbox.sandbox import DEFAULT_CONFIGURATION, Options, Sandbox, running
 
 MB = 1_000_000
 
@@ -47,10 +47,10 @@ def data_layer(rng: random.Random, index: int, size: int) -> Layer:
     return layer
 
 
-def build(root: Path, seed: int, total: int) -> str:
-    """The compliant KernelGateway image plus three data layers: 5 layers, about `total` bytes."""
+def build(root: Path, seed: int, total: int, profile: str = "kernel-gateway") -> str:
+    """The profile's compliant image plus three data layers: about `total` bytes."""
     rng = random.Random(seed)
-    spec = compliant("kernel-gateway")
+    spec = compliant(profile)
     extra = [data_layer(rng, i, total // 3) for i in range(3)]
     return build_image(root / f"image-{seed}", dataclasses.replace(spec, layers=[*spec.layers, *extra]))
 
@@ -78,12 +78,19 @@ def spans(history: list[dict]) -> dict[str, float]:
     return found
 
 
+# The ten-push case needs room for eleven images: a KernelGateway profile or space takes 5 custom
+# images, so they go to a JupyterLab binding attached to alice (without a canary: the one canary
+# space would take them in turns).
+MANY = {"match": "studio/many-*", "profile": "jupyterlab", "attach": {"user_profiles": ["alice"]}}
+OPTIONS = Options(configuration={"repositories": [MANY, *DEFAULT_CONFIGURATION["repositories"]]})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--megabytes", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running(Options(), Path(tmp) / "sandbox") as sandbox:
+    with tempfile.TemporaryDirectory() as tmp, running(OPTIONS, Path(tmp) / "sandbox") as sandbox:
         rows = []
         for run in range(1, args.runs + 1):
             reference = build(Path(tmp), run, args.megabytes * MB)
@@ -157,7 +164,9 @@ def manifest_digest(reference: str) -> str:
 
 def concurrent(sandbox: Sandbox, root: Path, count: int = 10) -> None:
     """One push alone, then `count` at once, each to its own repository, in the same sandbox."""
-    images = {f"studio/many-{n}": build(root / "many", 1000 + n, 10 * MB) for n in range(count + 1)}
+    images = {
+        f"studio/many-{n}": build(root / "many", 1000 + n, 10 * MB, "jupyterlab") for n in range(count + 1)
+    }
     digests = {repository: manifest_digest(reference) for repository, reference in images.items()}
     alone, *together = images
     started = time.time()
