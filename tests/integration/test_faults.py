@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore import xform_name
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -91,7 +92,7 @@ def test_a_server_error_on_every_attempt_botocore_makes_fails_the_call(service, 
         faults.inject(Fault(service, action, "internal_failure", times=attempts))
         # When a client with the default retries calls the action, it fails on the last attempt
         with pytest.raises(ClientError, match=r"InternalFailure|InternalServerError"):
-            getattr(boto3.client(service, region_name=REGION), boto3_method(action))()
+            getattr(boto3.client(service, region_name=REGION), xform_name(action))()
     # Then every attempt met the fault, and none was left
     assert len(faults.fired) == attempts and not faults.armed
 
@@ -99,10 +100,6 @@ def test_a_server_error_on_every_attempt_botocore_makes_fails_the_call(service, 
 def test_without_a_setting_botocore_attempts_are_botocores_own(monkeypatch):
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     assert (botocore_attempts("sagemaker"), botocore_attempts("dynamodb")) == (5, 10)
-
-
-def boto3_method(action: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")
 
 
 @pytest.mark.parametrize(

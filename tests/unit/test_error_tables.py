@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore import xform_name
 from botocore.stub import Stubber
 
 from studio_image import errors
@@ -26,8 +27,8 @@ from studio_image.aws.sagemaker import SageMaker
 from studio_image.aws.storage import Bucket, Table, Topic, read_parameter
 from studio_image_sandbox.stack import ROOT
 from tests.e2e.faultcases import CALLS
-from tests.e2e.iam import MANAGED_ARNS, MANAGED_POLICIES, _translated
-from tests.unit.test_template_security import PARAMETERS
+from tests.e2e.iam import _translated
+from tests.unit.test_template_security import PARAMETERS, listed, roles
 
 ASL = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
 DIGEST = "sha256:" + "a" * 64
@@ -92,16 +93,12 @@ TRANSIENT_ANSWERS = {
 REFUSED = ("AccessDeniedException", 400)
 
 
-def snake(action: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in action).lstrip("_")
-
-
 def outcome(service: str, action: str, code: str, status: int) -> str:
     """What the adapter call does when the service answers `code`: the name of the error it raises,
     or "done" when it returns."""
     client = boto3.client(service, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     with Stubber(client) as stubber:
-        stubber.add_client_error(snake(action), code, "answered by the test", status)
+        stubber.add_client_error(xform_name(action), code, "answered by the test", status)
         if action == "CreateAppImageConfig":  # (it exists: then it is updated)
             stubber.add_response("update_app_image_config", {"AppImageConfigArn": "arn"})
         try:
@@ -150,22 +147,16 @@ def task_states(machine: dict[str, Any] = ASL):
 
 def allowed_actions() -> dict[str, set[tuple[str, str]]]:
     """Each function's logical ID, and the (service, Action) pairs of ADAPTER_CALLS its role allows."""
-    resources = _translated(PARAMETERS, "us-east-1")["Resources"]
+    translated = _translated(PARAMETERS, "us-east-1")
+    statements = roles(translated)
     found: dict[str, set[tuple[str, str]]] = {}
-    for logical, resource in resources.items():
+    for logical, resource in translated["Resources"].items():
         if resource["Type"] != "AWS::Lambda::Function":
             continue
-        role = resources[resource["Properties"]["Role"]["Fn::GetAtt"][0]]["Properties"]
-        statements = [s for p in role.get("Policies", []) for s in _listed(p["PolicyDocument"]["Statement"])]
-        for arn in role.get("ManagedPolicyArns", []):
-            statements += MANAGED_POLICIES[next(k for k, v in MANAGED_ARNS.items() if v == arn)]
-        actions = {a for s in statements if s["Effect"] == "Allow" for a in _listed(s["Action"])}
+        role = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions = {a for s in statements[role] if s["Effect"] == "Allow" for a in listed(s["Action"])}
         found[logical] = {pair for pair in ADAPTER_CALLS if f"{pair[0]}:{pair[1]}" in actions}
     return found
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
 
 
 def test_every_state_retries_the_transient_errors_its_functions_calls_raise_and_catches_the_rest():
